@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/** `mailroom` — the service and its management commands. */
+import { Command } from 'commander';
+import { registerStartCommand } from './start.ts';
+import { registerAccountCommands } from './accounts.ts';
+import { registerDomainCommands } from './domains.ts';
+import { EXIT } from './context.ts';
+
+const program = new Command('mailroom')
+  .description('Mailroom: a self-hosted email delivery service')
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.invalid));
+
+registerStartCommand(program);
+registerAccountCommands(program);
+registerDomainCommands(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { startMailroom } from '../main.ts';
+import { configFrom, reportError, withConfigFlags } from './context.ts';
+
+export function registerStartCommand(program: Command): void {
+  withConfigFlags(program.command('start').description('run Mailroom (SMTP, HTTP API and dashboard, delivery)'))
+    .action(async (options) => {
+      let running: Awaited<ReturnType<typeof startMailroom>>;
+      try {
+        running = await startMailroom(configFrom(options));
+      } catch (error) {
+        reportError(error, false);
+        process.exit(process.exitCode ?? 1);
+      }
+      const lines = running.listeners.map((l) => `  ${l.name.padEnd(36)} ${l.host}:${l.port}`);
+      process.stdout.write(`Mailroom is running (node ${running.nodeId}, ${running.store.engine} store):\n${lines.join('\n')}\n`);
+      const stop = (signal: string) => {
+        process.stdout.write(`Mailroom: ${signal} received, stopping gracefully\n`);
+        running.stop().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

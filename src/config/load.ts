@@ -1,0 +1,29 @@
+import { OPTIONS, flagName, type Config, type OptionKey } from './options.ts';
+
+export class ConfigError extends Error {}
+
+/**
+ * Builds the one configuration object of the process. Flags win over
+ * environment variables; a bad value stops start-up naming the variable, the
+ * value and what was expected.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Readonly<Record<string, string | undefined>> = {}): Config {
+  const values: Record<string, unknown> = {};
+  for (const key of Object.keys(OPTIONS) as OptionKey[]) {
+    const spec = OPTIONS[key];
+    const flag = flagName(spec.env);
+    const fromFlag = flags[flag];
+    const raw = fromFlag ?? env[spec.env] ?? (typeof spec.default === 'function' ? spec.default() : spec.default);
+    try {
+      values[key] = spec.parse(raw);
+    } catch (error) {
+      const source = fromFlag !== undefined ? `--${flag}` : spec.env;
+      throw new ConfigError(`${source}=${JSON.stringify(raw)} is invalid: ${(error as Error).message}`);
+    }
+  }
+  const config = values as Config;
+  if ((config.tlsCert === null) !== (config.tlsKey === null)) {
+    throw new ConfigError('MAILROOM_TLS_CERT and MAILROOM_TLS_KEY must be set together');
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,66 @@
+/**
+ * Every setting Mailroom reads, in one table: the environment variable, its
+ * default (written as a user would type it, so the table documents itself) and
+ * its parser. The matching flag is derived from the variable name
+ * (MAILROOM_SMTP_PORT ⇔ --smtp-port).
+ */
+import { hostname } from 'node:os';
+import * as parse from './parse.ts';
+
+interface OptionSpec<T> {
+  env: string;
+  default: string | (() => string);
+  parse: (raw: string) => T;
+  help: string;
+}
+
+function option<T>(env: string, defaultValue: string | (() => string), parser: (raw: string) => T, help: string): OptionSpec<T> {
+  return { env, default: defaultValue, parse: parser, help };
+}
+
+export const OPTIONS = {
+  databaseUrl: option('MAILROOM_DATABASE_URL', 'sqlite:./data/mailroom.db', parse.parseDatabaseUrl, '`sqlite:PATH` or `postgres://…`'),
+  dataDir: option('MAILROOM_DATA_DIR', './data', parse.parseText, 'keys, generated certificate, SQLite file'),
+  hostname: option('MAILROOM_HOSTNAME', () => hostname().toLowerCase(), parse.parseHostname, 'greeting, EHLO, Message-ID, DSNs, certificate name'),
+  roles: option('MAILROOM_ROLES', 'smtp,http,delivery,mx', parse.parseRoles, 'what this node runs (smtp, http, delivery, mx)'),
+  nodeId: option('MAILROOM_NODE_ID', '', parse.parseOptionalText, 'stable node id for leases and logs (default: hostname + data dir)'),
+  smtpHost: option('MAILROOM_SMTP_HOST', '0.0.0.0', parse.parseText, 'bind address of every SMTP listener'),
+  smtpPort: option('MAILROOM_SMTP_PORT', '2525', parse.parseOptionalPort, 'submission: plain, STARTTLS offered (587 in production)'),
+  smtpsPort: option('MAILROOM_SMTPS_PORT', '4650', parse.parseOptionalPort, 'submission over implicit TLS (465 in production); `off` disables'),
+  mxPort: option('MAILROOM_MX_PORT', 'off', parse.parseOptionalPort, 'inbound listener for bounces and verification mail (25 in production)'),
+  httpHost: option('MAILROOM_HTTP_HOST', '0.0.0.0', parse.parseText, 'bind address of the API and dashboard'),
+  httpPort: option('MAILROOM_HTTP_PORT', '8025', parse.parseOptionalPort, 'API and dashboard'),
+  tlsCert: option('MAILROOM_TLS_CERT', '', parse.parseOptionalText, 'PEM certificate file (default: generated self-signed)'),
+  tlsKey: option('MAILROOM_TLS_KEY', '', parse.parseOptionalText, 'PEM private key file'),
+  insecureAuth: option('MAILROOM_INSECURE_AUTH', 'true', parse.parseBoolean, 'AUTH without TLS allowed'),
+  maxMessageSize: option('MAILROOM_MAX_MESSAGE_SIZE', '25MB', parse.parseSize, 'announced in SIZE and enforced'),
+  maxRecipients: option('MAILROOM_MAX_RECIPIENTS', '100', parse.parsePositiveInteger, 'recipients per message'),
+  defaultDailyLimit: option('MAILROOM_DEFAULT_DAILY_LIMIT', '1000', parse.parsePositiveInteger, 'daily limit of new accounts'),
+  smtpIdleTimeout: option('MAILROOM_SMTP_IDLE_TIMEOUT', '5m', parse.parseDuration, 'an idle SMTP client is disconnected after this'),
+  dnsServers: option('MAILROOM_DNS_SERVERS', 'system', parse.parseDnsServers, '`ip[:port],…` for MX, A/AAAA and TXT lookups'),
+  deliveryPort: option('MAILROOM_DELIVERY_PORT', '25', parse.parsePort, 'port dialled on MX hosts'),
+  relayHost: option('MAILROOM_RELAY_HOST', 'off', (raw) => parse.parseOptionalHostPort(raw, 25), '`host:port` smarthost for all outbound mail'),
+  relayUser: option('MAILROOM_RELAY_USER', '', parse.parseOptionalText, 'AUTH username for the smarthost'),
+  relayPassword: option('MAILROOM_RELAY_PASSWORD', '', parse.parseOptionalText, 'AUTH password for the smarthost'),
+  retrySchedule: option('MAILROOM_RETRY_SCHEDULE', '5m,10m,30m,1h,2h,4h,8h,16h', parse.parseDurationList, 'delays between attempts; the last repeats'),
+  maxQueueTime: option('MAILROOM_MAX_QUEUE_TIME', '5d', parse.parseDuration, 'after this a deferred delivery bounces'),
+  deliveryConcurrency: option('MAILROOM_DELIVERY_CONCURRENCY', '50', parse.parsePositiveInteger, 'deliveries in flight per node'),
+  destinationConcurrency: option('MAILROOM_DESTINATION_CONCURRENCY', '10', parse.parsePositiveInteger, 'connections per MX host'),
+  leaseTime: option('MAILROOM_LEASE_TIME', '2m', parse.parseDuration, 'a worker that stops heart-beating loses its deliveries after this'),
+  shutdownTimeout: option('MAILROOM_SHUTDOWN_TIMEOUT', '20s', parse.parseDuration, 'how long SIGTERM waits for in-flight work'),
+  logLevel: option('MAILROOM_LOG_LEVEL', 'info', (raw) => {
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new Error('must be one of fatal, error, warn, info, debug, trace, silent');
+    return raw;
+  }, 'log level of the JSON logs'),
+  acmeEmail: option('MAILROOM_ACME_EMAIL', '', parse.parseOptionalText, 'turns ACME on for MAILROOM_HOSTNAME (not yet implemented)'),
+  acmeDirectory: option('MAILROOM_ACME_DIRECTORY', 'https://acme-v02.api.letsencrypt.org/directory', parse.parseText, 'ACME directory URL'),
+} as const;
+
+export type OptionKey = keyof typeof OPTIONS;
+
+export type Config = Readonly<{ [K in OptionKey]: ReturnType<(typeof OPTIONS)[K]['parse']> }>;
+
+/** `MAILROOM_SMTP_PORT` → `smtp-port`. */
+export function flagName(env: string): string {
+  return env.replace(/^MAILROOM_/, '').toLowerCase().replaceAll('_', '-');
+}

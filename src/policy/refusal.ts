@@ -1,0 +1,23 @@
+/**
+ * Why Mailroom refuses to take a message. Policy decides; each edge (SMTP,
+ * HTTP) maps every kind to what it says, exhaustively, so a new reason does
+ * not compile until both edges have words for it.
+ */
+export type Refusal =
+  | { kind: 'null-sender' }
+  | { kind: 'sender-domain-not-added'; domain: string }
+  | { kind: 'sender-domain-not-verified'; domain: string }
+  | { kind: 'header-from-not-allowed'; domain: string }
+  | { kind: 'missing-header-from' }
+  | { kind: 'daily-limit'; limit: number; resetsAt: number }
+  | { kind: 'recipient-suppressed'; address: string; reason: string; since: number }
+  | { kind: 'too-many-recipients'; max: number }
+  | { kind: 'message-too-big'; max: number };
+
+export type Verdict = { ok: true } | { ok: false; refusal: Refusal };
+
+export const ACCEPT: Verdict = { ok: true };
+
+export function refuse(refusal: Refusal): Verdict {
+  return { ok: false, refusal };
+}

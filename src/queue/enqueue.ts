@@ -1,0 +1,173 @@
+/**
+ * Durable acceptance with group commit.
+ *
+ * A message is acknowledged (SMTP 250, HTTP 202) only after its body and one
+ * delivery row per recipient are committed. The body lives in the store, not
+ * in a spool file: one commit then covers body and queue rows together (no
+ * window where one exists without the other), and every node of a PostgreSQL
+ * cluster can deliver any message.
+ *
+ * Each commit costs an fsync, so submissions that arrive while one commit is
+ * running wait and go into the next one together: under load, one fsync
+ * acknowledges many messages; when idle, a message commits alone at once.
+ * Nobody is acknowledged before the commit that holds their message.
+ */
+import type { Kysely } from 'kysely';
+import type { Store } from '../store/database.ts';
+import type { Database, DeliveriesTable, MessagesTable } from '../store/schema.ts';
+import { newId } from '../store/ids.ts';
+import { lockAccounts } from '../store/locks.ts';
+import { checkDailyLimit } from '../policy/limits.ts';
+import type { Refusal } from '../policy/refusal.ts';
+import { domainOf } from '../accounts/email.ts';
+import { addUsage, readUsage } from './usage.ts';
+
+export interface Submission {
+  /** Chosen by the caller, so trace headers written before the commit can name it. */
+  id: string;
+  /** null for mail Mailroom writes itself (DSNs), which no account limit applies to. */
+  accountId: string | null;
+  dailyLimit: number | null;
+  mailFrom: string;
+  headerFrom: string;
+  subject: string;
+  raw: Buffer;
+  recipients: readonly string[];
+  source: 'smtp' | 'api' | 'dsn';
+  tags: readonly string[];
+  clientIp: string | null;
+  idempotencyKey: string | null;
+}
+
+export type EnqueueResult =
+  | { ok: true; id: string; duplicate: boolean }
+  | { ok: false; refusal: Refusal };
+
+interface Pending {
+  submission: Submission;
+  resolve: (result: EnqueueResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface EnqueuerOptions {
+  /** Most messages in one commit; bounds the transaction's size and latency. */
+  maxBatch?: number;
+  now?: () => number;
+  onCommitted?: (messageIds: string[]) => void;
+}
+
+export class Enqueuer {
+  readonly #store: Store;
+  readonly #maxBatch: number;
+  readonly #now: () => number;
+  readonly #onCommitted: (ids: string[]) => void;
+  #pending: Pending[] = [];
+  #flushing: Promise<void> | null = null;
+
+  constructor(store: Store, options: EnqueuerOptions = {}) {
+    this.#store = store;
+    this.#maxBatch = options.maxBatch ?? 256;
+    this.#now = options.now ?? Date.now;
+    this.#onCommitted = options.onCommitted ?? (() => {});
+  }
+
+  enqueue(submission: Submission): Promise<EnqueueResult> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ submission, resolve, reject });
+      if (!this.#flushing) this.#flushing = this.#flushAll();
+    });
+  }
+
+  /** Resolves once everything submitted so far is committed (or failed). */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #flushAll(): Promise<void> {
+    // Yield once so submissions arriving in the same tick share the first commit.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#maxBatch);
+      try {
+        const results = await this.#store.db.transaction().execute((tx) => this.#commitBatch(tx, batch.map((p) => p.submission)));
+        batch.forEach((pending, index) => pending.resolve(results[index]));
+        const committed = results.flatMap((result) => (result.ok && !result.duplicate ? [result.id] : []));
+        if (committed.length > 0) this.#onCommitted(committed);
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+      }
+    }
+    this.#flushing = null;
+  }
+
+  async #commitBatch(tx: Kysely<Database>, submissions: Submission[]): Promise<EnqueueResult[]> {
+    const now = this.#now();
+    const limitedAccounts = [...new Set(submissions.flatMap((s) => (s.accountId && s.dailyLimit !== null ? [s.accountId] : [])))];
+    await lockAccounts(tx, this.#store.engine, limitedAccounts);
+    const usage = new Map<string, Awaited<ReturnType<typeof readUsage>>>();
+    for (const accountId of limitedAccounts) usage.set(accountId, await readUsage(tx, accountId, now));
+
+    const results: EnqueueResult[] = [];
+    const messages: MessagesTable[] = [];
+    const deliveries: DeliveriesTable[] = [];
+    const added = new Map<string, number>();
+    const keysInBatch = new Map<string, string>();
+    for (const submission of submissions) {
+      const batchKey = submission.idempotencyKey ? `${submission.accountId}\n${submission.idempotencyKey}` : null;
+      const duplicateId = (batchKey && keysInBatch.get(batchKey)) || (await findIdempotentMessage(tx, submission));
+      if (duplicateId) {
+        results.push({ ok: true, id: duplicateId, duplicate: true });
+        continue;
+      }
+      if (submission.accountId && submission.dailyLimit !== null) {
+        const fact = usage.get(submission.accountId)!;
+        const verdict = checkDailyLimit(fact, submission.recipients.length, submission.dailyLimit, now);
+        if (!verdict.ok) {
+          results.push(verdict);
+          continue;
+        }
+        fact.used += submission.recipients.length;
+        added.set(submission.accountId, (added.get(submission.accountId) ?? 0) + submission.recipients.length);
+      }
+      const id = submission.id;
+      if (batchKey) keysInBatch.set(batchKey, id);
+      messages.push(messageRow(id, submission, now));
+      for (const recipient of submission.recipients) deliveries.push(deliveryRow(id, submission.accountId, recipient, now));
+      results.push({ ok: true, id, duplicate: false });
+    }
+    // Multi-row inserts, chunked to stay under SQLite's bound-parameter limit.
+    for (const chunk of chunks(messages, 200)) await tx.insertInto('messages').values(chunk).execute();
+    for (const chunk of chunks(deliveries, 500)) await tx.insertInto('deliveries').values(chunk).execute();
+    for (const [accountId, count] of added) await addUsage(tx, accountId, now, count);
+    return results;
+  }
+}
+
+async function findIdempotentMessage(tx: Kysely<Database>, submission: Submission): Promise<string | null> {
+  if (!submission.idempotencyKey || !submission.accountId) return null;
+  const row = await tx.selectFrom('messages').select('id')
+    .where('account_id', '=', submission.accountId).where('idempotency_key', '=', submission.idempotencyKey)
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+function messageRow(id: string, s: Submission, now: number): MessagesTable {
+  return {
+    id, account_id: s.accountId, mail_from: s.mailFrom, header_from: s.headerFrom, subject: s.subject, size: s.raw.length,
+    raw: s.raw, signed_raw: null, source: s.source, tags: JSON.stringify(s.tags), client_ip: s.clientIp,
+    idempotency_key: s.idempotencyKey, created_at: now,
+  };
+}
+
+function deliveryRow(messageId: string, accountId: string | null, recipient: string, now: number): DeliveriesTable {
+  return {
+    id: newId(), message_id: messageId, account_id: accountId, recipient, recipient_domain: domainOf(recipient),
+    status: 'queued', attempt_count: 0, next_attempt_at: now, lease_owner: null, last_reply: null, created_at: now, updated_at: now,
+  };
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

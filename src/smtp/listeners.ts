@@ -1,0 +1,70 @@
+/**
+ * The SMTP listeners: submission with STARTTLS (the guide's port) and
+ * submission over implicit TLS. Both run the same session handlers.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/options.ts';
+import { SMTPServer, closeGracefully, type SMTPServerOptions } from './library.ts';
+import type { TlsCredentials } from './tls.ts';
+import { submissionHandlers, type SubmissionDeps } from './submission.ts';
+import { Replies, replyText } from './replies.ts';
+
+export interface Listener {
+  name: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServerOptions {
+  return {
+    name: config.hostname,
+    banner: 'Mailroom',
+    key: tls.key,
+    cert: tls.cert,
+    size: config.maxMessageSize,
+    authMethods: ['PLAIN', 'LOGIN'],
+    allowInsecureAuth: config.insecureAuth,
+    hideENHANCEDSTATUSCODES: false,
+    hideDSN: true,
+    hideREQUIRETLS: true,
+    // Reverse lookups would go to the system resolver on every connection and
+    // tell us nothing we act on.
+    disableReverseLookup: true,
+    logger: false,
+    socketTimeout: config.smtpIdleTimeout,
+    maxClients: 2000,
+    maxCommandLength: 4096,
+    maxAllowedUnauthenticatedCommands: 20,
+  };
+}
+
+export async function startSubmissionListeners(config: Config, tls: TlsCredentials, deps: SubmissionDeps): Promise<Listener[]> {
+  const listeners: Listener[] = [];
+  if (config.smtpPort !== null) {
+    const server = new SMTPServer({ ...baseServerOptions(config, tls), ...submissionHandlers(deps, 'submission') });
+    listeners.push(await listen('submission (plain, STARTTLS offered)', server, config.smtpHost, config.smtpPort, config));
+  }
+  if (config.smtpsPort !== null) {
+    const server = new SMTPServer({ ...baseServerOptions(config, tls), secure: true, ...submissionHandlers(deps, 'submissions') });
+    listeners.push(await listen('submission (implicit TLS)', server, config.smtpHost, config.smtpsPort, config));
+  }
+  return listeners;
+}
+
+export function listen(name: string, server: SMTPServer, host: string, port: number, config: Config): Promise<Listener> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      // A client that misbehaves must not take the listener down.
+      server.on('error', () => {});
+      const address = (server as unknown as { server: { address(): AddressInfo } }).server.address();
+      const shuttingDown = Replies.shuttingDown();
+      resolve({
+        name, host, port: address.port,
+        close: () => closeGracefully(server, { code: shuttingDown.code, text: replyText(shuttingDown) }, config.shutdownTimeout),
+      });
+    });
+  });
+}

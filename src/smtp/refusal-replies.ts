@@ -1,0 +1,17 @@
+/** What the SMTP edge says for each policy refusal. Exhaustive: a new refusal kind fails the build here. */
+import type { Refusal } from '../policy/refusal.ts';
+import { Replies, type Reply } from './replies.ts';
+
+export function replyForRefusal(refusal: Refusal): Reply {
+  switch (refusal.kind) {
+    case 'null-sender': return Replies.nullSenderNotAllowed();
+    case 'sender-domain-not-added': return Replies.senderDomainNotAdded(refusal.domain);
+    case 'sender-domain-not-verified': return Replies.senderDomainNotVerified(refusal.domain);
+    case 'header-from-not-allowed': return Replies.headerFromNotAllowed(refusal.domain);
+    case 'missing-header-from': return Replies.missingHeaderFrom();
+    case 'daily-limit': return Replies.dailyLimitReached(refusal.limit, refusal.resetsAt);
+    case 'recipient-suppressed': return Replies.recipientSuppressed(refusal.address, refusal.reason, refusal.since);
+    case 'too-many-recipients': return Replies.tooManyRecipients(refusal.max);
+    case 'message-too-big': return Replies.messageTooBig(refusal.max);
+  }
+}

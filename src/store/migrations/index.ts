@@ -1,0 +1,14 @@
+/**
+ * The schema, as migrations that run at start on both engines, in order.
+ * Kysely's migrator takes a lock (a PostgreSQL advisory lock), so several
+ * nodes may start at once. Add a migration as a new file and one line here.
+ */
+import type { Migration } from 'kysely/migration';
+import type { Engine } from '../database.ts';
+import { core } from './0001_core.ts';
+
+export function migrations(engine: Engine): Record<string, Migration> {
+  return {
+    '0001_core': core(engine),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Kysely's SQLite dialect over Node's built-in `node:sqlite`, so no native
+ * addon has to compile on install.
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+
+export function openSqliteDatabase(path: string): { database: SqliteDatabase; raw: DatabaseSync } {
+  const raw = new DatabaseSync(path, { timeout: 10_000 });
+  // WAL lets the CLI read while the service writes; synchronous=FULL makes
+  // every commit fsync the WAL, which is what lets us answer 250 after it.
+  raw.exec('PRAGMA journal_mode = WAL');
+  raw.exec('PRAGMA synchronous = FULL');
+  raw.exec('PRAGMA foreign_keys = ON');
+  // Kysely prepares every query it runs; preparing each distinct SQL text once
+  // keeps the hot path (enqueue, lease) free of SQLite's parser.
+  const statements = new Map<string, SqliteStatement>();
+  const prepare = (sql: string): SqliteStatement => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = adaptStatement(raw.prepare(sql));
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+
+  const database: SqliteDatabase = {
+    close: () => raw.close(),
+    prepare(sql: string): SqliteStatement {
+      // Kysely opens transactions with a plain BEGIN; writers must take the
+      // write lock up front or two processes (service + CLI) can deadlock
+      // upgrading their read locks.
+      return prepare(sql === 'begin' ? 'BEGIN IMMEDIATE' : sql);
+    },
+  };
+  return { database, raw };
+}
+
+function adaptStatement(statement: StatementSync): SqliteStatement {
+  return {
+    reader: statement.columns().length > 0,
+    all: (parameters) => statement.all(...(parameters as never[])),
+    run: (parameters) => statement.run(...(parameters as never[])),
+    iterate: (parameters) => statement.iterate(...(parameters as never[])) as IterableIterator<unknown>,
+  };
+}
