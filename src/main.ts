@@ -11,7 +11,13 @@ import { createResolver } from './dns/resolver.ts';
 import { Enqueuer } from './queue/enqueue.ts';
 import { AuthThrottle } from './smtp/auth-throttle.ts';
 import { loadTlsCredentials } from './smtp/tls.ts';
-import { startSubmissionListeners, type Listener } from './smtp/listeners.ts';
+import { startMxListener, startSubmissionListeners, type Listener } from './smtp/listeners.ts';
+import { createMetrics } from './events/metrics.ts';
+import { domainClass } from './events/metrics.ts';
+import { domainOf } from './accounts/email.ts';
+import { sharedSecret } from './queue/settings.ts';
+import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
+import type { SessionTimeouts } from './delivery/smtp-client.ts';
 import { ensureAdminAccount } from './accounts/admin.ts';
 import { startHttpServer } from './api/server.ts';
 
@@ -24,23 +30,48 @@ export interface RunningMailroom {
   stop(): Promise<void>;
 }
 
-export async function startMailroom(config: Config, logger: Logger = createLogger(config)): Promise<RunningMailroom> {
+/** Knobs tests turn; production runs with none. */
+export interface StartOptions {
+  deliveryTimeouts?: Partial<SessionTimeouts>;
+  deliveryPollMs?: number;
+}
+
+export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
   const nodeId = config.nodeId ?? defaultNodeId(config);
   const roles = new Set(config.roles);
 
   const store = await openStore(config.databaseUrl);
   const resolver = createResolver(config.dnsServers);
-  const enqueuer = new Enqueuer(store);
+  const metrics = createMetrics();
+  const verpSecret = await sharedSecret(store, 'verp_secret');
+  let worker: DeliveryWorker | null = null;
+  const enqueuer = new Enqueuer(store, {
+    onCommitted(messages) {
+      for (const message of messages) {
+        for (const recipient of message.recipients) metrics.accepted.inc({ domain_class: domainClass(domainOf(recipient)) });
+      }
+      worker?.wake();
+    },
+  });
   const listeners: Listener[] = [];
   const admin = roles.has('http') ? await ensureAdminAccount(store, config) : null;
 
-  if (roles.has('smtp')) {
-    const tls = await loadTlsCredentials({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, hostname: config.hostname });
+  const needsTls = roles.has('smtp') || (roles.has('mx') && config.mxPort !== null);
+  const tls = needsTls ? await loadTlsCredentials({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, hostname: config.hostname }) : null;
+  if (roles.has('smtp') && tls) {
     if (tls.selfSigned) {
       logger.warn({ event: 'tls.self_signed' }, `TLS uses a self-signed certificate for ${config.hostname}: Gmail and most mail clients refuse it. Set MAILROOM_TLS_CERT and MAILROOM_TLS_KEY to a CA-signed certificate.`);
     }
     const throttle = new AuthThrottle({ maxFailures: 10, windowMs: 10 * 60_000 });
     listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger })));
+  }
+  if (roles.has('mx') && config.mxPort !== null && tls) {
+    listeners.push(await startMxListener(config, tls, { config, store, logger, verpSecret }));
+  }
+  if (roles.has('delivery')) {
+    worker = startDeliveryWorker({
+      config, store, resolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
+    });
   }
   if (roles.has('http') && config.httpPort !== null) {
     listeners.push(await startHttpServer({ config, store, resolver, logger, nodeId, listeners }));
@@ -57,6 +88,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         logger.info({ event: 'shutdown' }, 'stopping');
         await Promise.all(listeners.map((listener) => listener.close()));
         await enqueuer.drain();
+        await worker?.stop();
         await store.close();
       })();
       return stopping;

@@ -60,14 +60,11 @@ export async function sendEnvelope(envelope: Envelope, route: Route, opts: SendO
   }
 
   let last: Failure | null = null;
-  let tried = 0;
-  for (const host of route.hosts) {
-    for (const ip of host.ips) {
-      if (tried++ >= (opts.maxAddresses ?? 5)) break;
-      const result = await tryAddress(envelope, recipients, host, ip, opts, facts);
-      if ('final' in result) return result.final;
-      last = result.next;
-    }
+  const addresses = route.hosts.flatMap((host) => host.ips.map((ip) => ({ host, ip }))).slice(0, opts.maxAddresses ?? 5);
+  for (const { host, ip } of addresses) {
+    const result = await tryAddress(envelope, recipients, host, ip, opts, facts);
+    if ('final' in result) return result.final;
+    last = result.next;
   }
   const failure = last ?? { verdict: { kind: 'deferred', rule: 'no-address' }, reply: 'no address to try', mx: null, ip: null, tls: { used: false } };
   return allRecipients(recipients, () => outcomeOf(failure.verdict, failure.reply, facts(failure.mx, failure.ip, failure.tls)));

@@ -148,7 +148,13 @@ export async function openSession(opts: SessionOptions): Promise<SmtpSession> {
     }
   } catch (err) {
     conn.on('error', () => {}); // late errors of a session we are abandoning
+    const duringTls = conn.upgrading === true;
     conn.close();
+    // A handshake that dies surfaces as a plain socket error; say it was TLS, so the caller can
+    // retry in plaintext.
+    if (duringTls && (err as NodemailerError).code !== 'ETLS') {
+      throw Object.assign(new Error(`STARTTLS handshake: ${(err as Error).message}`, { cause: err }), { code: 'ETLS' });
+    }
     throw err;
   }
   return new SmtpSession(conn);

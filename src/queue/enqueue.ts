@@ -21,6 +21,7 @@ import { checkDailyLimit } from '../policy/limits.ts';
 import type { Refusal } from '../policy/refusal.ts';
 import { domainOf } from '../accounts/email.ts';
 import { addUsage, readUsage } from './usage.ts';
+import { recordEvents } from '../events/message-events.ts';
 
 export interface Submission {
   /** Chosen by the caller, so trace headers written before the commit can name it. */
@@ -43,6 +44,11 @@ export type EnqueueResult =
   | { ok: true; id: string; duplicate: boolean }
   | { ok: false; refusal: Refusal };
 
+export interface CommittedMessage {
+  id: string;
+  recipients: readonly string[];
+}
+
 interface Pending {
   submission: Submission;
   resolve: (result: EnqueueResult) => void;
@@ -53,14 +59,15 @@ export interface EnqueuerOptions {
   /** Most messages in one commit; bounds the transaction's size and latency. */
   maxBatch?: number;
   now?: () => number;
-  onCommitted?: (messageIds: string[]) => void;
+  /** Told after each commit, e.g. to wake the delivery workers and count acceptances. */
+  onCommitted?: (committed: CommittedMessage[]) => void;
 }
 
 export class Enqueuer {
   readonly #store: Store;
   readonly #maxBatch: number;
   readonly #now: () => number;
-  readonly #onCommitted: (ids: string[]) => void;
+  readonly #onCommitted: (committed: CommittedMessage[]) => void;
   #pending: Pending[] = [];
   #flushing: Promise<void> | null = null;
 
@@ -91,7 +98,8 @@ export class Enqueuer {
       try {
         const results = await this.#store.db.transaction().execute((tx) => this.#commitBatch(tx, batch.map((p) => p.submission)));
         batch.forEach((pending, index) => pending.resolve(results[index]));
-        const committed = results.flatMap((result) => (result.ok && !result.duplicate ? [result.id] : []));
+        const committed = results.flatMap((result, index) =>
+          (result.ok && !result.duplicate ? [{ id: result.id, recipients: batch[index].submission.recipients }] : []));
         if (committed.length > 0) this.#onCommitted(committed);
       } catch (error) {
         for (const pending of batch) pending.reject(error);
@@ -108,8 +116,7 @@ export class Enqueuer {
     for (const accountId of limitedAccounts) usage.set(accountId, await readUsage(tx, accountId, now));
 
     const results: EnqueueResult[] = [];
-    const messages: MessagesTable[] = [];
-    const deliveries: DeliveriesTable[] = [];
+    const accepted: Submission[] = [];
     const added = new Map<string, number>();
     const keysInBatch = new Map<string, string>();
     for (const submission of submissions) {
@@ -129,18 +136,30 @@ export class Enqueuer {
         fact.used += submission.recipients.length;
         added.set(submission.accountId, (added.get(submission.accountId) ?? 0) + submission.recipients.length);
       }
-      const id = submission.id;
-      if (batchKey) keysInBatch.set(batchKey, id);
-      messages.push(messageRow(id, submission, now));
-      for (const recipient of submission.recipients) deliveries.push(deliveryRow(id, submission.accountId, recipient, now));
-      results.push({ ok: true, id, duplicate: false });
+      if (batchKey) keysInBatch.set(batchKey, submission.id);
+      accepted.push(submission);
+      results.push({ ok: true, id: submission.id, duplicate: false });
     }
-    // Multi-row inserts, chunked to stay under SQLite's bound-parameter limit.
-    for (const chunk of chunks(messages, 200)) await tx.insertInto('messages').values(chunk).execute();
-    for (const chunk of chunks(deliveries, 500)) await tx.insertInto('deliveries').values(chunk).execute();
+    await insertQueuedMessages(tx, accepted, now);
     for (const [accountId, count] of added) await addUsage(tx, accountId, now, count);
     return results;
   }
+}
+
+/**
+ * Writes messages with one queued delivery (and one `accepted` event) per
+ * recipient, inside the caller's transaction. Also used for DSNs, which are
+ * queued in the same transaction as the bounce that causes them.
+ */
+export async function insertQueuedMessages(tx: Kysely<Database>, submissions: readonly Submission[], now: number): Promise<void> {
+  const messages = submissions.map((s) => messageRow(s, now));
+  const deliveries = submissions.flatMap((s) => s.recipients.map((recipient) => deliveryRow(s.id, s.accountId, recipient, now)));
+  // Multi-row inserts, chunked to stay under SQLite's bound-parameter limit.
+  for (const chunk of chunks(messages, 200)) await tx.insertInto('messages').values(chunk).execute();
+  for (const chunk of chunks(deliveries, 500)) await tx.insertInto('deliveries').values(chunk).execute();
+  await recordEvents(tx, deliveries.map((d) => ({
+    accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'accepted' as const, at: now,
+  })));
 }
 
 async function findIdempotentMessage(tx: Kysely<Database>, submission: Submission): Promise<string | null> {
@@ -151,10 +170,10 @@ async function findIdempotentMessage(tx: Kysely<Database>, submission: Submissio
   return row?.id ?? null;
 }
 
-function messageRow(id: string, s: Submission, now: number): MessagesTable {
+function messageRow(s: Submission, now: number): MessagesTable {
   return {
-    id, account_id: s.accountId, mail_from: s.mailFrom, header_from: s.headerFrom, subject: s.subject, size: s.raw.length,
-    raw: s.raw, signed_raw: null, source: s.source, tags: JSON.stringify(s.tags), client_ip: s.clientIp,
+    id: s.id, account_id: s.accountId, mail_from: s.mailFrom, header_from: s.headerFrom, subject: s.subject, size: s.raw.length,
+    raw: s.raw, dkim_signature: null, source: s.source, tags: JSON.stringify(s.tags), client_ip: s.clientIp,
     idempotency_key: s.idempotencyKey, created_at: now,
   };
 }

@@ -8,6 +8,7 @@ import { SMTPServer, closeGracefully, type SMTPServerOptions } from './library.t
 import type { TlsCredentials } from './tls.ts';
 import { submissionHandlers, type SubmissionDeps } from './submission.ts';
 import { Replies, replyText } from './replies.ts';
+import { inboundHandlers, type InboundDeps } from './inbound.ts';
 
 export interface Listener {
   name: string;
@@ -67,4 +68,9 @@ export function listen(name: string, server: SMTPServer, host: string, port: num
       });
     });
   });
+}
+
+export async function startMxListener(config: Config, tls: TlsCredentials, deps: InboundDeps): Promise<Listener> {
+  const server = new SMTPServer({ ...baseServerOptions(config, tls), ...inboundHandlers(deps) });
+  return listen('mx (bounces and feedback reports)', server, config.smtpHost, config.mxPort ?? 25, config);
 }

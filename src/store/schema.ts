@@ -44,7 +44,8 @@ export interface MessagesTable {
   subject: string;
   size: number;
   raw: Uint8Array;
-  signed_raw: Uint8Array | null;
+  /** The DKIM-Signature header made at the first attempt, kept so retries send identical bytes. */
+  dkim_signature: string | null;
   source: string;
   tags: string;
   client_ip: string | null;
@@ -99,7 +100,20 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface MessageEventsTable {
+  id: Generated<number>;
+  account_id: string | null;
+  message_id: string;
+  delivery_id: string | null;
+  recipient: string | null;
+  type: string;
+  reply: string | null;
+  bounce_class: string | null;
+  created_at: number;
+}
+
 export interface Database {
+  message_events: MessageEventsTable;
   accounts: AccountsTable;
   secret_keys: SecretKeysTable;
   domains: DomainsTable;

@@ -14,7 +14,7 @@ describeEachStore('store', (engine) => {
   test('binary bodies round-trip byte for byte', async () => {
     const raw = Buffer.from([0, 1, 2, 255, 13, 10, 46]);
     await t.store.db.insertInto('messages').values({
-      id: 'm1', account_id: null, mail_from: '', header_from: '', subject: '', size: raw.length, raw, signed_raw: null,
+      id: 'm1', account_id: null, mail_from: '', header_from: '', subject: '', size: raw.length, raw, dkim_signature: null,
       source: 'dsn', tags: '[]', client_ip: null, idempotency_key: null, created_at: Date.now(),
     }).execute();
     const row = await t.store.db.selectFrom('messages').select(['raw', 'created_at']).where('id', '=', 'm1').executeTakeFirstOrThrow();

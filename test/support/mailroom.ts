@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/options.ts';
-import { startMailroom, type RunningMailroom } from '../../src/main.ts';
+import { startMailroom, type RunningMailroom, type StartOptions } from '../../src/main.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
 import { createTestDatabase, type EngineName, type TestDatabase } from './stores.ts';
@@ -23,7 +23,7 @@ export interface TestMailroom {
 
 const LISTENER_PREFIX = { submission: 'submission (plain', submissions: 'submission (implicit', http: 'http', mx: 'mx' } as const;
 
-export async function startTestMailroom(engine: EngineName, env: Record<string, string> = {}): Promise<TestMailroom> {
+export async function startTestMailroom(engine: EngineName, env: Record<string, string> = {}, options: StartOptions = { deliveryPollMs: 200 }): Promise<TestMailroom> {
   const database = await createTestDatabase(engine);
   const config = loadConfig({
     MAILROOM_DATABASE_URL: database.url,
@@ -38,7 +38,7 @@ export async function startTestMailroom(engine: EngineName, env: Record<string, 
     MAILROOM_LOG_LEVEL: 'silent',
     ...env,
   });
-  const running = await startMailroom(config, pino({ level: process.env.MAILROOM_TEST_LOG ?? 'silent' }));
+  const running = await startMailroom(config, pino({ level: process.env.MAILROOM_TEST_LOG ?? 'silent' }), options);
   let domainCounter = 0;
   return {
     running, config, database,

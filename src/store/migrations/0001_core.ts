@@ -54,7 +54,7 @@ export function core(engine: Engine): Migration {
           .addColumn('subject', 'text', (c) => c.notNull())
           .addColumn('size', 'integer', (c) => c.notNull())
           .addColumn('raw', binaryType(engine), (c) => c.notNull())
-          .addColumn('signed_raw', binaryType(engine))
+          .addColumn('dkim_signature', 'text')
           .addColumn('source', 'text', (c) => c.notNull())
           .addColumn('tags', 'text', (c) => c.notNull())
           .addColumn('client_ip', 'text')

@@ -6,9 +6,11 @@
 import type { Migration } from 'kysely/migration';
 import type { Engine } from '../database.ts';
 import { core } from './0001_core.ts';
+import { events } from './0002_events.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_core': core(engine),
+    '0002_events': events(engine),
   };
 }

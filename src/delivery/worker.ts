@@ -1,0 +1,175 @@
+/**
+ * The delivery worker of a node: takes due deliveries with a lease, groups
+ * the recipients of one message on one domain into one SMTP transaction,
+ * attempts them, and records the outcomes (group-committed). It keeps its
+ * leases alive while attempts run, and on stop finishes or gives back what
+ * it holds.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/options.ts';
+import type { Store } from '../store/database.ts';
+import type { DnsResolver } from '../dns/resolver.ts';
+import { claimDueDeliveries, type ClaimedDelivery } from '../store/claim-deliveries.ts';
+import { GroupCommit } from '../store/group-commit.ts';
+import { extendLeases, releaseLeases } from '../queue/lease.ts';
+import { recordOutcomes } from '../queue/record-outcomes.ts';
+import type { Metrics } from '../events/metrics.ts';
+import { domainClass } from '../events/metrics.ts';
+import { ConnectionPool } from './connection-pool.ts';
+import type { SmtpSession, SessionTimeouts } from './smtp-client.ts';
+import { resolveRoute } from './route.ts';
+import { sendEnvelope } from './send.ts';
+import { envelopeSender, prepareMessage } from './prepare.ts';
+import type { Outcome } from './outcome.ts';
+
+export interface WorkerDeps {
+  config: Config;
+  store: Store;
+  resolver: DnsResolver;
+  logger: Logger;
+  metrics: Metrics;
+  nodeId: string;
+  verpSecret: string;
+  /** Shorter SMTP timeouts for tests. */
+  timeouts?: Partial<SessionTimeouts>;
+  /** How often to look for due work when nothing wakes the worker. */
+  pollMs?: number;
+}
+
+export interface DeliveryWorker {
+  /** Look for work now (new mail was queued). */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+interface Group {
+  messageId: string;
+  domain: string;
+  deliveries: ClaimedDelivery[];
+}
+
+export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
+  const { config, store, logger, metrics, nodeId } = deps;
+  const pool = new ConnectionPool<SmtpSession>({ maxPerDestination: config.destinationConcurrency });
+  const writer = new GroupCommit(store);
+  const held = new Set<string>();
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
+  let wakeUp: (() => void) | null = null;
+  let pendingWake = false;
+
+  const wake = () => {
+    pendingWake = true;
+    wakeUp?.();
+  };
+
+  const heartbeat = setInterval(() => {
+    extendLeases(store, nodeId, [...held], Date.now() + config.leaseTime)
+      .catch((error) => logger.warn({ err: error, event: 'delivery.heartbeat_failed' }, 'could not extend leases'));
+  }, Math.max(1000, Math.floor(config.leaseTime / 3)));
+  heartbeat.unref();
+
+  async function attempt(group: Group): Promise<void> {
+    const now = Date.now();
+    const message = await prepareMessage(store, group.messageId);
+    if (!message) return;
+    const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost });
+    const sender = envelopeSender(message, group.deliveries.map((d) => d.id), deps.verpSecret);
+    const outcomes = await sendEnvelope({ from: sender, recipients: group.deliveries.map((d) => d.recipient), raw: message.raw }, route, {
+      heloName: config.hostname, pool, timeouts: deps.timeouts,
+      auth: config.relayHost && config.relayUser ? { user: config.relayUser, pass: config.relayPassword ?? '' } : null,
+    });
+    const states = await writer.run((tx) => recordOutcomes(tx, {
+      owner: nodeId, now: Date.now(), message, deliveries: group.deliveries, outcomes, hostname: config.hostname,
+      retrySchedule: config.retrySchedule, maxQueueTime: config.maxQueueTime,
+    }));
+    for (const state of states) {
+      const delivery = group.deliveries.find((d) => d.id === state.deliveryId)!;
+      observe(state.status, delivery, outcomes.get(delivery.recipient)!, now);
+      if (!state.written) logger.warn({ event: 'delivery.lease_lost', messageId: message.id, deliveryId: delivery.id }, 'lease lost before the outcome was recorded; another worker owns this delivery now');
+    }
+  }
+
+  function observe(status: string, delivery: ClaimedDelivery, outcome: Outcome, startedAt: number): void {
+    const labels = { domain_class: domainClass(delivery.recipient_domain) };
+    if (status === 'delivered') {
+      metrics.delivered.inc(labels);
+      metrics.deliveryLatency.observe((Date.now() - delivery.created_at) / 1000);
+    } else if (status === 'deferred') metrics.deferred.inc(labels);
+    else metrics.bounced.inc(labels);
+    logger.info({
+      event: `delivery.${status}`, messageId: delivery.message_id, deliveryId: delivery.id, recipient: delivery.recipient,
+      mx: outcome.mx, ip: outcome.ip, tls: outcome.tls.version ?? null, reply: outcome.reply, attempt: delivery.attempt_count + 1,
+      durationMs: Date.now() - startedAt,
+    }, `${status}: ${delivery.recipient}`);
+  }
+
+  function run(group: Group): void {
+    for (const d of group.deliveries) held.add(d.id);
+    const task = attempt(group).catch((error) => {
+      // The leases stay: the deliveries come due again when they run out.
+      logger.error({ err: error, event: 'delivery.attempt_failed', messageId: group.messageId, domain: group.domain }, 'delivery attempt failed unexpectedly');
+    }).finally(() => {
+      for (const d of group.deliveries) held.delete(d.id);
+      inFlight.delete(task);
+      wake();
+    });
+    inFlight.add(task);
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopping) {
+      pendingWake = false;
+      const free = config.deliveryConcurrency - held.size;
+      let claimed: ClaimedDelivery[] = [];
+      if (free > 0) {
+        try {
+          claimed = await claimDueDeliveries(store, nodeId, Date.now(), config.leaseTime, free);
+        } catch (error) {
+          logger.error({ err: error, event: 'delivery.claim_failed' }, 'could not claim deliveries');
+        }
+      }
+      for (const group of groupByMessageAndDomain(claimed)) run(group);
+      // A full claim means more may be due: look again at once.
+      if (claimed.length > 0 && claimed.length === free) continue;
+      if (!pendingWake) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, deps.pollMs ?? 1000);
+          wakeUp = () => { clearTimeout(timer); resolve(); };
+        });
+        wakeUp = null;
+      }
+    }
+  }
+
+  const looping = loop();
+
+  return {
+    wake,
+    async stop() {
+      stopping = true;
+      wakeUp?.();
+      await looping;
+      const finished = Promise.all(inFlight);
+      const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownTimeout).unref());
+      if ((await Promise.race([finished, timedOut])) === 'timeout') {
+        logger.warn({ event: 'delivery.shutdown_release', deliveries: held.size }, 'releasing deliveries still in flight');
+        await releaseLeases(store, nodeId, [...held], Date.now()).catch(() => {});
+      }
+      await writer.drain();
+      clearInterval(heartbeat);
+      pool.close();
+    },
+  };
+}
+
+function groupByMessageAndDomain(deliveries: readonly ClaimedDelivery[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const delivery of deliveries) {
+    const key = `${delivery.message_id} ${delivery.recipient_domain}`;
+    const group = groups.get(key) ?? { messageId: delivery.message_id, domain: delivery.recipient_domain, deliveries: [] };
+    group.deliveries.push(delivery);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}

@@ -1,0 +1,37 @@
+/**
+ * Prometheus metrics of this node. Counters are per process (Prometheus sums
+ * nodes); the queue depth is read from the shared store at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Big mailbox providers get their own label so their deferrals stand out; everyone else is "other". */
+export function domainClass(domain: string): string {
+  const d = domain.toLowerCase();
+  if (/(^|\.)(gmail\.com|googlemail\.com)$/.test(d)) return 'gmail';
+  if (/(^|\.)(outlook\.com|hotmail\.com|live\.com|msn\.com)$/.test(d)) return 'microsoft';
+  if (/(^|\.)(yahoo\.[a-z.]+|aol\.com|ymail\.com)$/.test(d)) return 'yahoo';
+  if (/(^|\.)(icloud\.com|me\.com|mac\.com)$/.test(d)) return 'apple';
+  return 'other';
+}
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const labelNames = ['domain_class'] as const;
+  return {
+    registry,
+    accepted: new Counter({ name: 'mailroom_messages_accepted_total', help: 'Recipients accepted for delivery', labelNames, registers: [registry] }),
+    delivered: new Counter({ name: 'mailroom_deliveries_delivered_total', help: 'Recipients delivered', labelNames, registers: [registry] }),
+    deferred: new Counter({ name: 'mailroom_deliveries_deferred_total', help: 'Delivery attempts deferred', labelNames, registers: [registry] }),
+    bounced: new Counter({ name: 'mailroom_deliveries_bounced_total', help: 'Recipients bounced', labelNames, registers: [registry] }),
+    deliveryLatency: new Histogram({
+      name: 'mailroom_delivery_latency_seconds', help: 'From acceptance to delivery',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 14400, 86400], registers: [registry],
+    }),
+    smtpSessions: new Counter({ name: 'mailroom_smtp_sessions_total', help: 'SMTP sessions opened', labelNames: ['listener'] as const, registers: [registry] }),
+    authFailures: new Counter({ name: 'mailroom_smtp_auth_failures_total', help: 'Failed SMTP logins', registers: [registry] }),
+    queueDepth: new Gauge({ name: 'mailroom_queue_depth', help: 'Deliveries waiting (queued or deferred)', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

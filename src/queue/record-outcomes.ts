@@ -1,0 +1,93 @@
+/**
+ * Writing down what one attempt did, in one transaction: the attempt rows,
+ * each delivery's new state, its events, suppressions for hard bounces, and
+ * the DSN to the sender for every recipient that bounced or expired. Only
+ * deliveries this worker still holds are touched: if its lease ran out and
+ * another worker took over, that worker's record wins.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+import type { ClaimedDelivery } from '../store/claim-deliveries.ts';
+import { newId } from '../store/ids.ts';
+import type { Outcome } from '../delivery/outcome.ts';
+import { isHardBounce } from '../delivery/outcome.ts';
+import { buildDsn, type DsnRecipient } from '../delivery/dsn.ts';
+import { recordEvents, type MessageEvent } from '../events/message-events.ts';
+import { suppress } from '../suppressions/suppressions.ts';
+import { insertQueuedMessages } from './enqueue.ts';
+import { hasExpired, retryDelay } from './retry.ts';
+
+export interface AttemptRecord {
+  owner: string;
+  now: number;
+  message: { id: string; accountId: string | null; mailFrom: string; createdAt: number; raw: Buffer; newSignature: string | null };
+  deliveries: readonly ClaimedDelivery[];
+  outcomes: ReadonlyMap<string, Outcome>;
+  hostname: string;
+  retrySchedule: readonly number[];
+  maxQueueTime: number;
+}
+
+export interface RecordedState {
+  deliveryId: string;
+  status: 'delivered' | 'deferred' | 'bounced' | 'expired';
+  /** False when the lease had been lost and nothing was written. */
+  written: boolean;
+}
+
+export async function recordOutcomes(tx: Kysely<Database>, record: AttemptRecord): Promise<RecordedState[]> {
+  const { now, message } = record;
+  const states: RecordedState[] = [];
+  const events: MessageEvent[] = [];
+  const failed: DsnRecipient[] = [];
+  if (message.newSignature) {
+    await tx.updateTable('messages').set({ dkim_signature: message.newSignature })
+      .where('id', '=', message.id).where('dkim_signature', 'is', null).execute();
+  }
+  for (const delivery of record.deliveries) {
+    const outcome = record.outcomes.get(delivery.recipient);
+    if (!outcome) continue;
+    const attempts = delivery.attempt_count + 1;
+    let status: RecordedState['status'] = outcome.kind;
+    let nextAttemptAt = now;
+    if (outcome.kind === 'deferred') {
+      nextAttemptAt = now + retryDelay(attempts, record.retrySchedule);
+      if (hasExpired(delivery.created_at, nextAttemptAt, record.maxQueueTime)) status = 'expired';
+    }
+    const updated = await tx.updateTable('deliveries')
+      .set({ status, attempt_count: attempts, next_attempt_at: nextAttemptAt, lease_owner: null, last_reply: outcome.reply, updated_at: now })
+      .where('id', '=', delivery.id).where('lease_owner', '=', record.owner).where('status', 'in', ['queued', 'deferred'])
+      .executeTakeFirst();
+    const written = Number(updated.numUpdatedRows) > 0;
+    states.push({ deliveryId: delivery.id, status, written });
+    if (!written) continue;
+    await tx.insertInto('attempts').values({
+      delivery_id: delivery.id, message_id: message.id, at: now, outcome: outcome.kind, mx: outcome.mx, ip: outcome.ip,
+      tls: JSON.stringify(outcome.tls), reply: outcome.reply, duration_ms: outcome.durationMs,
+    }).execute();
+    const bounceClass = outcome.kind === 'bounced' ? outcome.bounceClass : null;
+    events.push({ accountId: delivery.account_id, messageId: message.id, deliveryId: delivery.id, recipient: delivery.recipient, type: status, reply: outcome.reply, bounceClass, at: now });
+    if (outcome.kind === 'bounced' && delivery.account_id && isHardBounce(outcome.bounceClass)) {
+      await suppress(tx, delivery.account_id, delivery.recipient, `hard bounce: ${outcome.reply}`.slice(0, 500), delivery.id);
+      events.push({ accountId: delivery.account_id, messageId: message.id, deliveryId: delivery.id, recipient: delivery.recipient, type: 'suppressed', reply: outcome.reply, bounceClass, at: now });
+    }
+    if (status === 'bounced' || status === 'expired') {
+      const reply = status === 'expired' ? `${outcome.reply} (gave up after ${attempts} attempts)` : outcome.reply;
+      failed.push({ address: delivery.recipient, reply, remoteMta: outcome.mx, lastAttemptAt: new Date(now) });
+    }
+  }
+  await recordEvents(tx, events);
+  // Never bounce a bounce: mail with the null sender gets no DSN.
+  if (failed.length > 0 && message.mailFrom) {
+    const dsn = buildDsn({
+      hostname: record.hostname, originalSender: message.mailFrom, originalMessage: message.raw,
+      arrivalDate: new Date(message.createdAt), recipients: failed, queueId: message.id, now: new Date(now),
+    });
+    await insertQueuedMessages(tx, [{
+      id: newId(), accountId: null, dailyLimit: null, mailFrom: '', headerFrom: `MAILER-DAEMON@${record.hostname}`,
+      subject: 'Undelivered Mail Returned to Sender', raw: dsn, recipients: [message.mailFrom], source: 'dsn', tags: [],
+      clientIp: null, idempotencyKey: null,
+    }], now);
+  }
+  return states;
+}

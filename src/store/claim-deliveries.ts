@@ -1,0 +1,38 @@
+/**
+ * Taking due deliveries with a lease. Leasing moves `next_attempt_at` to the
+ * lease's end, so a worker that dies simply lets its deliveries fall due
+ * again when the lease runs out: no separate reaper is needed.
+ *
+ * PostgreSQL: several nodes claim at once; `FOR UPDATE SKIP LOCKED` makes each
+ * row go to exactly one of them without waiting. SQLite: the claim runs in a
+ * BEGIN IMMEDIATE transaction, so claims are serialised by the write lock.
+ */
+import { sql } from 'kysely';
+import type { Store } from './database.ts';
+
+export interface ClaimedDelivery {
+  id: string;
+  message_id: string;
+  account_id: string | null;
+  recipient: string;
+  recipient_domain: string;
+  attempt_count: number;
+  created_at: number;
+}
+
+export async function claimDueDeliveries(store: Store, owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+  const lockClause = store.engine === 'postgres' ? sql`for update skip locked` : sql``;
+  return store.db.transaction().execute(async (tx) => {
+    const result = await sql<ClaimedDelivery>`
+      update deliveries set lease_owner = ${owner}, next_attempt_at = ${now + leaseMs}
+      where id in (
+        select id from deliveries
+        where status in ('queued', 'deferred') and next_attempt_at <= ${now}
+        order by next_attempt_at
+        limit ${limit}
+        ${lockClause}
+      )
+      returning id, message_id, account_id, recipient, recipient_domain, attempt_count, created_at`.execute(tx);
+    return result.rows.map((row) => ({ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at) }));
+  });
+}
