@@ -18,6 +18,7 @@ import { domainOf } from './accounts/email.ts';
 import { sharedSecret } from './queue/settings.ts';
 import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import type { SessionTimeouts } from './delivery/smtp-client.ts';
+import { registerNode } from './nodes/registry.ts';
 import { ensureAdminAccount } from './accounts/admin.ts';
 import { startHttpServer } from './api/server.ts';
 
@@ -77,6 +78,8 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     listeners.push(await startHttpServer({ config, store, resolver, logger, nodeId, listeners }));
   }
 
+  const registration = await registerNode(store, { id: nodeId, roles: config.roles, listeners: listeners.map((l) => ({ name: l.name, port: l.port })) },
+    (error) => logger.warn({ err: error, event: 'node.heartbeat_failed' }, 'node heartbeat failed'));
   for (const listener of listeners) logger.info({ event: 'listener.ready', name: listener.name, host: listener.host, port: listener.port }, `listening: ${listener.name} on ${listener.host}:${listener.port}`);
   if (admin?.created) logger.info({ event: 'admin.created', email: admin.email }, `first start: admin login ${admin.email} / ${admin.password}`);
 
@@ -89,6 +92,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await Promise.all(listeners.map((listener) => listener.close()));
         await enqueuer.drain();
         await worker?.stop();
+        await registration.stop();
         await store.close();
       })();
       return stopping;

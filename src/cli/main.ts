@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerStartCommand } from './start.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerDomainCommands } from './domains.ts';
+import { registerNodeCommands } from './nodes.ts';
 import { EXIT } from './context.ts';
 
 const program = new Command('mailroom')
@@ -13,5 +14,6 @@ const program = new Command('mailroom')
 registerStartCommand(program);
 registerAccountCommands(program);
 registerDomainCommands(program);
+registerNodeCommands(program);
 
 await program.parseAsync(process.argv);

@@ -112,7 +112,18 @@ export interface MessageEventsTable {
   created_at: number;
 }
 
+export interface NodesTable {
+  id: string;
+  hostname: string;
+  roles: string;
+  listeners: string;
+  pid: number;
+  started_at: number;
+  heartbeat_at: number;
+}
+
 export interface Database {
+  nodes: NodesTable;
   message_events: MessageEventsTable;
   accounts: AccountsTable;
   secret_keys: SecretKeysTable;
@@ -123,4 +134,62 @@ export interface Database {
   suppressions: SuppressionsTable;
   usage: UsageTable;
   settings: SettingsTable;
+}
+
+// Tables of the HTTP API (migration 0003_api).
+
+export interface WebSessionsTable {
+  /** SHA-256 of the cookie's token: a stolen database does not log anyone in. */
+  token_hash: string;
+  account_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface WebhooksTable {
+  id: string;
+  account_id: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  secret: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  account_id: string;
+  /** message_events.id; null for test events. */
+  event_id: number | null;
+  event_type: string;
+  payload: string;
+  /** pending | delivered | failed */
+  status: string;
+  attempt_count: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+// Merged into Database above (interface merging), so this block stays self-contained.
+export interface Database {
+  web_sessions: WebSessionsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

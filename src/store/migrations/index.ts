@@ -7,10 +7,14 @@ import type { Migration } from 'kysely/migration';
 import type { Engine } from '../database.ts';
 import { core } from './0001_core.ts';
 import { events } from './0002_events.ts';
+import { api } from './0003_api.ts';
+import { nodes } from './0004_nodes.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_core': core(engine),
     '0002_events': events(engine),
+    '0003_api': api(engine),
+    '0004_nodes': nodes(),
   };
 }
