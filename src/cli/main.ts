@@ -6,6 +6,7 @@ import { registerAccountCommands } from './accounts.ts';
 import { registerDomainCommands } from './domains.ts';
 import { registerNodeCommands } from './nodes.ts';
 import { EXIT } from './context.ts';
+import { configurationTable } from '../config/docs.ts';
 
 const program = new Command('mailroom')
   .description('Mailroom: a self-hosted email delivery service')
@@ -15,5 +16,6 @@ registerStartCommand(program);
 registerAccountCommands(program);
 registerDomainCommands(program);
 registerNodeCommands(program);
+program.command('config-docs').description('print the configuration table (Markdown)').action(() => { process.stdout.write(configurationTable() + '\n'); });
 
 await program.parseAsync(process.argv);
