@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config/options.ts';
 import { openStore, type Store } from './store/database.ts';
 import { createResolver } from './dns/resolver.ts';
+import { withAnswerCache } from './dns/cache.ts';
 import { Enqueuer } from './queue/enqueue.ts';
 import { AuthThrottle } from './smtp/auth-throttle.ts';
 import { loadTlsCredentials } from './smtp/tls.ts';
@@ -35,6 +36,8 @@ export interface RunningMailroom {
 export interface StartOptions {
   deliveryTimeouts?: Partial<SessionTimeouts>;
   deliveryPollMs?: number;
+  /** How long delivery reuses DNS answers; tests that change records mid-test shorten it. */
+  dnsCacheMs?: number;
 }
 
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
@@ -71,7 +74,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   }
   if (roles.has('delivery')) {
     worker = startDeliveryWorker({
-      config, store, resolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
+      config, store, resolver: withAnswerCache(resolver, options.dnsCacheMs), logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
     });
   }
   if (roles.has('http') && config.httpPort !== null) {

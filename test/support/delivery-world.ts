@@ -29,7 +29,7 @@ export async function startDeliveryWorld(engine: EngineName, options: { env?: Re
     MAILROOM_DELIVERY_PORT: String(mx.port),
     MAILROOM_RETRY_SCHEDULE: '1s',
     ...options.env,
-  }, { deliveryPollMs: 100, deliveryTimeouts: { connectMs: 2000, greetingMs: 2000, dataMs: 5000 } });
+  }, { deliveryPollMs: 100, dnsCacheMs: 0, deliveryTimeouts: { connectMs: 2000, greetingMs: 2000, dataMs: 5000 } });
   const sender = await mailroom.createSender();
   dns.publish(domainRecords(await getDomainRow(mailroom.running.store, sender.domain, null), mailroom.config.hostname));
   const transport = nodemailer.createTransport({

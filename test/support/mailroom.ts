@@ -23,7 +23,7 @@ export interface TestMailroom {
 
 const LISTENER_PREFIX = { submission: 'submission (plain', submissions: 'submission (implicit', http: 'http', mx: 'mx' } as const;
 
-export async function startTestMailroom(engine: EngineName, env: Record<string, string> = {}, options: StartOptions = { deliveryPollMs: 200 }): Promise<TestMailroom> {
+export async function startTestMailroom(engine: EngineName, env: Record<string, string> = {}, options: StartOptions = { deliveryPollMs: 200, dnsCacheMs: 0 }): Promise<TestMailroom> {
   const database = await createTestDatabase(engine);
   const config = loadConfig({
     MAILROOM_DATABASE_URL: database.url,
