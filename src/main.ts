@@ -22,12 +22,19 @@ import type { SessionTimeouts } from './delivery/smtp-client.ts';
 import { registerNode } from './nodes/registry.ts';
 import { ensureAdminAccount } from './accounts/admin.ts';
 import { startHttpServer } from './api/server.ts';
+import { startWebhookDispatcher, type WebhookDispatcherOptions } from './events/webhooks-dispatcher.ts';
+import { loadCertificates, type CertificateOptions, type Certificates } from './tls/certificates.ts';
+import { SessionRecorder } from './doctor/session-recorder.ts';
 
 export interface RunningMailroom {
   config: Config;
   store: Store;
   listeners: Listener[];
   nodeId: string;
+  /** The TLS certificate in use and its ACME renewal; null on a node without TLS listeners. */
+  certificates: Certificates | null;
+  /** The Send-As doctor's log of recent SMTP sessions. */
+  smtpSessions: SessionRecorder;
   /** Graceful stop: listeners answer 421, in-flight work finishes or is released. */
   stop(): Promise<void>;
 }
@@ -38,6 +45,10 @@ export interface StartOptions {
   deliveryPollMs?: number;
   /** How long delivery reuses DNS answers; tests that change records mid-test shorten it. */
   dnsCacheMs?: number;
+  /** Webhook polling and backoff; tests shorten them. */
+  webhooks?: WebhookDispatcherOptions;
+  /** Certificate checks and ACME trust (pebble's CA in tests). */
+  certificates?: CertificateOptions;
 }
 
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
@@ -61,13 +72,18 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   const admin = roles.has('http') ? await ensureAdminAccount(store, config) : null;
 
   const needsTls = roles.has('smtp') || (roles.has('mx') && config.mxPort !== null);
-  const tls = needsTls ? await loadTlsCredentials({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, hostname: config.hostname }) : null;
+  const loadedTls = needsTls ? await loadTlsCredentials({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, hostname: config.hostname }) : null;
+  // Certificates (src/tls): the store's certificate for MAILROOM_HOSTNAME (obtained and renewed by ACME when
+  // MAILROOM_ACME_EMAIL is set) replaces the loaded one, now and later in every TLS listener, without a restart.
+  const certificates = loadedTls ? await loadCertificates({ config, store, logger, nodeId, initial: loadedTls, listeners }, options.certificates) : null;
+  const tls = certificates?.current() ?? null;
+  const smtpSessions = new SessionRecorder(store, logger);
   if (roles.has('smtp') && tls) {
     if (tls.selfSigned) {
       logger.warn({ event: 'tls.self_signed' }, `TLS uses a self-signed certificate for ${config.hostname}: Gmail and most mail clients refuse it. Set MAILROOM_TLS_CERT and MAILROOM_TLS_KEY to a CA-signed certificate.`);
     }
     const throttle = new AuthThrottle({ maxFailures: 10, windowMs: 10 * 60_000 });
-    listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger })));
+    listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger, recorder: smtpSessions })));
   }
   if (roles.has('mx') && config.mxPort !== null && tls) {
     listeners.push(await startMxListener(config, tls, { config, store, logger, verpSecret }));
@@ -78,23 +94,32 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     });
   }
   if (roles.has('http') && config.httpPort !== null) {
-    listeners.push(await startHttpServer({ config, store, resolver, logger, nodeId, listeners }));
+    listeners.push(await startHttpServer({ config, store, resolver, logger, nodeId, listeners, enqueuer, metrics, certificates, smtpSessions }));
   }
+  // Started once HTTP is up: the first ACME order may need this node to answer its challenge.
+  certificates?.start();
 
-  const registration = await registerNode(store, { id: nodeId, roles: config.roles, listeners: listeners.map((l) => ({ name: l.name, port: l.port })) },
+  const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, logger, nodeId, options: options.webhooks }) : null;
+
+  const registration = await registerNode(store, {
+    id: nodeId, roles: config.roles, listeners: listeners.map((l) => ({ name: l.name, port: l.port })), heartbeatMs: config.heartbeatInterval,
+  },
     (error) => logger.warn({ err: error, event: 'node.heartbeat_failed' }, 'node heartbeat failed'));
   for (const listener of listeners) logger.info({ event: 'listener.ready', name: listener.name, host: listener.host, port: listener.port }, `listening: ${listener.name} on ${listener.host}:${listener.port}`);
   if (admin?.created) logger.info({ event: 'admin.created', email: admin.email }, `first start: admin login ${admin.email} / ${admin.password}`);
 
   let stopping: Promise<void> | null = null;
   return {
-    config, store, listeners, nodeId,
+    config, store, listeners, nodeId, certificates, smtpSessions,
     stop() {
       stopping ??= (async () => {
         logger.info({ event: 'shutdown' }, 'stopping');
         await Promise.all(listeners.map((listener) => listener.close()));
+        await certificates?.stop();
+        await smtpSessions.stop();
         await enqueuer.drain();
         await worker?.stop();
+        await webhooks?.stop();
         await registration.stop();
         await store.close();
       })();

@@ -51,8 +51,10 @@ export async function revokeSecretKey(store: Store, keyId: string, accountId: st
   if (accountId) query = query.where('account_id', '=', accountId);
   const result = await query.executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) {
-    const exists = await store.db.selectFrom('secret_keys').select('revoked_at').where('id', '=', keyId).executeTakeFirst();
-    if (!exists) throw new UserError('not-found', 'unknown_key', `no secret key with the id ${keyId}`, 'id');
+    // Already revoked is fine; another account's key is as unknown as no key at all.
+    let lookup = store.db.selectFrom('secret_keys').select('revoked_at').where('id', '=', keyId);
+    if (accountId) lookup = lookup.where('account_id', '=', accountId);
+    if (!(await lookup.executeTakeFirst())) throw new UserError('not-found', 'unknown_key', `no secret key with the id ${keyId}`, 'id');
   }
 }
 

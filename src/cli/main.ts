@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { registerStartCommand } from './start.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerDomainCommands } from './domains.ts';
+import { registerMessageCommands } from './messages.ts';
+import { registerSuppressionCommands } from './suppressions.ts';
 import { registerNodeCommands } from './nodes.ts';
 import { EXIT } from './context.ts';
 import { configurationTable } from '../config/docs.ts';
@@ -15,6 +17,8 @@ const program = new Command('mailroom')
 registerStartCommand(program);
 registerAccountCommands(program);
 registerDomainCommands(program);
+registerMessageCommands(program);
+registerSuppressionCommands(program);
 registerNodeCommands(program);
 program.command('config-docs').description('print the configuration table (Markdown)').action(() => { process.stdout.write(configurationTable() + '\n'); });
 

@@ -4,7 +4,7 @@ import { runWithStore, withConfigFlags } from './context.ts';
 
 export function registerNodeCommands(program: Command): void {
   const nodes = program.command('nodes').description('the nodes sharing this store');
-  withConfigFlags(nodes.command('list').description('live nodes and the deliveries each holds'))
+  withConfigFlags(nodes.command('list').description('live nodes and the deliveries and webhooks each holds'))
     .option('--all', 'include nodes that stopped heart-beating')
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, async (store) => {
@@ -12,5 +12,5 @@ export function registerNodeCommands(program: Command): void {
       return (options.all ? all : all.filter((n) => n.alive)).map((n) => ({
         ...n, startedAt: new Date(n.startedAt).toISOString(), heartbeatAt: new Date(n.heartbeatAt).toISOString(),
       }));
-    }, (rows) => rows.map((n) => `${n.id}\t${n.alive ? 'alive' : 'STALE'}\t${n.roles.join(',')}\tpid ${n.pid} on ${n.hostname}\tholds ${n.leasedDeliveries} deliveries\tlast beat ${n.heartbeatAt}`).join('\n') || 'No live nodes.'));
+    }, (rows) => rows.map((n) => `${n.id}\t${n.alive ? 'alive' : 'STALE'}\t${n.roles.join(',')}\tpid ${n.pid} on ${n.hostname}\tholds ${n.leasedDeliveries} deliveries, ${n.leasedWebhooks} webhooks\tlast beat ${n.heartbeatAt}`).join('\n') || 'No live nodes.'));
 }

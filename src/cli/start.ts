@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
-import { startMailroom } from '../main.ts';
+import type { RunningMailroom } from '../main.ts';
 import { configFrom, reportError, withConfigFlags } from './context.ts';
 
 export function registerStartCommand(program: Command): void {
   withConfigFlags(program.command('start').description('run Mailroom (SMTP, HTTP API and dashboard, delivery)'))
     .action(async (options) => {
-      let running: Awaited<ReturnType<typeof startMailroom>>;
+      let running: RunningMailroom;
       try {
-        running = await startMailroom(configFrom(options));
+        const config = configFrom(options);
+        // Loaded here, not at the top: the service pulls in every library
+        // (HTTP, DKIM, TLS), which would add a second to each management command.
+        const { startMailroom } = await import('../main.ts');
+        running = await startMailroom(config);
       } catch (error) {
         reportError(error, false);
         process.exit(process.exitCode ?? 1);

@@ -23,7 +23,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Readonly<Record<string
   }
   const config = values as Config;
   if ((config.tlsCert === null) !== (config.tlsKey === null)) {
-    throw new ConfigError('MAILROOM_TLS_CERT and MAILROOM_TLS_KEY must be set together');
+    const [given, missing] = config.tlsCert !== null ? ['MAILROOM_TLS_CERT', 'MAILROOM_TLS_KEY'] : ['MAILROOM_TLS_KEY', 'MAILROOM_TLS_CERT'];
+    throw new ConfigError(`${given}=${JSON.stringify(config.tlsCert ?? config.tlsKey)} is set but ${missing} is not: set both (PEM files) or neither (a self-signed certificate is generated)`);
   }
   return Object.freeze(config);
 }

@@ -46,15 +46,23 @@ export const OPTIONS = {
   maxQueueTime: option('MAILROOM_MAX_QUEUE_TIME', '5d', parse.parseDuration, 'after this a deferred delivery bounces'),
   deliveryConcurrency: option('MAILROOM_DELIVERY_CONCURRENCY', '50', parse.parsePositiveInteger, 'deliveries in flight per node'),
   destinationConcurrency: option('MAILROOM_DESTINATION_CONCURRENCY', '10', parse.parsePositiveInteger, 'connections per MX host'),
-  leaseTime: option('MAILROOM_LEASE_TIME', '2m', parse.parseDuration, 'a worker that stops heart-beating loses its deliveries after this'),
+  leaseTime: option('MAILROOM_LEASE_TIME', '2m', (raw) => atLeast(raw, 1000), 'a worker that stops heart-beating loses its deliveries after this'),
+  heartbeatInterval: option('MAILROOM_HEARTBEAT_INTERVAL', '10s', (raw) => atLeast(raw, 100), 'how often a node tells the others it is alive; after 3 missed beats `nodes list` shows it stale'),
   shutdownTimeout: option('MAILROOM_SHUTDOWN_TIMEOUT', '20s', parse.parseDuration, 'how long SIGTERM waits for in-flight work'),
   logLevel: option('MAILROOM_LOG_LEVEL', 'info', (raw) => {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new Error('must be one of fatal, error, warn, info, debug, trace, silent');
     return raw;
   }, 'log level of the JSON logs'),
-  acmeEmail: option('MAILROOM_ACME_EMAIL', '', parse.parseOptionalText, 'turns ACME on for MAILROOM_HOSTNAME (not yet implemented)'),
-  acmeDirectory: option('MAILROOM_ACME_DIRECTORY', 'https://acme-v02.api.letsencrypt.org/directory', parse.parseText, 'ACME directory URL'),
+  acmeEmail: option('MAILROOM_ACME_EMAIL', '', parse.parseOptionalText, 'turns ACME on: a certificate for MAILROOM_HOSTNAME is obtained (HTTP-01 on the HTTP listener: forward port 80 to it) and renewed 30 days before expiry'),
+  acmeDirectory: option('MAILROOM_ACME_DIRECTORY', 'https://acme-v02.api.letsencrypt.org/directory', parse.parseText, 'ACME directory URL (the client trusts NODE_EXTRA_CA_CERTS)'),
 } as const;
+
+/** A duration with a floor: a zero lease or heartbeat would make every node look dead at once. */
+function atLeast(raw: string, floorMs: number): number {
+  const ms = parse.parseDuration(raw);
+  if (ms < floorMs) throw new Error(`must be at least ${floorMs >= 1000 ? `${floorMs / 1000}s` : `${floorMs}ms`}`);
+  return ms;
+}
 
 export type OptionKey = keyof typeof OPTIONS;
 

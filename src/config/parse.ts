@@ -2,6 +2,7 @@
  * Parsers for configuration values. Each returns the typed value or throws a
  * plain-words reason; the loader adds which variable and value were at fault.
  */
+import { isIP } from 'node:net';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -56,10 +57,16 @@ export interface HostPort {
   port: number;
 }
 
+/** `host`, `host:port`, `[v6]:port` or a bare IPv6 address; a port that is not a number is refused, not folded into the host. */
 export function parseHostPort(raw: string, defaultPort: number): HostPort {
-  const match = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(raw.trim());
-  if (!match || !match[1]) throw new Error('must be host or host:port');
-  return { host: match[1], port: match[2] ? parsePort(match[2]) : defaultPort };
+  const text = raw.trim();
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
+  if (bracketed) return { host: bracketed[1], port: bracketed[2] === undefined ? defaultPort : parsePort(bracketed[2]) };
+  if (isIP(text) === 6) return { host: text, port: defaultPort };
+  const colon = text.lastIndexOf(':');
+  const host = colon === -1 ? text : text.slice(0, colon);
+  if (host === '' || host.includes(':') || /\s/.test(host)) throw new Error('must be host or host:port');
+  return { host, port: colon === -1 ? defaultPort : parsePort(text.slice(colon + 1)) };
 }
 
 export function parseOptionalHostPort(raw: string, defaultPort: number): HostPort | null {
@@ -72,13 +79,17 @@ export function parseDnsServers(raw: string): string[] | null {
   if (raw.toLowerCase() === 'system' || raw.trim() === '') return null;
   return raw.split(',').map((item) => {
     const { host, port } = parseHostPort(item, 53);
-    if (!/^[0-9.]+$/.test(host) && !host.includes(':')) throw new Error(`"${item}" is not an IP address`);
+    if (isIP(host) === 0) throw new Error(`"${item.trim()}" is not an IP address`);
     return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   });
 }
 
 export function parseDatabaseUrl(raw: string): string {
-  if (raw.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(raw)) return raw;
+  if (raw.startsWith('sqlite:')) {
+    if (raw.slice('sqlite:'.length).trim() === '') throw new Error('sqlite:PATH needs a file path, e.g. sqlite:./data/mailroom.db');
+    return raw;
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) return raw;
   throw new Error('must be sqlite:PATH or postgres://user@host:port/database');
 }
 

@@ -35,14 +35,22 @@ export function headerValue(fields: readonly HeaderField[], name: string): strin
   return fields.find((field) => field.name === name)?.value ?? null;
 }
 
-/** The single address of the From header, or null when there is none or it is unreadable. */
+/** The first address of the From header, or null when there is none or it is unreadable. */
 export function headerFromAddress(fields: readonly HeaderField[]): string | null {
-  const value = headerValue(fields, 'from');
-  if (!value) return null;
-  const parsed = addressParser(value);
-  const first = parsed.flatMap((entry) => ('group' in entry && entry.group ? entry.group : [entry]))[0] as { address?: string } | undefined;
-  const address = first?.address?.trim();
-  return address && address.includes('@') ? address : null;
+  return headerFromAddresses(fields)?.[0] ?? null;
+}
+
+/**
+ * Every author in the From header. null when there is no From field, more
+ * than one (RFC 5322 allows one; a second is how a forged author hides behind
+ * a genuine one), or an entry without an address.
+ */
+export function headerFromAddresses(fields: readonly HeaderField[]): string[] | null {
+  const from = fields.filter((field) => field.name === 'from');
+  if (from.length !== 1 || !from[0].value) return null;
+  const entries = addressParser(from[0].value).flatMap((entry) => ('group' in entry && entry.group ? entry.group : [entry])) as Array<{ address?: string }>;
+  const addresses = entries.map((entry) => entry.address?.trim() ?? '');
+  return addresses.length > 0 && addresses.every((address) => address.includes('@')) ? addresses : null;
 }
 
 export function decodedSubject(fields: readonly HeaderField[]): string {

@@ -9,9 +9,11 @@
  */
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { Replies, replyText } from './replies.ts';
 
 const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 const PATCHED = Symbol.for('mailroom.smtp-send-patched');
+const PATCHED_AUTH = Symbol.for('mailroom.smtp-auth-before-tls-patched');
 
 type SendFn = (code: number, data: unknown, context?: unknown) => void;
 
@@ -26,7 +28,53 @@ function patchReplies(): void {
   proto[PATCHED] = true;
 }
 
+/**
+ * With allowInsecureAuth off, smtp-server still advertises AUTH before TLS (so
+ * clients try it) and refuses it in words and a code of its own (538 5.7.0).
+ * RFC 4954 wants neither: a mechanism that cannot be used now is not
+ * advertised, and AUTH before TLS is `538 5.7.11`. So, until the connection
+ * is secure, EHLO leaves AUTH out and AUTH gets our reply; AUTH stays a known
+ * command, so the library's 530 and its unauthenticated-command limit apply.
+ */
+interface AuthGate {
+  secure: boolean;
+  session: { disabledCommands?: string[] };
+  _server: { options: { allowInsecureAuth?: boolean; hideSTARTTLS?: boolean; disabledCommands: string[] } };
+  _isSupported(command: string): boolean;
+  send(code: number, data: string): void;
+}
+type Handler = (this: AuthGate, command: Buffer, callback: () => void) => void;
+
+function patchAuthBeforeTls(): void {
+  const proto = SMTPConnection.prototype as unknown as { handler_EHLO: Handler; handler_AUTH: Handler; [PATCHED_AUTH]?: boolean };
+  if (proto[PATCHED_AUTH]) return;
+  // The library's own condition for refusing AUTH with 538, unchanged.
+  const authNeedsTls = (c: AuthGate) =>
+    !c.secure && !c._server.options.allowInsecureAuth && !c._server.options.hideSTARTTLS && c._isSupported('STARTTLS');
+  const ehlo = proto.handler_EHLO;
+  proto.handler_EHLO = function (command, callback) {
+    if (!authNeedsTls(this)) return ehlo.call(this, command, callback);
+    const saved = this.session.disabledCommands;
+    // The EHLO handler runs synchronously, so AUTH is hidden for exactly this reply.
+    this.session.disabledCommands = [...(saved ?? this._server.options.disabledCommands), 'AUTH'];
+    try {
+      ehlo.call(this, command, callback);
+    } finally {
+      this.session.disabledCommands = saved;
+    }
+  };
+  const auth = proto.handler_AUTH;
+  proto.handler_AUTH = function (command, callback) {
+    if (!authNeedsTls(this)) return auth.call(this, command, callback);
+    const refusal = Replies.authRequiresTls();
+    this.send(refusal.code, replyText(refusal));
+    callback();
+  };
+  proto[PATCHED_AUTH] = true;
+}
+
 patchReplies();
+patchAuthBeforeTls();
 
 export { SMTPServer };
 export type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream, SMTPServerAddress, SMTPServerAuthentication } from 'smtp-server';

@@ -15,6 +15,8 @@ export interface Listener {
   host: string;
   port: number;
   close(): Promise<void>;
+  /** TLS listeners: new handshakes present this certificate; established sessions keep theirs. */
+  setCertificate?(tls: TlsCredentials): void;
 }
 
 export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServerOptions {
@@ -26,6 +28,8 @@ export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServ
     size: config.maxMessageSize,
     authMethods: ['PLAIN', 'LOGIN'],
     allowInsecureAuth: config.insecureAuth,
+    // Said by the library itself when MAIL, RCPT or DATA come before AUTH.
+    authRequiredMessage: replyText(Replies.authRequired()),
     hideENHANCEDSTATUSCODES: false,
     hideDSN: true,
     hideREQUIRETLS: true,
@@ -44,10 +48,12 @@ export async function startSubmissionListeners(config: Config, tls: TlsCredentia
   const listeners: Listener[] = [];
   if (config.smtpPort !== null) {
     const server = new SMTPServer({ ...baseServerOptions(config, tls), ...submissionHandlers(deps, 'submission') });
+    deps.recorder?.watchTlsErrors(server, 'submission');
     listeners.push(await listen('submission (plain, STARTTLS offered)', server, config.smtpHost, config.smtpPort, config));
   }
   if (config.smtpsPort !== null) {
     const server = new SMTPServer({ ...baseServerOptions(config, tls), secure: true, ...submissionHandlers(deps, 'submissions') });
+    deps.recorder?.watchTlsErrors(server, 'submissions');
     listeners.push(await listen('submission (implicit TLS)', server, config.smtpHost, config.smtpsPort, config));
   }
   return listeners;
@@ -65,6 +71,7 @@ export function listen(name: string, server: SMTPServer, host: string, port: num
       resolve({
         name, host, port: address.port,
         close: () => closeGracefully(server, { code: shuttingDown.code, text: replyText(shuttingDown) }, config.shutdownTimeout),
+        setCertificate: (tls) => server.updateSecureContext({ key: tls.key, cert: tls.cert }),
       });
     });
   });

@@ -11,12 +11,14 @@ import { readUsage } from '../queue/usage.ts';
 import { newId } from '../store/ids.ts';
 import { checkSecretKey } from '../accounts/keys.ts';
 import { domainOf } from '../accounts/email.ts';
-import { checkEnvelopeSender, checkHeaderFrom, type AccountDomainFact } from '../policy/sender.ts';
+import { checkEnvelopeSender, checkHeaderAuthors, type AccountDomainFact } from '../policy/sender.ts';
 import { checkDailyLimit, type UsageFact } from '../policy/limits.ts';
 import { findSuppression } from '../suppressions/suppressions.ts';
-import { decodedSubject, headerFromAddress, headerValue, prependHeaders, readHeaders, rfc5322Date } from '../message/headers.ts';
+import { decodedSubject, headerFromAddresses, headerValue, prependHeaders, readHeaders, rfc5322Date } from '../message/headers.ts';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
+import type { Refusal } from '../policy/refusal.ts';
+import type { SessionRecorder } from '../doctor/session-recorder.ts';
 import { readMessage } from './message-reader.ts';
 import { replyForRefusal } from './refusal-replies.ts';
 import { Replies, SmtpReplyError, replyText, type Reply } from './replies.ts';
@@ -27,6 +29,8 @@ export interface SubmissionDeps {
   enqueuer: Enqueuer;
   throttle: AuthThrottle;
   logger: Logger;
+  /** Notes how each session went, for the Send-As doctor; memory only on this path, written in batches. */
+  recorder?: SessionRecorder;
 }
 
 /** Who logged in; kept as the library's `session.user`. */
@@ -41,7 +45,6 @@ export interface Principal {
 interface Transaction {
   domains: AccountDomainFact[];
   usage: UsageFact;
-  accepted: number;
 }
 
 type Callback = (error?: Error | null) => void;
@@ -52,15 +55,15 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
   const { config, store, enqueuer, throttle, logger } = deps;
   const transactions = new Map<string, Transaction>();
   const alwaysDisabled = ['WIZ', 'SHELL', 'KILL', 'XCLIENT', 'XFORWARD', 'VRFY'];
+  const recorder = deps.recorder;
+  const refuse = (session: SMTPServerSession, refusal: Refusal) => {
+    recorder?.note(session, { kind: 'refused', refusal });
+    return fail(replyForRefusal(refusal));
+  };
 
   return {
+    // AUTH before TLS (MAILROOM_INSECURE_AUTH=false) is handled in library.ts.
     onConnect(session, callback) {
-      const authNeedsTls = !session.secure && !config.insecureAuth;
-      (session as { disabledCommands?: string[] }).disabledCommands = authNeedsTls ? [...alwaysDisabled, 'AUTH'] : alwaysDisabled;
-      callback();
-    },
-
-    onSecure(_socket, session, callback) {
       (session as { disabledCommands?: string[] }).disabledCommands = alwaysDisabled;
       callback();
     },
@@ -69,15 +72,20 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       const username = (auth.username ?? '').trim().toLowerCase();
       const keys = [`ip:${session.remoteAddress}`, `account:${username}`];
       const lockedUntil = throttle.lockedUntil(keys);
-      if (lockedUntil) return callback(fail(Replies.authThrottled(lockedUntil)));
+      if (lockedUntil) {
+        recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: 'throttled' });
+        return callback(fail(Replies.authThrottled(lockedUntil)));
+      }
       checkSecretKey(store, auth.password ?? '', username).then((check) => {
         if (check.ok) {
           const user: Principal = { accountId: check.accountId, email: check.email, dailyLimit: check.dailyLimit, keyId: check.keyId };
           logger.info({ event: 'smtp.auth', listener, ip: session.remoteAddress, account: check.email, method: auth.method }, 'login succeeded');
+          recorder?.note(session, { kind: 'auth-succeeded', method: auth.method, user: check.email, accountId: check.accountId });
           return callback(null, { user });
         }
         const locked = throttle.recordFailure(keys);
         logger.warn({ event: 'smtp.auth_failed', listener, ip: session.remoteAddress, username, reason: check.reason }, 'login failed');
+        recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: check.reason });
         callback(fail(locked ? Replies.authThrottled(locked) : Replies.authFailed()));
       }, (error) => {
         logger.error({ err: error, event: 'smtp.auth_error' }, 'login check failed');
@@ -91,8 +99,8 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       const now = Date.now();
       Promise.all([accountDomains(store, principal.accountId), readUsage(store.db, principal.accountId, now)]).then(([domains, usage]) => {
         const verdict = checkEnvelopeSender(address.address, domains);
-        if (!verdict.ok) return callback(fail(replyForRefusal(verdict.refusal)));
-        transactions.set(session.id, { domains, usage, accepted: 0 });
+        if (!verdict.ok) return callback(refuse(session, verdict.refusal));
+        transactions.set(session.id, { domains, usage });
         callback();
       }, (error) => {
         logger.error({ err: error, event: 'smtp.mail_from_error' }, 'sender check failed');
@@ -104,14 +112,18 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       const principal = session.user as Principal;
       const transaction = transactions.get(session.id);
       if (!transaction) return callback(fail(Replies.temporaryFailure()));
-      if (session.envelope.rcptTo.length >= config.maxRecipients) return callback(fail(Replies.tooManyRecipients(config.maxRecipients)));
-      const limit = checkDailyLimit(transaction.usage, transaction.accepted + 1, principal.dailyLimit, Date.now());
-      if (!limit.ok) return callback(fail(replyForRefusal(limit.refusal)));
+      // A repeated recipient replaces its earlier RCPT (the library dedupes the
+      // envelope), so it is neither one more recipient nor one more email.
+      const wanted = address.address.toLowerCase();
+      const repeated = session.envelope.rcptTo.some((rcpt) => rcpt.address.toLowerCase() === wanted);
+      const recipients = session.envelope.rcptTo.length + (repeated ? 0 : 1);
+      if (recipients > config.maxRecipients) return callback(fail(Replies.tooManyRecipients(config.maxRecipients)));
+      const limit = checkDailyLimit(transaction.usage, recipients, principal.dailyLimit, Date.now());
+      if (!limit.ok) return callback(refuse(session, limit.refusal));
       findSuppression(store.db, principal.accountId, address.address).then((suppression) => {
         if (suppression) {
           return callback(fail(Replies.recipientSuppressed(suppression.address, suppression.reason, suppression.createdAt)));
         }
-        transaction.accepted += 1;
         callback();
       }, (error) => {
         logger.error({ err: error, event: 'smtp.rcpt_error' }, 'recipient check failed');
@@ -127,9 +139,10 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         if (message.bareLineEnding) return callback(fail(Replies.bareLineEnding()));
         if (!transaction) return callback(fail(Replies.temporaryFailure()));
         const fields = readHeaders(message.raw);
-        const fromAddress = headerFromAddress(fields);
-        const fromCheck = checkHeaderFrom(fromAddress ? domainOf(fromAddress) : null, transaction.domains);
-        if (!fromCheck.ok) return callback(fail(replyForRefusal(fromCheck.refusal)));
+        const authors = headerFromAddresses(fields);
+        const fromCheck = checkHeaderAuthors(authors ? authors.map(domainOf) : null, transaction.domains);
+        if (!fromCheck.ok) return callback(refuse(session, fromCheck.refusal));
+        const fromAddress = authors![0];
         const id = newId();
         const now = Date.now();
         const added = [receivedHeader(session, config.hostname, id, listener, now)];
@@ -137,12 +150,13 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         if (!headerValue(fields, 'date')) added.push(`Date: ${rfc5322Date(now)}`);
         const result = await enqueuer.enqueue({
           id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          headerFrom: fromAddress!, subject: decodedSubject(fields), raw: prependHeaders(message.raw, added),
+          headerFrom: fromAddress, subject: decodedSubject(fields), raw: prependHeaders(message.raw, added),
           recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address), source: 'smtp', tags: [],
           clientIp: session.remoteAddress, idempotencyKey: null,
         });
-        if (!result.ok) return callback(fail(replyForRefusal(result.refusal)));
+        if (!result.ok) return callback(refuse(session, result.refusal));
         logger.info({ event: 'message.accepted', messageId: result.id, account: principal.email, recipients: session.envelope.rcptTo.length, size: message.raw.length }, 'message queued');
+        recorder?.note(session, { kind: 'accepted' });
         callback(null, replyText(Replies.queued(result.id)));
       }).catch((error) => {
         logger.error({ err: error, event: 'smtp.data_error' }, 'message not accepted');
@@ -152,6 +166,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
 
     onClose(session: SMTPServerSession) {
       transactions.delete(session.id);
+      recorder?.closed(session, listener);
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
- * Taking due deliveries with a lease. Leasing moves `next_attempt_at` to the
- * lease's end, so a worker that dies simply lets its deliveries fall due
- * again when the lease runs out: no separate reaper is needed.
+ * Taking due deliveries with a lease, and keeping it. Leasing moves
+ * `next_attempt_at` to the lease's end, so a worker that dies simply lets its
+ * deliveries fall due again when the lease runs out: no separate reaper is
+ * needed.
  *
  * PostgreSQL: several nodes claim at once; `FOR UPDATE SKIP LOCKED` makes each
  * row go to exactly one of them without waiting. SQLite: the claim runs in a
@@ -35,4 +36,21 @@ export async function claimDueDeliveries(store: Store, owner: string, now: numbe
       returning id, message_id, account_id, recipient, recipient_domain, attempt_count, created_at`.execute(tx);
     return result.rows.map((row) => ({ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at) }));
   });
+}
+
+/**
+ * Pushes the lease end of deliveries this owner still holds. On PostgreSQL it
+ * skips rows locked right now: those are being recorded by this node's own
+ * outcome transaction, which ends the lease anyway. Waiting for them instead
+ * would make the heartbeat and the recorder lock the same rows in different
+ * orders: a deadlock, whose victim (often the recorder) turns delivered mail
+ * into mail sent again once the lease runs out.
+ */
+export async function extendDeliveryLeases(store: Store, owner: string, ids: readonly string[], until: number): Promise<void> {
+  if (ids.length === 0) return;
+  const held = store.db.selectFrom('deliveries').select('id')
+    .where('id', 'in', [...ids]).where('lease_owner', '=', owner).where('status', 'in', ['queued', 'deferred']);
+  await store.db.updateTable('deliveries').set({ next_attempt_at: until })
+    .where('id', 'in', store.engine === 'postgres' ? held.forUpdate().skipLocked() : held)
+    .execute();
 }

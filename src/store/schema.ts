@@ -120,6 +120,8 @@ export interface NodesTable {
   pid: number;
   started_at: number;
   heartbeat_at: number;
+  /** The node's MAILROOM_HEARTBEAT_INTERVAL: it is stale after three missed beats. */
+  heartbeat_ms: number;
 }
 
 export interface Database {
@@ -168,8 +170,8 @@ export interface WebhookDeliveriesTable {
   status: string;
   attempt_count: number;
   next_attempt_at: number;
+  /** Set while a dispatcher holds the row; the lease's end is next_attempt_at. */
   lease_owner: string | null;
-  lease_expires_at: number | null;
   last_status_code: number | null;
   last_error: string | null;
   created_at: number;
@@ -192,4 +194,68 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+}
+
+// Tables of the shared certificate and the Send-As doctor (migration 0005_certificates).
+
+export interface CertificatesTable {
+  hostname: string;
+  /** The full chain as issued, leaf first; null until the first issuance. */
+  cert_pem: string | null;
+  key_pem: string | null;
+  issuer: string | null;
+  not_before: number | null;
+  not_after: number | null;
+  obtained_at: number | null;
+  /** Failed ACME attempts in a row; the backoff grows with it and resets on success. */
+  failures: number;
+  last_attempt_at: number | null;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  /** The node ordering right now, so two nodes never order at once. */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  updated_at: number;
+}
+
+export interface AcmeAccountsTable {
+  directory_url: string;
+  email: string;
+  account_key_pem: string;
+  account_url: string | null;
+  created_at: number;
+}
+
+export interface AcmeChallengesTable {
+  token: string;
+  hostname: string;
+  key_authorization: string;
+  expires_at: number;
+}
+
+export interface SmtpSessionsTable {
+  id: Generated<number>;
+  /** null when the session could not be tied to an account (a TLS failure before login, an unknown username). */
+  account_id: string | null;
+  username: string | null;
+  at: number;
+  listener: string;
+  client_ip: string;
+  tls_version: string | null;
+  tls_cipher: string | null;
+  sni: string | null;
+  auth_method: string | null;
+  /** ok | auth-failed | refused | tls-failed | tls-abandoned */
+  outcome: string;
+  /** JSON with what the outcome needs to be explained (the refusal, the TLS error). */
+  detail: string | null;
+  messages: number;
+}
+
+// Merged into Database above (interface merging), so this block stays self-contained.
+export interface Database {
+  certificates: CertificatesTable;
+  acme_accounts: AcmeAccountsTable;
+  acme_challenges: AcmeChallengesTable;
+  smtp_sessions: SmtpSessionsTable;
 }

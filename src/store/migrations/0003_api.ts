@@ -40,7 +40,6 @@ export function api(engine: Engine): Migration {
         .addColumn('attempt_count', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
         .addColumn('lease_owner', 'text')
-        .addColumn('lease_expires_at', 'bigint')
         .addColumn('last_status_code', 'integer')
         .addColumn('last_error', 'text')
         .addColumn('created_at', 'bigint', (c) => c.notNull())
@@ -76,6 +75,9 @@ export function api(engine: Engine): Migration {
         await sql`alter table message_events add column txid xid8 not null default pg_current_xact_id()`.execute(db);
         await sql`create index message_events_feed on message_events (txid, id)`.execute(db);
       }
+      // The webhook feed starts at the beginning: no endpoint exists yet, so
+      // the first fan-out just walks past older events.
+      await db.insertInto('settings').values({ key: 'webhooks.feed_cursor', value: '' }).execute();
     },
   };
 }

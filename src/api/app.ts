@@ -1,0 +1,73 @@
+/**
+ * The HTTP application: error handling, the OpenAPI generator, then the
+ * routes — operations (public), sign-in (public), everything else behind
+ * authentication — and the dashboard's pages.
+ */
+import Fastify from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { registerDashboard } from '../web/routes.ts';
+import type { ApiApp, HttpDeps } from './deps.ts';
+import { authenticate, principalOf } from './auth.ts';
+import { ApiError, installErrorHandling, sendError } from './errors.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { accountRoutes } from './routes/account.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { domainRoutes } from './routes/domains.ts';
+import { messageRoutes } from './routes/messages.ts';
+import { suppressionRoutes } from './routes/suppressions.ts';
+import { statsRoutes } from './routes/stats.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
+import { doctorRoutes } from '../doctor/routes.ts';
+
+const isDocumented = (url: string) => url.startsWith('/api/') || url === '/healthz' || url === '/metrics';
+
+export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    // Unknown fields are refused rather than dropped, so a typo such as "body" for "text" is a 400, not a silent empty message.
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandling(app, deps.logger);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Mailroom API', version: '1', description: 'Send mail, manage sending domains, read delivery status, receive webhooks.' },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'a secret key of the account' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'mailroom_session', description: 'the dashboard session (POST /api/v1/session)' },
+        },
+      },
+      security: [{ bearerAuth: [] }, { sessionCookie: [] }],
+    },
+    // The dashboard's pages share the server but are not API.
+    transform: ({ schema, url }) => ({ schema: isDocumented(url) ? schema : { ...schema, hide: true }, url }),
+  });
+
+  operationsRoutes(app, deps);
+  // ACME HTTP-01 answers, from the store, so any HTTP node can answer for an order another node placed.
+  await app.register(acmeChallengeRoute, { store: deps.store });
+  await app.register(async (scope) => {
+    const api = scope.withTypeProvider<TypeBoxTypeProvider>();
+    api.setNotFoundHandler((request, reply) => sendError(reply, new ApiError(404, 'not_found', `There is no ${request.method} ${request.url.split('?')[0]}`)));
+    sessionRoutes(api, deps);
+    await api.register(async (authenticated) => {
+      const routes = authenticated.withTypeProvider<TypeBoxTypeProvider>();
+      // onRequest, before the body is read: an unauthenticated upload is refused without being received.
+      routes.addHook('onRequest', authenticate(deps.store));
+      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes]) {
+        register(routes, deps);
+      }
+      await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });
+    });
+  }, { prefix: '/api/v1' });
+
+  await app.register(registerDashboard, {});
+  return app;
+}

@@ -1,0 +1,116 @@
+/**
+ * Sending (POST /messages answers 202 only once the message is durable) and
+ * reading the message log: each recipient's status and every attempt with
+ * the remote server's reply.
+ */
+import { Type } from 'typebox';
+import type { ApiApp, HttpDeps } from '../deps.ts';
+import { principalOf } from '../auth.ts';
+import { submitMessage } from '../submit-message.ts';
+import { DELIVERY_STATUSES, getMessage, listMessages } from '../message-views.ts';
+import { decodeCursor, page } from '../pagination.ts';
+import { ERRORS, Page, PageQuery, Timestamp, iso } from '../schemas.ts';
+
+const Addresses = Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 1000 })], {
+  description: 'an address ("Ann <ann@example.com>" or "ann@example.com"), or a list of them',
+});
+
+const Tag = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
+
+const SendMessage = Type.Object({
+  from: Type.Optional(Type.String({ maxLength: 1000, description: 'on a verified domain of the account; with raw, overrides the envelope sender' })),
+  to: Type.Optional(Addresses),
+  cc: Type.Optional(Addresses),
+  bcc: Type.Optional(Addresses),
+  replyTo: Type.Optional(Addresses),
+  subject: Type.Optional(Type.String({ maxLength: 998 })),
+  text: Type.Optional(Type.String()),
+  html: Type.Optional(Type.String()),
+  headers: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 2000 }), { description: 'extra header fields, e.g. {"List-Unsubscribe": "<mailto:…>"}' })),
+  attachments: Type.Optional(Type.Array(Type.Object({
+    filename: Type.String({ minLength: 1, maxLength: 255 }),
+    content: Type.String({ description: 'base64' }),
+    contentType: Type.Optional(Type.String({ maxLength: 255 })),
+  }, { additionalProperties: false }), { maxItems: 100 })),
+  tags: Type.Optional(Type.Array(Tag, { maxItems: 10, description: 'for filtering the message log' })),
+  raw: Type.Optional(Type.String({ description: 'a whole MIME message, base64; instead of from…attachments' })),
+}, { additionalProperties: false });
+
+const Status = Type.Enum([...DELIVERY_STATUSES]);
+
+const Attempt = Type.Object({
+  at: Timestamp,
+  mx: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  tls: Type.Union([Type.Object({
+    used: Type.Optional(Type.Boolean()), version: Type.Optional(Type.String()), authorized: Type.Optional(Type.Boolean()),
+  }, { additionalProperties: true }), Type.Null()], { description: 'whether and how TLS was used; authorized=false: the certificate could not be verified' }),
+  reply: Type.String({ description: "the remote server's reply" }),
+  durationMs: Type.Integer(),
+});
+
+const MessageSummary = Type.Object({
+  id: Type.String(), from: Type.String(), subject: Type.String(), createdAt: Timestamp, tags: Type.Array(Type.String()),
+  recipients: Type.Array(Type.Object({ address: Type.String(), status: Type.String() })),
+});
+
+const MessageDetail = Type.Object({
+  id: Type.String(), from: Type.String(), subject: Type.String(), createdAt: Timestamp, tags: Type.Array(Type.String()),
+  recipients: Type.Array(Type.Object({ address: Type.String(), status: Type.String({ description: DELIVERY_STATUSES.join(', ') }), attempts: Type.Array(Attempt) })),
+});
+
+export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
+  const { store, config } = deps;
+
+  app.post('/messages', {
+    // Base64 makes the body a third bigger than the message; the message's own limit is checked after decoding.
+    bodyLimit: Math.ceil((config.maxMessageSize * 4) / 3) + 256 * 1024,
+    schema: {
+      tags: ['messages'], summary: 'Send a message: 202 once it is durably queued',
+      headers: Type.Object({
+        'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'a retried POST with the same key answers the first id and sends nothing' })),
+      }),
+      body: SendMessage,
+      response: { 202: Type.Object({ id: Type.String({ description: 'the queue id' }) }), ...ERRORS },
+    },
+  }, async (request, reply) => {
+    const principal = principalOf(request);
+    const result = await submitMessage(deps, principal, request.body, {
+      idempotencyKey: request.headers['idempotency-key'] ?? null, clientIp: request.ip,
+    });
+    if (result.duplicate) reply.header('idempotent-replayed', 'true');
+    else deps.logger.info({ event: 'message.accepted', messageId: result.id, account: principal.email, source: 'api' }, 'message queued');
+    return reply.code(202).send({ id: result.id });
+  });
+
+  app.get('/messages', {
+    schema: {
+      tags: ['messages'], summary: 'The message log, newest first',
+      querystring: Type.Object({
+        recipient: Type.Optional(Type.String({ maxLength: 254, description: 'messages with this recipient' })),
+        status: Type.Optional(Status),
+        tag: Type.Optional(Tag),
+        from: Type.Optional(Type.String({ maxLength: 254, description: 'messages from this sender address (From header or envelope)' })),
+        ...PageQuery,
+      }),
+      response: { 200: Page(MessageSummary), ...ERRORS },
+    },
+  }, async (request) => {
+    const { limit = 50, cursor, ...filter } = request.query;
+    const rows = await listMessages(store, principalOf(request).accountId, filter, { limit: limit + 1, before: decodeCursor(cursor) });
+    return page(rows, limit, (row) => row.id, (row) => ({ ...row, createdAt: iso(row.createdAt) }));
+  });
+
+  app.get('/messages/:id', {
+    schema: {
+      tags: ['messages'], summary: "A message: each recipient's status and every delivery attempt",
+      params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 200: MessageDetail, ...ERRORS },
+    },
+  }, async (request) => {
+    const message = await getMessage(store, principalOf(request).accountId, request.params.id);
+    return {
+      ...message, createdAt: iso(message.createdAt),
+      recipients: message.recipients.map((r) => ({ ...r, attempts: r.attempts.map((a) => ({ ...a, at: iso(a.at) })) })),
+    };
+  });
+}

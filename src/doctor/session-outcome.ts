@@ -1,0 +1,87 @@
+/**
+ * How an SMTP session ended, as a value, and the one place that says it in
+ * plain words for the Send-As doctor. The switch is exhaustive over policy's
+ * Refusal too, so a new refusal kind does not compile until the doctor can
+ * explain it.
+ */
+import type { Refusal } from '../policy/refusal.ts';
+import { TLS_ABANDONED_WORDS, explainTlsError } from './tls-errors.ts';
+
+export type AuthFailure = 'wrong-key' | 'revoked-key' | 'unknown-account' | 'throttled';
+
+export type SessionOutcome =
+  | { kind: 'ok' }
+  | { kind: 'auth-failed'; reason: AuthFailure }
+  | { kind: 'refused'; refusal: Refusal }
+  | { kind: 'tls-failed'; code: string | null; message: string }
+  | { kind: 'tls-abandoned' };
+
+/** Stable codes for programs; the words are for people. */
+export type ProblemCode =
+  | AuthFailure
+  | 'null-sender' | 'domain-not-added' | 'domain-not-verified' | 'from-not-allowed' | 'missing-from'
+  | 'limit-reached' | 'recipient-suppressed' | 'too-many-recipients' | 'message-too-big'
+  | 'tls-handshake' | 'tls-abandoned';
+
+export interface Problem {
+  code: ProblemCode;
+  words: string;
+}
+
+const at = (time: number) => new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function explainOutcome(outcome: SessionOutcome): Problem | null {
+  switch (outcome.kind) {
+    case 'ok': return null;
+    case 'auth-failed': return explainAuthFailure(outcome.reason);
+    case 'refused': return explainRefusal(outcome.refusal);
+    case 'tls-failed': return { code: 'tls-handshake', words: explainTlsError(outcome.code, outcome.message) };
+    case 'tls-abandoned': return { code: 'tls-abandoned', words: TLS_ABANDONED_WORDS };
+  }
+}
+
+function explainAuthFailure(reason: AuthFailure): Problem {
+  switch (reason) {
+    case 'wrong-key':
+      return { code: reason, words: 'Wrong password: it is not a secret key of this account. The password is a secret key (Profile → Secret keys), the username your account email.' };
+    case 'revoked-key':
+      return { code: reason, words: 'The secret key used as the password has been revoked. Create a new key and paste it into the client as the password.' };
+    case 'unknown-account':
+      return { code: reason, words: 'No account has this username. The username is your account email address.' };
+    case 'throttled':
+      return { code: reason, words: 'Too many failed logins from this address or for this account: logins are refused for 10 minutes. Fix the password in the client, then wait.' };
+  }
+}
+
+function explainRefusal(refusal: Refusal): Problem {
+  switch (refusal.kind) {
+    case 'null-sender':
+      return { code: 'null-sender', words: 'The client sent an empty sender (MAIL FROM:<>); send from an address on your verified domain.' };
+    case 'sender-domain-not-added':
+      return { code: 'domain-not-added', words: `The sender domain ${refusal.domain} is not a domain of your account: add it under Settings → Domains and publish its DNS records.` };
+    case 'sender-domain-not-verified':
+      return { code: 'domain-not-verified', words: `The sender domain ${refusal.domain} is not verified yet: publish its DNS records and press Verify under Settings → Domains.` };
+    case 'header-from-not-allowed':
+      return { code: 'from-not-allowed', words: `The From address is on ${refusal.domain}, which is not a verified domain of your account.` };
+    case 'missing-header-from':
+      return { code: 'missing-from', words: 'The message had no valid From header.' };
+    case 'daily-limit':
+      return { code: 'limit-reached', words: `The daily sending limit of ${refusal.limit} emails was reached; it resets at ${at(refusal.resetsAt)}.` };
+    case 'recipient-suppressed':
+      return { code: 'recipient-suppressed', words: `The recipient ${refusal.address} is suppressed (${refusal.reason}) since ${at(refusal.since)}; remove the suppression to send again.` };
+    case 'too-many-recipients':
+      return { code: 'too-many-recipients', words: `Too many recipients: at most ${refusal.max} per message.` };
+    case 'message-too-big':
+      return { code: 'message-too-big', words: `The message was larger than the limit of ${refusal.max} bytes.` };
+  }
+}
+
+/** The outcome as two columns: its kind, and the rest as JSON. */
+export function outcomeColumns(outcome: SessionOutcome): { outcome: string; detail: string | null } {
+  const { kind, ...rest } = outcome;
+  return { outcome: kind, detail: Object.keys(rest).length > 0 ? JSON.stringify(rest) : null };
+}
+
+export function outcomeFromColumns(outcome: string, detail: string | null): SessionOutcome {
+  return { kind: outcome, ...(detail ? JSON.parse(detail) : {}) } as SessionOutcome;
+}

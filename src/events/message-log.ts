@@ -1,0 +1,203 @@
+/**
+ * The message log as users read it: one message with each recipient's status
+ * and every delivery attempt (the remote reply included), and a filtered list
+ * of messages, newest first, a page at a time. The CLI reads it now and the
+ * HTTP API (`GET /api/v1/messages[/:id]`) returns the same shapes, so both
+ * edges say the same thing about a message.
+ *
+ * `accountId` scopes every read: an API caller passes its own account and
+ * never sees another's mail; the operator's CLI passes null to see all.
+ */
+import { sql } from 'kysely';
+import type { Store } from '../store/database.ts';
+import { UserError } from '../errors.ts';
+
+export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired'] as const;
+export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
+
+export interface AttemptView {
+  at: string;
+  /** The MX host tried last (or the relay host); null when no host was reached (DNS, null MX). */
+  mx: string | null;
+  ip: string | null;
+  /** How TLS went on the connection: `{used, version?, authorized?}`; null for attempts that never connected. */
+  tls: { used: boolean; version?: string; authorized?: boolean } | null;
+  /** The remote server's own words, or our description of what failed. */
+  reply: string;
+  durationMs: number;
+}
+
+export interface RecipientView {
+  address: string;
+  status: RecipientStatus;
+  attempts: AttemptView[];
+}
+
+export interface MessageView {
+  id: string;
+  from: string;
+  subject: string;
+  createdAt: string;
+  recipients: RecipientView[];
+}
+
+export interface MessageSummary {
+  id: string;
+  from: string;
+  subject: string;
+  createdAt: string;
+  tags: string[];
+  recipients: Array<{ address: string; status: RecipientStatus }>;
+}
+
+export interface MessageFilter {
+  /** null: every account (operators). */
+  accountId: string | null;
+  /** Messages with a recipient at this address. */
+  recipient?: string;
+  /** Messages with at least one recipient in this status. */
+  status?: string;
+  tag?: string;
+  /** The sender: the header From or the envelope sender. */
+  from?: string;
+  limit: number;
+  /** `next` of the previous page. */
+  cursor?: string;
+}
+
+export interface MessagePage {
+  items: MessageSummary[];
+  /** Present when there may be more: pass it as `cursor` for the next page. */
+  next?: string;
+}
+
+export const MAX_PAGE_SIZE = 100;
+
+// Ids are lower-case base 36 (store/ids.ts); a cursor is the last id of a page.
+const ID_PATTERN = /^[0-9a-z]{1,40}$/;
+
+export async function findMessage(store: Store, id: string, accountId: string | null): Promise<MessageView | null> {
+  if (!ID_PATTERN.test(id)) return null;
+  let query = store.db.selectFrom('messages').select(['id', 'header_from', 'mail_from', 'subject', 'created_at']).where('id', '=', id);
+  if (accountId !== null) query = query.where('account_id', '=', accountId);
+  const message = await query.executeTakeFirst();
+  if (!message) return null;
+
+  const deliveries = await store.db.selectFrom('deliveries').select(['id', 'recipient', 'status'])
+    .where('message_id', '=', id).orderBy('created_at').orderBy('id').execute();
+  const attempts = await store.db.selectFrom('attempts').select(['delivery_id', 'at', 'mx', 'ip', 'tls', 'reply', 'duration_ms'])
+    .where('message_id', '=', id).orderBy('id').execute();
+  const byDelivery = new Map<string, AttemptView[]>();
+  for (const a of attempts) {
+    const list = byDelivery.get(a.delivery_id) ?? [];
+    list.push({ at: iso(a.at), mx: a.mx, ip: a.ip, tls: parseTls(a.tls), reply: a.reply, durationMs: Number(a.duration_ms) });
+    byDelivery.set(a.delivery_id, list);
+  }
+  return {
+    id: message.id,
+    from: senderOf(message),
+    subject: message.subject,
+    createdAt: iso(message.created_at),
+    recipients: deliveries.map((d) => ({ address: d.recipient, status: d.status as RecipientStatus, attempts: byDelivery.get(d.id) ?? [] })),
+  };
+}
+
+/** findMessage, or a not-found error the CLI and API turn into exit code 3 / HTTP 404. */
+export async function getMessage(store: Store, id: string, accountId: string | null): Promise<MessageView> {
+  const message = await findMessage(store, id, accountId);
+  if (!message) throw new UserError('not-found', 'unknown_message', `no message with the id ${id}`, 'id');
+  return message;
+}
+
+export async function listMessages(store: Store, filter: MessageFilter): Promise<MessagePage> {
+  const limit = checkedLimit(filter.limit);
+  if (filter.status !== undefined && !(RECIPIENT_STATUSES as readonly string[]).includes(filter.status)) {
+    throw new UserError('invalid', 'invalid_status', `status must be one of ${RECIPIENT_STATUSES.join(', ')}`, 'status');
+  }
+  if (filter.cursor !== undefined && !ID_PATTERN.test(filter.cursor)) {
+    throw new UserError('invalid', 'invalid_cursor', 'the cursor is not one this list handed out', 'cursor');
+  }
+
+  let query = store.db.selectFrom('messages').select(['id', 'header_from', 'mail_from', 'subject', 'tags', 'created_at'])
+    .orderBy('id', 'desc').limit(limit + 1);
+  if (filter.accountId !== null) query = query.where('account_id', '=', filter.accountId);
+  if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);
+  if (filter.from) {
+    const from = filter.from.trim();
+    const forms = [...new Set([from, from.toLowerCase()])];
+    query = query.where((eb) => eb.or([eb('header_from', 'in', forms), eb('mail_from', 'in', forms)]));
+  }
+  if (filter.tag) {
+    // Tags are stored as a JSON array of strings; the quoted form matches one whole tag.
+    // (SQLite's LIKE ignores ASCII case, so there tags match without case.)
+    const pattern = `%${escapeLike(JSON.stringify(filter.tag))}%`;
+    query = query.where(sql<boolean>`tags like ${pattern} escape '\\'`);
+  }
+  if (filter.recipient || filter.status) {
+    query = query.where(({ exists, selectFrom }) => {
+      let sub = selectFrom('deliveries').select('deliveries.id').whereRef('deliveries.message_id', '=', 'messages.id');
+      if (filter.recipient) {
+        // Recipients are stored as submitted; most are lower case, so the lower-cased form is tried too.
+        const recipient = filter.recipient.trim();
+        sub = sub.where('deliveries.recipient', 'in', [...new Set([recipient, recipient.toLowerCase()])]);
+      }
+      if (filter.status) sub = sub.where('deliveries.status', '=', filter.status);
+      return exists(sub);
+    });
+  }
+  const rows = await query.execute();
+  const page = rows.slice(0, limit);
+
+  const statuses = page.length === 0 ? [] : await store.db.selectFrom('deliveries').select(['message_id', 'recipient', 'status'])
+    .where('message_id', 'in', page.map((m) => m.id)).orderBy('created_at').orderBy('id').execute();
+  const recipients = new Map<string, MessageSummary['recipients']>();
+  for (const d of statuses) {
+    const list = recipients.get(d.message_id) ?? [];
+    list.push({ address: d.recipient, status: d.status as RecipientStatus });
+    recipients.set(d.message_id, list);
+  }
+  const items = page.map((m) => ({
+    id: m.id, from: senderOf(m), subject: m.subject, createdAt: iso(m.created_at), tags: parseTags(m.tags), recipients: recipients.get(m.id) ?? [],
+  }));
+  return rows.length > limit ? { items, next: page[page.length - 1].id } : { items };
+}
+
+function checkedLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new UserError('invalid', 'invalid_limit', `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`, 'limit');
+  }
+  return limit;
+}
+
+/** What the user wrote in From; for mail without one we fall back to the envelope sender. */
+function senderOf(row: { header_from: string; mail_from: string }): string {
+  return row.header_from || row.mail_from;
+}
+
+function iso(at: number): string {
+  return new Date(Number(at)).toISOString();
+}
+
+function parseTls(raw: string | null): AttemptView['tls'] {
+  if (raw === null) return null;
+  try {
+    const value = JSON.parse(raw) as AttemptView['tls'];
+    return value && typeof value === 'object' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseTags(raw: string): string[] {
+  try {
+    const value: unknown = JSON.parse(raw);
+    return Array.isArray(value) ? value.filter((t): t is string => typeof t === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** LIKE's wildcards taken literally, with the ESCAPE character named in the query (SQLite has no default one). */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

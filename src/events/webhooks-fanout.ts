@@ -1,0 +1,67 @@
+/**
+ * Fan-out: new message events become outbox rows, one per matching endpoint,
+ * in the same transaction that moves the feed's cursor past them. A crash
+ * either keeps both or neither, so no event is lost or queued twice.
+ */
+import type { Store } from '../store/database.ts';
+import type { WebhookDeliveriesTable } from '../store/schema.ts';
+import { newId } from '../store/ids.ts';
+import { lockFeedCursor, readFeed, saveFeedCursor, type FeedEvent } from '../store/event-feed.ts';
+import type { EventType } from './message-events.ts';
+
+export interface WebhookPayload {
+  id: string;
+  type: EventType | 'test';
+  createdAt: string;
+  messageId: string | null;
+  recipient: string | null;
+  status: string | null;
+  reply: string | null;
+  bounceClass: string | null;
+}
+
+/** The recipient's status after each event, in the words of GET /api/v1/messages. */
+const STATUS_AFTER: Record<EventType, string> = {
+  accepted: 'queued', delivered: 'delivered', deferred: 'deferred', bounced: 'bounced',
+  complained: 'complained', suppressed: 'suppressed', expired: 'expired',
+};
+
+export function eventPayload(event: FeedEvent): WebhookPayload {
+  const type = event.type as EventType;
+  return {
+    id: `evt_${event.id}`, type, createdAt: new Date(event.created_at).toISOString(), messageId: event.message_id,
+    recipient: event.recipient, status: STATUS_AFTER[type] ?? null, reply: event.reply, bounceClass: event.bounce_class,
+  };
+}
+
+export function testPayload(now: number): WebhookPayload {
+  return { id: `test_${newId()}`, type: 'test', createdAt: new Date(now).toISOString(), messageId: null, recipient: null, status: null, reply: null, bounceClass: null };
+}
+
+/** Moves up to `limit` events into the outbox; returns how many events it read. */
+export async function fanOutEvents(store: Store, limit: number, now: number): Promise<number> {
+  return store.db.transaction().execute(async (tx) => {
+    const cursor = await lockFeedCursor(tx, store.engine);
+    const feed = await readFeed(tx, store.engine, cursor, limit);
+    if (feed.events.length === 0) return 0;
+    const accountIds = [...new Set(feed.events.flatMap((event) => (event.account_id ? [event.account_id] : [])))];
+    const endpoints = accountIds.length === 0 ? [] : await tx.selectFrom('webhooks').select(['id', 'account_id', 'events', 'created_at'])
+      .where('account_id', 'in', accountIds).execute();
+    const wanted = endpoints.map((endpoint) => ({ ...endpoint, events: new Set(JSON.parse(endpoint.events) as string[]) }));
+    const rows: WebhookDeliveriesTable[] = [];
+    for (const event of feed.events) {
+      for (const endpoint of wanted) {
+        // An endpoint hears what happens after it was created, not the backlog.
+        if (endpoint.account_id !== event.account_id || !endpoint.events.has(event.type) || Number(endpoint.created_at) > event.created_at) continue;
+        rows.push({
+          id: newId(), webhook_id: endpoint.id, account_id: endpoint.account_id, event_id: event.id, event_type: event.type,
+          payload: JSON.stringify(eventPayload(event)), status: 'pending', attempt_count: 0, next_attempt_at: now, lease_owner: null,
+          last_status_code: null, last_error: null, created_at: now, updated_at: now, delivered_at: null,
+        });
+      }
+    }
+    for (let i = 0; i < rows.length; i += 200) await tx.insertInto('webhook_deliveries').values(rows.slice(i, i + 200)).execute();
+    await saveFeedCursor(tx, feed.cursor);
+    return feed.events.length;
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * One webhook attempt: POST the signed payload, then write down what came of
+ * it — delivered, or pending again after an exponential backoff, or failed
+ * once the retry window is over. Only the dispatcher that holds the row's
+ * lease may write its result.
+ */
+import type { Store } from '../store/database.ts';
+import { SIGNATURE_HEADER, signatureHeader } from './webhooks-signature.ts';
+
+export interface RetryPolicy {
+  /** Delay after the first failure; each further failure doubles it. */
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** A row still failing this long after it was queued is given up. */
+  giveUpAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { firstDelayMs: 30_000, maxDelayMs: 60 * 60_000, giveUpAfterMs: 3 * 24 * 60 * 60_000 };
+
+export interface AttemptResult {
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export interface OutboxRow {
+  id: string;
+  url: string;
+  secret: string;
+  payload: string;
+  event_type: string;
+  attempt_count: number;
+  created_at: number;
+}
+
+export async function postWebhook(row: OutboxRow, options: { now: number; timeoutMs: number; signal?: AbortSignal }): Promise<AttemptResult> {
+  const started = performance.now();
+  const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
+  const duration = () => Math.round(performance.now() - started);
+  try {
+    const response = await fetch(row.url, {
+      method: 'POST',
+      redirect: 'manual',
+      signal: AbortSignal.any(signals),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Mailroom-Webhooks/1',
+        'mailroom-event': row.event_type,
+        'mailroom-delivery': row.id,
+        [SIGNATURE_HEADER]: signatureHeader(row.secret, row.payload, Math.floor(options.now / 1000)),
+      },
+      body: row.payload,
+    });
+    const ok = response.status >= 200 && response.status < 300;
+    const text = ok ? '' : (await response.text().catch(() => '')).slice(0, 200);
+    if (ok) await response.body?.cancel().catch(() => {});
+    return { ok, statusCode: response.status, error: ok ? null : `HTTP ${response.status}${text ? `: ${text}` : ''}`, durationMs: duration() };
+  } catch (error) {
+    return { ok: false, statusCode: null, error: describeFailure(error, options.timeoutMs), durationMs: duration() };
+  }
+}
+
+/** Backoff before the next try: doubling from firstDelayMs up to maxDelayMs, with ±20% jitter so endpoints that come back are not hit by everyone at once. */
+export function retryDelay(failures: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const base = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** Writes the attempt and the row's new state; returns that state ('lost' when the lease had passed to someone else). */
+export async function recordAttempt(
+  store: Store, row: OutboxRow, owner: string, result: AttemptResult, now: number, policy: RetryPolicy, final = false,
+): Promise<'delivered' | 'pending' | 'failed' | 'lost'> {
+  const failures = row.attempt_count + 1;
+  const nextAttemptAt = now + retryDelay(failures, policy);
+  const status = result.ok ? 'delivered' : final || nextAttemptAt - row.created_at > policy.giveUpAfterMs ? 'failed' : 'pending';
+  return store.db.transaction().execute(async (tx) => {
+    const updated = await tx.updateTable('webhook_deliveries')
+      .set({
+        status, attempt_count: failures, next_attempt_at: status === 'pending' ? nextAttemptAt : now, lease_owner: null,
+        last_status_code: result.statusCode, last_error: result.error, updated_at: now, delivered_at: result.ok ? now : null,
+      })
+      .where('id', '=', row.id).where('lease_owner', '=', owner).where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return 'lost';
+    await tx.insertInto('webhook_attempts').values({
+      delivery_id: row.id, at: now, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs,
+    }).execute();
+    return status;
+  });
+}
+
+/** Gives a claimed row back untouched (shutting down), so another dispatcher sends it now. */
+export async function releaseClaim(store: Store, rowId: string, owner: string, now: number): Promise<void> {
+  await store.db.updateTable('webhook_deliveries').set({ lease_owner: null, next_attempt_at: now })
+    .where('id', '=', rowId).where('lease_owner', '=', owner).where('status', '=', 'pending').execute();
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  if (e?.cause?.code) return `connection failed: ${e.cause.code}`;
+  return `request failed: ${e?.cause?.message ?? e?.message ?? String(error)}`;
+}

@@ -1,0 +1,56 @@
+// Gmail "Send mail as", step by step, with this account's own values in place
+// of the blanks a generic guide would leave.
+import { html } from 'htm/preact';
+import { Link } from '../lib/router.js';
+import { gmailChoice } from '../lib/account.js';
+import { Card, CopyField, Notice } from './ui.js';
+
+/**
+ * @param {{ smtp: import('../lib/account.js').SmtpSettings, email: string, domains: { name: string, verified: boolean }[], loading: boolean }} props
+ */
+export function GmailGuide({ smtp, email, domains, loading }) {
+  const choice = gmailChoice(smtp);
+  const verified = domains.filter((d) => d.verified);
+  const selfSigned = smtp.certificate?.selfSigned !== false;
+  const example = verified[0] ? `you@${verified[0].name}` : 'you@your-domain.com';
+
+  return html`<${Card} title="Send from Gmail with “Send mail as”" id="gmail"
+      description="Gmail keeps your inbox; Mailroom sends the mail, signed for your domain.">
+    ${!loading && verified.length === 0 ? html`<${Notice} kind="warn" title="First, verify a sending domain">
+      Gmail can only send through Mailroom from an address on a verified domain. <${Link} href="/app/domains">Add and verify a domain<//>.
+    <//>` : null}
+    <ol class="steps">
+      <li><span>Open Gmail, then <strong>Settings</strong> (the gear) → <strong>See all settings</strong> → <strong>Accounts and Import</strong>.</span></li>
+      <li><span>In <strong>Send mail as</strong>, choose <strong>Add another email address</strong>.</span></li>
+      <li><span>Enter your name and an address on ${verified.length > 0
+        ? html`a verified domain (${verified.map((d, i) => html`${i > 0 ? ', ' : ''}<span class="mono">${d.name}</span>`)})`
+        : 'a domain you verified in Mailroom'}, for example <span class="mono">${example}</span>. Click <strong>Next Step</strong>.</span></li>
+      <li>
+        <span>Fill in the SMTP fields with these values:</span>
+        <div class="fields fields-compact gmail-values">
+          <${CopyField} label="SMTP Server" value=${smtp.host} testId="gmail-host" />
+          <${CopyField} label="Port" value=${choice ? String(choice.port) : '—'} testId="gmail-port" />
+          <${CopyField} label="Username" value=${smtp.username || email} testId="gmail-username" />
+          <div class="copy-field">
+            <div class="copy-field-label">Password</div>
+            <div class="copy-field-text">A secret key — <a href="#keys">create one named “Gmail”</a> so you can revoke it alone.</div>
+          </div>
+          <div class="copy-field">
+            <div class="copy-field-label">Connection</div>
+            <div class="copy-field-text strong" data-value="gmail-connection">${choice ? choice.gmail : '—'}</div>
+          </div>
+        </div>
+      </li>
+      <li><span>Click <strong>Add Account</strong>. Gmail connects and signs in with these values right away; an error here names the field to fix.</span></li>
+      <li><span>Gmail emails a confirmation code to the new address. That mailbox must be able to receive mail: open the message and click the link or enter the code.</span></li>
+    </ol>
+    ${selfSigned ? html`<${Notice} kind="warn" title="Gmail refuses self-signed certificates">
+      Gmail checks the certificate on “Secured connection using TLS” and “SSL” and rejects a self-signed one or one that does not name
+      <span class="mono">${smtp.host || 'this server'}</span>.
+      ${smtp.certificate?.selfSigned !== true ? ''
+        : choice?.connection === 'unsecured' ? ' This server’s certificate is self-signed, so the values above use the unsecured connection (the secret key then crosses the network unencrypted).'
+        : ' This server’s certificate is self-signed and unsecured logins are turned off, so Gmail cannot connect yet.'}
+      With a trusted certificate (ask your administrator to set up Let’s Encrypt), choose SSL instead.
+    <//>` : null}
+  <//>`;
+}

@@ -1,0 +1,127 @@
+/**
+ * Runs the real `mailroom` CLI as a child process, as an operator would: the
+ * same entry point, configuration only through MAILROOM_* variables.
+ *
+ * Everything here is asynchronous on purpose: a child often talks to servers
+ * (loopback DNS, the store's PostgreSQL) or is talked to by this process, and
+ * a synchronous spawn would freeze the event loop those servers run on.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import type { TestDatabase } from './stores.ts';
+
+export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The command, its exit code and everything it printed: a message for failed assertions. */
+  output: string;
+}
+
+/** The child's environment: ours without any MAILROOM_* leaking in, plus the database and `extra`. */
+export function cliEnv(database: Pick<TestDatabase, 'url' | 'dataDir'> | null, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('MAILROOM_')) env[key] = value;
+  return {
+    ...env,
+    ...(database ? { MAILROOM_DATABASE_URL: database.url, MAILROOM_DATA_DIR: database.dataDir } : {}),
+    MAILROOM_HOSTNAME: 'mailroom.test',
+    MAILROOM_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+// Each child spends most of a CPU-second loading modules; more of them at
+// once than there are cores only makes every one of them slower.
+const MAX_CHILDREN = Math.max(2, availableParallelism());
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function withChildSlot<T>(body: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CHILDREN) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running += 1;
+  try {
+    return await body();
+  } finally {
+    // Hand the slot straight to the next in line, or give it back.
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
+  }
+}
+
+/** `mailroom ARGS…`; resolves with the exit code and output, never rejects on a non-zero exit. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
+  return withChildSlot(() => new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args], { env, timeout: timeoutMs }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') return reject(error);
+      const code = error ? (error.code as number) : 0;
+      resolve({ code, stdout, stderr, output: `mailroom ${args.join(' ')} (exit ${code}):\n${stdout}${stderr}` });
+    });
+  }));
+}
+
+/** `mailroom … --json` whose output must be JSON. */
+export async function runCliJson<T = unknown>(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; json: T; stderr: string; output: string }> {
+  const result = await runCli([...args, '--json'], env);
+  let json: T;
+  try {
+    json = JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`mailroom ${args.join(' ')} --json printed no JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return { code: result.code, json, stderr: result.stderr, output: result.output };
+}
+
+export interface RunningService {
+  child: ChildProcess;
+  /** Listener name (as printed at start-up) → port. */
+  ports: Map<string, number>;
+  /** The submission (plain, STARTTLS) port. */
+  submissionPort: number;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * `mailroom start`, resolved once it prints where each listener is (ports 0
+ * in the environment become real ports in that output).
+ */
+export function startService(env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<RunningService> {
+  const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mailroom start did not come up within ${timeoutMs}ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    const tryParse = () => {
+      const banner = stdout.indexOf('Mailroom is running');
+      if (banner === -1) return;
+      const ports = new Map<string, number>();
+      const complete = stdout.slice(banner).split('\n').slice(1, -1); // the last piece may be half a line
+      for (const line of complete) {
+        const match = /^ {2}(.+?)\s+[\d.:a-f]+:(\d+)$/.exec(line);
+        if (!match) break;
+        ports.set(match[1], Number(match[2]));
+      }
+      const submission = [...ports].find(([name]) => name.startsWith('submission (plain'));
+      if (!submission) return;
+      clearTimeout(timer);
+      resolve({ child, ports, submissionPort: submission[1], output: () => stdout + stderr, exited });
+    };
+    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); tryParse(); });
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`mailroom start exited (code ${code}, signal ${signal}) before it was ready:\n${stdout}\n${stderr}`));
+    });
+  });
+}
