@@ -114,11 +114,11 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     stop() {
       stopping ??= (async () => {
         logger.info({ event: 'shutdown' }, 'stopping');
-        await Promise.all(listeners.map((listener) => listener.close()));
+        // Listeners and the worker wind down together, so the stop is bounded by one MAILROOM_SHUTDOWN_TIMEOUT.
+        await Promise.all([...listeners.map((listener) => listener.close()), worker?.stop()]);
         await certificates?.stop();
         await smtpSessions.stop();
         await enqueuer.drain();
-        await worker?.stop();
         await webhooks?.stop();
         await registration.stop();
         await store.close();

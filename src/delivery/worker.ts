@@ -11,8 +11,8 @@ import type { Store } from '../store/database.ts';
 import type { DnsResolver } from '../dns/resolver.ts';
 import { claimDueDeliveries, type ClaimedDelivery } from '../store/claim-deliveries.ts';
 import { GroupCommit } from '../store/group-commit.ts';
-import { extendLeases, releaseLeases } from '../queue/lease.ts';
-import { recordOutcomes } from '../queue/record-outcomes.ts';
+import { extendLeases, releaseLeases, releaseOwnLeases } from '../queue/lease.ts';
+import { recordOutcomes, rememberSignature } from '../queue/record-outcomes.ts';
 import type { Metrics } from '../events/metrics.ts';
 import { domainClass } from '../events/metrics.ts';
 import { ConnectionPool } from './connection-pool.ts';
@@ -42,6 +42,9 @@ export interface DeliveryWorker {
   stop(): Promise<void>;
 }
 
+/** Tries at writing one attempt's outcome, 200 ms, 400 ms, 800 ms, 1.6 s apart; the heartbeat keeps the lease meanwhile. */
+const RECORD_ATTEMPTS = 5;
+
 interface Group {
   messageId: string;
   domain: string;
@@ -66,27 +69,49 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const heartbeat = setInterval(() => {
     extendLeases(store, nodeId, [...held], Date.now() + config.leaseTime)
       .catch((error) => logger.warn({ err: error, event: 'delivery.heartbeat_failed' }, 'could not extend leases'));
-  }, Math.max(1000, Math.floor(config.leaseTime / 3)));
+  }, Math.floor(config.leaseTime / 3));
   heartbeat.unref();
 
   async function attempt(group: Group): Promise<void> {
     const now = Date.now();
     const message = await prepareMessage(store, group.messageId);
     if (!message) return;
+    if (message.newSignature) {
+      await rememberSignature(store.db, message.id, message.newSignature)
+        .catch((error) => logger.warn({ err: error, event: 'delivery.signature_not_stored', messageId: message.id }, 'could not keep the DKIM signature; a retry signs again'));
+    }
     const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost });
     const sender = envelopeSender(message, group.deliveries.map((d) => d.id), deps.verpSecret);
     const outcomes = await sendEnvelope({ from: sender, recipients: group.deliveries.map((d) => d.recipient), raw: message.raw }, route, {
       heloName: config.hostname, pool, timeouts: deps.timeouts,
       auth: config.relayHost && config.relayUser ? { user: config.relayUser, pass: config.relayPassword ?? '' } : null,
     });
-    const states = await writer.run((tx) => recordOutcomes(tx, {
+    const states = await recordWithRetries(() => writer.run((tx) => recordOutcomes(tx, {
       owner: nodeId, now: Date.now(), message, deliveries: group.deliveries, outcomes, hostname: config.hostname,
       retrySchedule: config.retrySchedule, maxQueueTime: config.maxQueueTime,
-    }));
+    })), group);
     for (const state of states) {
       const delivery = group.deliveries.find((d) => d.id === state.deliveryId)!;
       observe(state.status, delivery, outcomes.get(delivery.recipient)!, now);
       if (!state.written) logger.warn({ event: 'delivery.lease_lost', messageId: message.id, deliveryId: delivery.id }, 'lease lost before the outcome was recorded; another worker owns this delivery now');
+    }
+  }
+
+  /**
+   * The mail has been handed over: an outcome that is not written becomes a
+   * second delivery when the lease runs out. So a failed write (a deadlock
+   * victim, a dropped connection) is tried again while the lease is still
+   * kept alive by the heartbeat.
+   */
+  async function recordWithRetries<T>(write: () => Promise<T>, group: Group): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (attempt >= RECORD_ATTEMPTS) throw error;
+        logger.warn({ err: error, event: 'delivery.record_retry', messageId: group.messageId, attempt }, 'could not record the outcome; trying again');
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
     }
   }
 
@@ -142,7 +167,12 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     }
   }
 
-  const looping = loop();
+  // A live process never shares its node id (nodes/registry.ts), so leases
+  // under this id are left over from this node's previous life: take them
+  // back now instead of waiting for them to run out.
+  const looping = releaseOwnLeases(store, nodeId, Date.now())
+    .catch((error) => logger.warn({ err: error, event: 'delivery.release_failed' }, 'could not release leases of a previous run'))
+    .then(loop);
 
   return {
     wake,

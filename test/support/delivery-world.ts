@@ -24,12 +24,17 @@ export interface DeliveryWorld {
 export async function startDeliveryWorld(engine: EngineName, options: { env?: Record<string, string>; behaviour?: MxBehaviour } = {}): Promise<DeliveryWorld> {
   const dns = await startDnsServer();
   const mx = await startMxPeer({ behaviour: options.behaviour ?? 'accept' });
+  // If Mailroom fails to start, the peers must still close, or the test process hangs.
   const mailroom = await startTestMailroom(engine, {
     MAILROOM_DNS_SERVERS: dns.address,
     MAILROOM_DELIVERY_PORT: String(mx.port),
     MAILROOM_RETRY_SCHEDULE: '1s',
     ...options.env,
-  }, { deliveryPollMs: 100, dnsCacheMs: 0, deliveryTimeouts: { connectMs: 2000, greetingMs: 2000, dataMs: 5000 } });
+  }, { deliveryPollMs: 100, dnsCacheMs: 0, deliveryTimeouts: { connectMs: 2000, greetingMs: 2000, dataMs: 5000 } }).catch(async (error) => {
+    await mx.close();
+    await dns.close();
+    throw error;
+  });
   const sender = await mailroom.createSender();
   dns.publish(domainRecords(await getDomainRow(mailroom.running.store, sender.domain, null), mailroom.config.hostname));
   const transport = nodemailer.createTransport({
