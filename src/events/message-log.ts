@@ -8,6 +8,7 @@
  * `accountId` scopes every read: an API caller passes its own account and
  * never sees another's mail; the operator's CLI passes null to see all.
  */
+import { readHeaders } from '../message/headers.ts';
 import { sql } from 'kysely';
 import type { Store } from '../store/database.ts';
 import { UserError } from '../errors.ts';
@@ -38,6 +39,9 @@ export interface MessageView {
   from: string;
   subject: string;
   createdAt: string;
+  tags: string[];
+  /** The header fields as accepted (before signing), names in lower case. */
+  headers: Array<{ name: string; value: string }>;
   recipients: RecipientView[];
 }
 
@@ -78,7 +82,7 @@ const ID_PATTERN = /^[0-9a-z]{1,40}$/;
 
 export async function findMessage(store: Store, id: string, accountId: string | null): Promise<MessageView | null> {
   if (!ID_PATTERN.test(id)) return null;
-  let query = store.db.selectFrom('messages').select(['id', 'header_from', 'mail_from', 'subject', 'created_at']).where('id', '=', id);
+  let query = store.db.selectFrom('messages').select(['id', 'header_from', 'mail_from', 'subject', 'tags', 'raw', 'created_at']).where('id', '=', id);
   if (accountId !== null) query = query.where('account_id', '=', accountId);
   const message = await query.executeTakeFirst();
   if (!message) return null;
@@ -98,6 +102,8 @@ export async function findMessage(store: Store, id: string, accountId: string | 
     from: senderOf(message),
     subject: message.subject,
     createdAt: iso(message.created_at),
+    tags: parseTags(message.tags),
+    headers: readHeaders(Buffer.from(message.raw)),
     recipients: deliveries.map((d) => ({ address: d.recipient, status: d.status as RecipientStatus, attempts: byDelivery.get(d.id) ?? [] })),
   };
 }

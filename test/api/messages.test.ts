@@ -180,7 +180,8 @@ describeEachStore('API messages', (engine) => {
     ]).execute();
     const response = await api.get(`/api/v1/messages/${sent.body.id}`);
     assert.equal(response.status, 200);
-    assert.deepEqual(Object.keys(response.body).sort(), ['createdAt', 'from', 'id', 'recipients', 'subject', 'tags']);
+    assert.deepEqual(Object.keys(response.body).sort(), ['createdAt', 'from', 'headers', 'id', 'recipients', 'subject', 'tags']);
+    assert.ok(response.body.headers.some((h: { name: string; value: string }) => h.name === 'subject' && h.value === 'Status check'));
     assert.equal(response.body.from, sender.email);
     assert.equal(response.body.subject, 'Status check');
     const byAddress = new Map(response.body.recipients.map((r: any) => [r.address, r]));

@@ -7,9 +7,9 @@ import { Type } from 'typebox';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';
 import { submitMessage } from '../submit-message.ts';
-import { DELIVERY_STATUSES, getMessage, listMessages } from '../message-views.ts';
-import { decodeCursor, page } from '../pagination.ts';
-import { ERRORS, Page, PageQuery, Timestamp, iso } from '../schemas.ts';
+import { RECIPIENT_STATUSES as DELIVERY_STATUSES, getMessage, listMessages } from '../../events/message-log.ts';
+import { decodeCursor, encodeCursor } from '../pagination.ts';
+import { ERRORS, Page, PageQuery, Timestamp } from '../schemas.ts';
 
 const Addresses = Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 1000 })], {
   description: 'an address ("Ann <ann@example.com>" or "ann@example.com"), or a list of them',
@@ -56,6 +56,7 @@ const MessageSummary = Type.Object({
 
 const MessageDetail = Type.Object({
   id: Type.String(), from: Type.String(), subject: Type.String(), createdAt: Timestamp, tags: Type.Array(Type.String()),
+  headers: Type.Array(Type.Object({ name: Type.String(), value: Type.String() }), { description: 'the header fields as accepted, before signing' }),
   recipients: Type.Array(Type.Object({ address: Type.String(), status: Type.String({ description: DELIVERY_STATUSES.join(', ') }), attempts: Type.Array(Attempt) })),
 });
 
@@ -97,8 +98,8 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
     },
   }, async (request) => {
     const { limit = 50, cursor, ...filter } = request.query;
-    const rows = await listMessages(store, principalOf(request).accountId, filter, { limit: limit + 1, before: decodeCursor(cursor) });
-    return page(rows, limit, (row) => row.id, (row) => ({ ...row, createdAt: iso(row.createdAt) }));
+    const result = await listMessages(store, { ...filter, accountId: principalOf(request).accountId, limit, cursor: decodeCursor(cursor) });
+    return result.next ? { items: result.items, next: encodeCursor(result.next) } : { items: result.items };
   });
 
   app.get('/messages/:id', {
@@ -107,10 +108,6 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
       params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 200: MessageDetail, ...ERRORS },
     },
   }, async (request) => {
-    const message = await getMessage(store, principalOf(request).accountId, request.params.id);
-    return {
-      ...message, createdAt: iso(message.createdAt),
-      recipients: message.recipients.map((r) => ({ ...r, attempts: r.attempts.map((a) => ({ ...a, at: iso(a.at) })) })),
-    };
+    return getMessage(store, request.params.id, principalOf(request).accountId);
   });
 }
