@@ -10,6 +10,7 @@ import { openStore, type Store } from './store/database.ts';
 import { createResolver } from './dns/resolver.ts';
 import { withAnswerCache } from './dns/cache.ts';
 import { Enqueuer } from './queue/enqueue.ts';
+import { commitThread } from './queue/committer.ts';
 import { AuthThrottle } from './smtp/auth-throttle.ts';
 import { loadTlsCredentials } from './smtp/tls.ts';
 import { startMxListener, startSubmissionListeners, type Listener } from './smtp/listeners.ts';
@@ -56,11 +57,17 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   const roles = new Set(config.roles);
 
   const store = await openStore(config.databaseUrl);
+  // First: the id must be ours before any lease is taken or given back under it.
+  const registration = await registerNode(store, { id: nodeId, roles: config.roles, heartbeatMs: config.heartbeatInterval }, {
+    onError: (error) => logger.warn({ err: error, event: 'node.heartbeat_failed' }, 'node heartbeat failed'),
+    onWait: (message) => logger.warn({ event: 'node.id_wait' }, message),
+  });
   const resolver = createResolver(config.dnsServers);
   const metrics = createMetrics();
   const verpSecret = await sharedSecret(store, 'verp_secret');
   let worker: DeliveryWorker | null = null;
   const enqueuer = new Enqueuer(store, {
+    committer: store.engine === 'sqlite' ? await commitThread(config.databaseUrl) : undefined,
     onCommitted(messages) {
       for (const message of messages) {
         for (const recipient of message.recipients) metrics.accepted.inc({ domain_class: domainClass(domainOf(recipient)) });
@@ -101,10 +108,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
 
   const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, logger, nodeId, options: options.webhooks }) : null;
 
-  const registration = await registerNode(store, {
-    id: nodeId, roles: config.roles, listeners: listeners.map((l) => ({ name: l.name, port: l.port })), heartbeatMs: config.heartbeatInterval,
-  },
-    (error) => logger.warn({ err: error, event: 'node.heartbeat_failed' }, 'node heartbeat failed'));
+  await registration.announce(listeners.map((l) => ({ name: l.name, port: l.port })));
   for (const listener of listeners) logger.info({ event: 'listener.ready', name: listener.name, host: listener.host, port: listener.port }, `listening: ${listener.name} on ${listener.host}:${listener.port}`);
   if (admin?.created) logger.info({ event: 'admin.created', email: admin.email }, `first start: admin login ${admin.email} / ${admin.password}`);
 
@@ -118,7 +122,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await Promise.all([...listeners.map((listener) => listener.close()), worker?.stop()]);
         await certificates?.stop();
         await smtpSessions.stop();
-        await enqueuer.drain();
+        await enqueuer.close();
         await webhooks?.stop();
         await registration.stop();
         await store.close();

@@ -13,7 +13,7 @@
  * Nobody is acknowledged before the commit that holds their message.
  */
 import type { Kysely } from 'kysely';
-import type { Store } from '../store/database.ts';
+import type { Engine, Store } from '../store/database.ts';
 import type { Database, DeliveriesTable, MessagesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockAccounts } from '../store/locks.ts';
@@ -22,6 +22,7 @@ import type { Refusal } from '../policy/refusal.ts';
 import { domainOf } from '../accounts/email.ts';
 import { addUsage, readUsage } from './usage.ts';
 import { recordEvents } from '../events/message-events.ts';
+import { inThreadCommitter, type Committer } from './committer.ts';
 
 export interface Submission {
   /** Chosen by the caller, so trace headers written before the commit can name it. */
@@ -61,10 +62,12 @@ export interface EnqueuerOptions {
   now?: () => number;
   /** Told after each commit, e.g. to wake the delivery workers and count acceptances. */
   onCommitted?: (committed: CommittedMessage[]) => void;
+  /** Where commits run; by default in this thread's transactions. */
+  committer?: Committer;
 }
 
 export class Enqueuer {
-  readonly #store: Store;
+  readonly #committer: Committer;
   readonly #maxBatch: number;
   readonly #now: () => number;
   readonly #onCommitted: (committed: CommittedMessage[]) => void;
@@ -72,7 +75,7 @@ export class Enqueuer {
   #flushing: Promise<void> | null = null;
 
   constructor(store: Store, options: EnqueuerOptions = {}) {
-    this.#store = store;
+    this.#committer = options.committer ?? inThreadCommitter(store);
     this.#maxBatch = options.maxBatch ?? 256;
     this.#now = options.now ?? Date.now;
     this.#onCommitted = options.onCommitted ?? (() => {});
@@ -90,13 +93,19 @@ export class Enqueuer {
     while (this.#flushing) await this.#flushing;
   }
 
+  /** Drains, then releases the committer (the SQLite commit thread). */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.#committer.close();
+  }
+
   async #flushAll(): Promise<void> {
     // Yield once so submissions arriving in the same tick share the first commit.
     await new Promise((resolve) => setImmediate(resolve));
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#maxBatch);
       try {
-        const results = await this.#store.db.transaction().execute((tx) => this.#commitBatch(tx, batch.map((p) => p.submission)));
+        const results = await this.#committer.commit(batch.map((p) => p.submission), this.#now());
         batch.forEach((pending, index) => pending.resolve(results[index]));
         const committed = results.flatMap((result, index) =>
           (result.ok && !result.duplicate ? [{ id: result.id, recipients: batch[index].submission.recipients }] : []));
@@ -107,44 +116,47 @@ export class Enqueuer {
     }
     this.#flushing = null;
   }
+}
 
-  async #commitBatch(tx: Kysely<Database>, submissions: Submission[]): Promise<EnqueueResult[]> {
-    const now = this.#now();
-    const limitedAccounts = [...new Set(submissions.flatMap((s) => (s.accountId && s.dailyLimit !== null ? [s.accountId] : [])))];
-    await lockAccounts(tx, this.#store.engine, limitedAccounts);
-    const usage = new Map<string, Awaited<ReturnType<typeof readUsage>>>();
-    for (const accountId of limitedAccounts) usage.set(accountId, await readUsage(tx, accountId, now));
+/**
+ * One group commit: the limit checks (under row locks on PostgreSQL) and the
+ * inserts of every accepted submission, in the caller's transaction.
+ */
+export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, submissions: readonly Submission[], now: number): Promise<EnqueueResult[]> {
+  const limitedAccounts = [...new Set(submissions.flatMap((s) => (s.accountId && s.dailyLimit !== null ? [s.accountId] : [])))];
+  await lockAccounts(tx, engine, limitedAccounts);
+  const usage = new Map<string, Awaited<ReturnType<typeof readUsage>>>();
+  for (const accountId of limitedAccounts) usage.set(accountId, await readUsage(tx, accountId, now));
 
-    const results: EnqueueResult[] = [];
-    const accepted: Submission[] = [];
-    const added = new Map<string, number>();
-    const keysInBatch = new Map<string, string>();
-    for (const submission of submissions) {
-      const batchKey = submission.idempotencyKey ? `${submission.accountId}\n${submission.idempotencyKey}` : null;
-      const duplicateId = (batchKey && keysInBatch.get(batchKey)) || (await findIdempotentMessage(tx, submission));
-      if (duplicateId) {
-        results.push({ ok: true, id: duplicateId, duplicate: true });
+  const results: EnqueueResult[] = [];
+  const accepted: Submission[] = [];
+  const added = new Map<string, number>();
+  const keysInBatch = new Map<string, string>();
+  for (const submission of submissions) {
+    const batchKey = submission.idempotencyKey ? `${submission.accountId}\n${submission.idempotencyKey}` : null;
+    const duplicateId = (batchKey && keysInBatch.get(batchKey)) || (await findIdempotentMessage(tx, submission));
+    if (duplicateId) {
+      results.push({ ok: true, id: duplicateId, duplicate: true });
+      continue;
+    }
+    if (submission.accountId && submission.dailyLimit !== null) {
+      const fact = usage.get(submission.accountId)!;
+      const verdict = checkDailyLimit(fact, submission.recipients.length, submission.dailyLimit, now);
+      if (!verdict.ok) {
+        results.push(verdict);
         continue;
       }
-      if (submission.accountId && submission.dailyLimit !== null) {
-        const fact = usage.get(submission.accountId)!;
-        const verdict = checkDailyLimit(fact, submission.recipients.length, submission.dailyLimit, now);
-        if (!verdict.ok) {
-          results.push(verdict);
-          continue;
-        }
-        fact.used += submission.recipients.length;
-        added.set(submission.accountId, (added.get(submission.accountId) ?? 0) + submission.recipients.length);
-      }
-      if (batchKey) keysInBatch.set(batchKey, submission.id);
-      accepted.push(submission);
-      results.push({ ok: true, id: submission.id, duplicate: false });
+      fact.used += submission.recipients.length;
+      added.set(submission.accountId, (added.get(submission.accountId) ?? 0) + submission.recipients.length);
     }
-    await insertQueuedMessages(tx, accepted, now);
-    for (const [accountId, count] of added) await addUsage(tx, accountId, now, count);
-    return results;
+    if (batchKey) keysInBatch.set(batchKey, submission.id);
+    accepted.push(submission);
+    results.push({ ok: true, id: submission.id, duplicate: false });
   }
-}
+  await insertQueuedMessages(tx, accepted, now);
+  for (const [accountId, count] of added) await addUsage(tx, accountId, now, count);
+  return results;
+  }
 
 /**
  * Writes messages with one queued delivery (and one `accepted` event) per

@@ -35,15 +35,25 @@ export interface RecordedState {
   written: boolean;
 }
 
+/**
+ * Keeps the DKIM signature a first attempt made, so retries send identical
+ * bytes. Its own short transaction, not the outcome's: the recipients of one
+ * message on different domains are attempted at once, often by different
+ * nodes, and each outcome transaction locking the message row as well as
+ * its own deliveries would deadlock with the others.
+ */
+export async function rememberSignature(db: Kysely<Database>, messageId: string, signature: string): Promise<void> {
+  await db.updateTable('messages').set({ dkim_signature: signature }).where('id', '=', messageId).where('dkim_signature', 'is', null).execute();
+}
+
 export async function recordOutcomes(tx: Kysely<Database>, record: AttemptRecord): Promise<RecordedState[]> {
   const { now, message } = record;
   const states: RecordedState[] = [];
   const events: MessageEvent[] = [];
   const failed: DsnRecipient[] = [];
-  if (message.newSignature) {
-    await tx.updateTable('messages').set({ dkim_signature: message.newSignature })
-      .where('id', '=', message.id).where('dkim_signature', 'is', null).execute();
-  }
+  // One jitter for the whole attempt: recipients that failed together come due together
+  // and share the next transaction, as they shared this one.
+  const jitter = Math.random();
   for (const delivery of record.deliveries) {
     const outcome = record.outcomes.get(delivery.recipient);
     if (!outcome) continue;
@@ -51,7 +61,7 @@ export async function recordOutcomes(tx: Kysely<Database>, record: AttemptRecord
     let status: RecordedState['status'] = outcome.kind;
     let nextAttemptAt = now;
     if (outcome.kind === 'deferred') {
-      nextAttemptAt = now + retryDelay(attempts, record.retrySchedule);
+      nextAttemptAt = now + retryDelay(attempts, record.retrySchedule, () => jitter);
       if (hasExpired(delivery.created_at, nextAttemptAt, record.maxQueueTime)) status = 'expired';
     }
     const updated = await tx.updateTable('deliveries')

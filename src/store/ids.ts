@@ -1,4 +1,19 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+// Random bytes are drawn in bulk: one system call per 512 ids instead of one
+// per id, which showed up in the acceptance benchmark's profile.
+const pool = Buffer.alloc(4096);
+let offset = pool.length;
+
+function random64(): bigint {
+  if (offset + 8 > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const value = pool.readBigUInt64BE(offset);
+  offset += 8;
+  return value;
+}
 
 /**
  * Time-ordered ids (like ULIDs, in lower-case base 36) so queue ids sort by
@@ -6,6 +21,6 @@ import { randomBytes } from 'node:crypto';
  */
 export function newId(): string {
   const time = Date.now().toString(36).padStart(9, '0');
-  const random = BigInt('0x' + randomBytes(8).toString('hex')).toString(36).padStart(13, '0').slice(0, 11);
+  const random = random64().toString(36).padStart(13, '0').slice(0, 11);
   return time + random;
 }

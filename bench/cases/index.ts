@@ -1,0 +1,11 @@
+/**
+ * The case table: every kind the benchmark knows, in the order they run for
+ * each variant. The ceiling comes first so the others can be shown as a share
+ * of it. To add a kind, write cases/<kind>.ts exporting a CaseKind and list it here.
+ */
+import { ceiling } from './ceiling.ts';
+import { acceptance } from './acceptance.ts';
+import { multinode } from '../multinode.ts';
+import type { CaseKind } from './types.ts';
+
+export const CASE_KINDS: readonly CaseKind[] = [ceiling, acceptance, multinode];

@@ -1,0 +1,44 @@
+/** What the parent asks of the load generator process, and what it reports back. */
+export type TlsMode = 'plain' | 'starttls';
+
+export interface LoadTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  mailFrom: string;
+  rcptTo: string;
+}
+
+export interface LoadJob {
+  target: LoadTarget;
+  tls: TlsMode;
+  size: number;
+  connections: number;
+  warmupMs: number;
+  measureMs: number;
+}
+
+export interface LoadResult {
+  /** Connections that got through EHLO/STARTTLS/AUTH and sent mail. */
+  connected: number;
+  /** Messages answered 250 after DATA within the measured window. */
+  messages: number;
+  seconds: number;
+  perSecond: number;
+  /** Latency from writing MAIL FROM to reading the 250 after the message, in ms. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Refused messages and failed connections over the whole run. */
+  errors: number;
+  firstError: string | null;
+  /** CPU used during the measured window, in % of one core (200% = both cores of this machine). */
+  clientCpu: number;
+  serverCpu: number;
+  /** Busy CPU of the whole machine beyond those two (other work on a shared machine skews the figures). */
+  otherCpu: number;
+}
+
+/** Sent by the generator to its parent as the measured window opens and closes, so the server's CPU can be sampled. */
+export type WindowMark = { mark: 'open' | 'close' };

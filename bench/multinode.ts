@@ -1,0 +1,314 @@
+/**
+ * End to end on PostgreSQL, with one node and with two: messages submitted
+ * over SMTP until every one of them has arrived at a loopback MX. Each node
+ * is a real `mailroom start` process with the smtp and delivery roles, and
+ * the client's connections are split evenly between them, so the row pair
+ * shows what going multi-node costs (lease claims racing on one queue, two
+ * processes on the same cores) against what it gains.
+ *
+ * The MX is a minimal SMTP sink in this process, reached as the relay host
+ * (MAILROOM_RELAY_HOST), so no DNS is involved; it offers no STARTTLS.
+ * Latency runs from writing MAIL FROM to the message's arrival at the sink.
+ * Count-based, not timed: 300 messages per measured second asked for
+ * (`--seconds`), after a warm-up of 150 per warm-up second, all delivered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createHistogram } from 'node:perf_hooks';
+import { createAccount } from '../src/accounts/accounts.ts';
+import { addDomain, forceVerifyDomain, getDomainRow } from '../src/domains/domains.ts';
+import { openStore } from '../src/store/database.ts';
+import { CaseSkipped, type BenchCase, type CaseKind, type Variant } from './cases/types.ts';
+import type { BenchOptions } from './options.ts';
+import type { LoadResult } from './load/job.ts';
+import { dataPayload } from './load/message.ts';
+import { SmtpWire } from './load/smtp-wire.ts';
+import { onCleanup } from './cleanup.ts';
+import { StoreUnavailable, createBenchDatabase } from './stores.ts';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const SENDER = 'owner@bench-sender.example';
+const DELIVERY_TIMEOUT_MS = 10 * 60_000;
+
+export const multinode: CaseKind = {
+  name: 'multinode',
+  description: 'end to end on PostgreSQL, SMTP in to arrival at a loopback MX, with 1 and with 2 nodes (smtp+delivery each)',
+  plan(variant: Variant, options: BenchOptions): BenchCase[] {
+    // One size, no TLS: the question is the cost of a second node, not of bytes or TLS.
+    if (!options.stores.includes('postgres') || variant.size !== Math.min(...options.sizes) || variant.tls !== 'plain') return [];
+    return [1, 2].map((nodes): BenchCase => ({
+      kind: `e2e-${nodes}-node${nodes > 1 ? 's' : ''}`, store: 'postgres', size: variant.size, tls: 'plain', connections: options.connections,
+      run: () => endToEnd(nodes, variant.size, options),
+    }));
+  },
+};
+
+async function endToEnd(nodeCount: number, size: number, options: BenchOptions): Promise<LoadResult> {
+  const database = await createBenchDatabase('postgres').catch((error: unknown) => {
+    throw error instanceof StoreUnavailable ? new CaseSkipped(error.message) : error;
+  });
+  const sink = await startSink();
+  const nodes: Node[] = [];
+  try {
+    const secret = await createSender(database.url);
+    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i, database.url, join(database.dataDir, `node-${i}`), sink.port));
+    const client = await Client.connect(nodes.map((n) => n.port), options.connections, secret, size, sink);
+    try {
+      await client.send(Math.round(150 * options.warmupSeconds));
+      const before = { nodes: nodes.map((n) => n.cpuMicros()), client: process.cpuUsage(), machine: machineBusyMicros(), at: performance.now() };
+      const measured = await client.send(Math.round(300 * options.seconds));
+      const elapsedMs = performance.now() - before.at;
+      const share = (micros: number) => (100 * micros) / (elapsedMs * 1000);
+      const server = share(nodes.reduce((sum, n, i) => sum + n.cpuMicros() - before.nodes[i], 0));
+      const clientUsage = process.cpuUsage(before.client);
+      const clientCpu = share(clientUsage.user + clientUsage.system);
+      console.log(`    ${nodeCount} node(s): all ${measured.count} accepted after ${(measured.acceptedMs / 1000).toFixed(1)} s `
+        + `(${Math.round(measured.count / (measured.acceptedMs / 1000))} msgs/s), all delivered after ${(elapsedMs / 1000).toFixed(1)} s; `
+        + `cpu per node ${nodes.map((n, i) => `${share(n.cpuMicros() - before.nodes[i]).toFixed(0)}%`).join(', ')}`);
+      return {
+        connected: client.connected, messages: measured.count, seconds: elapsedMs / 1000, perSecond: measured.count / (elapsedMs / 1000),
+        p50Ms: measured.latency.percentile(50) / 1000, p99Ms: measured.latency.percentile(99) / 1000, maxMs: measured.latency.max / 1000,
+        errors: measured.errors, firstError: measured.firstError, clientCpu, serverCpu: server,
+        // The PostgreSQL server is part of "other" here, as in the acceptance rows.
+        otherCpu: Math.max(0, share(machineBusyMicros() - before.machine) - server - clientCpu),
+      };
+    } finally {
+      client.close();
+    }
+  } finally {
+    for (const node of nodes) await node.stop();
+    await sink.close();
+    await database.drop();
+  }
+}
+
+async function createSender(databaseUrl: string): Promise<string> {
+  const store = await openStore(databaseUrl);
+  try {
+    // Limits are not what is measured: the daily limit is set far out of reach.
+    const created = await createAccount(store, { email: SENDER, dailyLimit: 1_000_000_000 });
+    await addDomain(store, created.account.id, 'bench-sender.example', 'mailroom.bench');
+    await forceVerifyDomain(store, await getDomainRow(store, 'bench-sender.example', null));
+    return created.key.secret;
+  } finally {
+    await store.close();
+  }
+}
+
+interface Node {
+  port: number;
+  cpuMicros(): number;
+  stop(): Promise<void>;
+}
+
+function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number): Promise<Node> {
+  const child = spawn(process.execPath, [CLI, 'start'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env, MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_DATA_DIR: dataDir, MAILROOM_NODE_ID: `bench-node-${index}`,
+      MAILROOM_HOSTNAME: 'mailroom.bench', MAILROOM_ROLES: 'smtp,delivery', MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0',
+      MAILROOM_SMTPS_PORT: 'off', MAILROOM_HTTP_PORT: 'off', MAILROOM_RELAY_HOST: `127.0.0.1:${sinkPort}`, MAILROOM_LOG_LEVEL: 'silent',
+      MAILROOM_SHUTDOWN_TIMEOUT: '2s',
+    },
+  });
+  const forget = onCleanup(() => { child.kill('SIGKILL'); });
+  const stop = () => new Promise<void>((resolve) => {
+    forget();
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGTERM');
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onExit = (code: number | null) => reject(new Error(`node ${index} exited (${code}) before it was ready: ${output}`));
+    child.once('exit', onExit);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      const port = /^\s+submission \(plain[^\n]*:(\d+)$/m.exec(output)?.[1];
+      if (!port) return;
+      child.off('exit', onExit);
+      child.stdout!.removeAllListeners('data').resume();
+      resolve({ port: Number(port), cpuMicros: () => processCpuMicros(child), stop });
+    });
+  });
+}
+
+/** utime + stime of a child, from /proc (Linux; clock ticks of 10 ms). */
+function processCpuMicros(child: ChildProcess): number {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
+}
+
+function machineBusyMicros(): number {
+  return cpus().reduce((sum, cpu) => sum + (cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq) * 1000, 0);
+}
+
+interface Round {
+  count: number;
+  acceptedMs: number;
+  latency: ReturnType<typeof createHistogram>;
+  errors: number;
+  firstError: string | null;
+}
+
+/** Persistent authenticated connections, spread evenly over the nodes, each pipelining MAIL, RCPT and DATA. */
+class Client {
+  #wires: SmtpWire[];
+  #size: number;
+  #sink: Sink;
+  #nextSeq = 0;
+
+  private constructor(wires: SmtpWire[], size: number, sink: Sink) {
+    this.#wires = wires;
+    this.#size = size;
+    this.#sink = sink;
+  }
+
+  static async connect(ports: number[], connections: number, secret: string, size: number, sink: Sink): Promise<Client> {
+    const wires = await Promise.all(Array.from({ length: connections }, async (_, i) => {
+      const wire = await SmtpWire.connect('127.0.0.1', ports[i % ports.length]);
+      for (const [line, code] of [[null, 220], ['EHLO bench.client', 250], [`AUTH PLAIN ${Buffer.from(`\0${SENDER}\0${secret}`).toString('base64')}`, 235]] as const) {
+        if (line) wire.write(`${line}\r\n`);
+        const reply = await wire.read();
+        if (reply.code !== code) throw new Error(`${line ?? 'greeting'}: ${reply.code} ${reply.text}`);
+      }
+      return wire;
+    }));
+    return new Client(wires, size, sink);
+  }
+
+  get connected(): number {
+    return this.#wires.length;
+  }
+
+  /** Submits `count` messages and resolves once every accepted one has arrived at the sink. */
+  async send(count: number): Promise<Round> {
+    const round: Round = { count: 0, acceptedMs: 0, latency: createHistogram({ lowest: 1, highest: 600_000_000, figures: 3 }), errors: 0, firstError: null };
+    const first = this.#nextSeq;
+    const last = first + count;
+    const started = performance.now();
+    const sentAt = new Map<number, number>();
+    const arrived = this.#sink.expect((seq, at) => {
+      const from = sentAt.get(seq);
+      if (from !== undefined) round.latency.record(Math.max(1, Math.round((at - from) * 1000)));
+    });
+    await Promise.all(this.#wires.map(async (wire) => {
+      for (let seq = this.#nextSeq++; seq < last; seq = this.#nextSeq++) {
+        sentAt.set(seq, performance.now());
+        wire.write(`MAIL FROM:<${SENDER}>\r\nRCPT TO:<rcpt${seq % 1000}@recipient.example>\r\nDATA\r\n`);
+        const replies = [await wire.read(), await wire.read(), await wire.read()];
+        let final = replies[2];
+        if (final.code === 354) {
+          wire.write(Buffer.concat([Buffer.from(`X-Bench-Seq: ${seq}\r\n`), this.#payload()]));
+          final = await wire.read();
+        } else {
+          wire.write('RSET\r\n');
+          await wire.read();
+        }
+        if (final.code === 250) round.count++;
+        else {
+          sentAt.delete(seq);
+          round.errors++;
+          round.firstError ??= `${final.code} ${final.text}`;
+        }
+      }
+    }));
+    this.#nextSeq = last;
+    round.acceptedMs = performance.now() - started;
+    const missing = await arrived.all(new Set(sentAt.keys()), DELIVERY_TIMEOUT_MS);
+    if (missing > 0) {
+      round.errors += missing;
+      round.firstError ??= `${missing} accepted messages not delivered within ${DELIVERY_TIMEOUT_MS / 60_000} min`;
+    }
+    return round;
+  }
+
+  #payloadCache: Buffer | null = null;
+  #payload(): Buffer {
+    this.#payloadCache ??= dataPayload({ from: SENDER, to: 'rcpt@recipient.example', size: this.#size });
+    return this.#payloadCache;
+  }
+
+  close(): void {
+    for (const wire of this.#wires) wire.close();
+  }
+}
+
+interface Sink {
+  port: number;
+  /** Starts counting arrivals; `all` resolves with how many of `seqs` did not arrive in time. */
+  expect(onArrival: (seq: number, at: number) => void): { all(seqs: Set<number>, timeoutMs: number): Promise<number> };
+  close(): Promise<void>;
+}
+
+/** Just enough SMTP to take mail: pipelining, no TLS, everything accepted. */
+async function startSink(): Promise<Sink> {
+  let listener: ((seq: number, at: number) => void) | null = null;
+  const seen = new Set<number>();
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffer = '';
+    let inData = false;
+    socket.setEncoding('latin1');
+    socket.write('220 sink.bench ESMTP\r\n');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      const out: string[] = [];
+      for (;;) {
+        if (inData) {
+          const end = buffer.indexOf('\r\n.\r\n');
+          if (end === -1) break;
+          const seq = /^X-Bench-Seq: (\d+)/m.exec(buffer.slice(0, Math.min(end, 4096)))?.[1];
+          if (seq !== undefined && !seen.has(Number(seq))) {
+            seen.add(Number(seq));
+            listener?.(Number(seq), performance.now());
+          }
+          buffer = buffer.slice(end + 5);
+          inData = false;
+          out.push('250 2.0.0 Ok: queued');
+          continue;
+        }
+        const eol = buffer.indexOf('\r\n');
+        if (eol === -1) break;
+        const verb = buffer.slice(0, 4).toUpperCase();
+        buffer = buffer.slice(eol + 2);
+        if (verb === 'EHLO') out.push('250-sink.bench\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SMTPUTF8');
+        else if (verb === 'DATA') { out.push('354 End data with <CR><LF>.<CR><LF>'); inData = true; }
+        else if (verb === 'QUIT') { socket.end('221 2.0.0 Bye\r\n'); return; }
+        else out.push('250 2.0.0 Ok');
+      }
+      if (out.length > 0) socket.write(`${out.join('\r\n')}\r\n`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    expect(onArrival) {
+      let waiting: (() => void) | null = null;
+      listener = (seq, at) => { onArrival(seq, at); waiting?.(); };
+      return {
+        all: (seqs, timeoutMs) => new Promise<number>((resolve) => {
+          const count = () => [...seqs].filter((seq) => !seen.has(seq)).length;
+          const timer = setTimeout(() => finish(), timeoutMs);
+          let pending = count();
+          const finish = () => { clearTimeout(timer); listener = null; resolve(count()); };
+          waiting = () => { if (--pending <= 0 && count() === 0) finish(); };
+          if (pending === 0) finish();
+        }),
+      };
+    },
+    close: () => new Promise<void>((resolve) => { for (const socket of sockets) socket.destroy(); server.close(() => resolve()); }),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The benchmark's flags. Defaults match the issue: 50 connections, 1 KB and
+ * 50 KB, both stores, 8 s measured after a 2 s warm-up.
+ */
+import { parseArgs } from 'node:util';
+
+export type StoreName = 'sqlite' | 'postgres';
+
+export interface BenchOptions {
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** Message sizes in bytes, in the order given. */
+  sizes: number[];
+  stores: StoreName[];
+  /** Case kinds to run (see cases/index.ts); empty means all. */
+  cases: string[];
+  /** STARTTLS runs are made for the smallest size only, to keep the run short. */
+  starttls: boolean;
+  /** Directory for V8 CPU profiles of every server child, or null. */
+  profileDir: string | null;
+}
+
+export const USAGE = `npm run bench -- [options]
+  --connections N      persistent client connections (default 50)
+  --seconds S          measured seconds per case (default 8; --quick: 3)
+  --warmup S           warm-up seconds per case, not measured (default 2; --quick: 1)
+  --sizes LIST         message sizes, e.g. 1k,50k (default 1k,50k)
+  --stores LIST        sqlite,postgres (default both; postgres is skipped if unreachable)
+  --cases LIST         case kinds to run: ceiling,acceptance (default all)
+  --no-starttls        skip the STARTTLS runs
+  --profile DIR        write a V8 CPU profile of each server child into DIR
+  --quick              short run: 1 s warm-up, 3 s measured
+  --help`;
+
+export function parseOptions(argv: string[]): BenchOptions | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      connections: { type: 'string' },
+      seconds: { type: 'string' },
+      warmup: { type: 'string' },
+      sizes: { type: 'string' },
+      stores: { type: 'string' },
+      cases: { type: 'string' },
+      'no-starttls': { type: 'boolean' },
+      profile: { type: 'string' },
+      quick: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+  const quick = values.quick ?? false;
+  return {
+    connections: positive('--connections', values.connections ?? '50'),
+    seconds: positive('--seconds', values.seconds ?? (quick ? '3' : '8')),
+    warmupSeconds: nonNegative('--warmup', values.warmup ?? (quick ? '1' : '2')),
+    sizes: list(values.sizes ?? '1k,50k').map(parseSize),
+    stores: list(values.stores ?? 'sqlite,postgres').map(parseStore),
+    cases: values.cases ? list(values.cases) : [],
+    starttls: !values['no-starttls'],
+    profileDir: values.profile ?? null,
+  };
+}
+
+function list(raw: string): string[] {
+  return raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function positive(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number, not ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function nonNegative(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${flag} must be zero or more, not ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** `1k` = 1,024 bytes, `50kb` = 51,200, `1m` = 1,048,576, plain digits are bytes. */
+export function parseSize(raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(k|kb|m|mb|b)?$/i.exec(raw);
+  if (!match) throw new Error(`--sizes: ${JSON.stringify(raw)} is not a size such as 1k or 50k`);
+  const unit = (match[2] ?? 'b').toLowerCase()[0];
+  const bytes = Math.round(Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1));
+  if (bytes < 512) throw new Error('--sizes: a message needs at least 512 bytes (headers included)');
+  return bytes;
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KB`;
+  return `${bytes} B`;
+}
+
+function parseStore(raw: string): StoreName {
+  if (raw !== 'sqlite' && raw !== 'postgres') throw new Error(`--stores: ${JSON.stringify(raw)} is not sqlite or postgres`);
+  return raw;
+}

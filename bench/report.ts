@@ -1,0 +1,88 @@
+/** The printed results: one line per case as it finishes, the table, and the target verdict. */
+import type { LoadResult } from './load/job.ts';
+import type { BenchCase } from './cases/types.ts';
+import { formatSize } from './options.ts';
+
+export interface Row {
+  benchCase: BenchCase;
+  result: LoadResult | null;
+  /** Why there is no result (skipped, failed). */
+  note: string | null;
+}
+
+const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const percent = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)}%` : '-');
+/** Server CPU time per acknowledged message: steadier than msgs/s when the machine is shared. */
+const perMessage = (r: LoadResult) => (Number.isFinite(r.serverCpu) && r.perSecond > 0 ? number.format((r.serverCpu * 10_000) / r.perSecond) : '-');
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '-');
+
+export function describeCase(c: BenchCase): string {
+  return `${c.kind} ${c.store ?? '-'} ${formatSize(c.size)} ${c.tls} ${c.connections} conns`;
+}
+
+export function progressLine(row: Row): string {
+  if (!row.result) return `  ${describeCase(row.benchCase)}: ${row.note}`;
+  const r = row.result;
+  const errors = r.errors > 0 ? `, ${r.errors} errors (first: ${r.firstError})` : '';
+  return `  ${describeCase(row.benchCase)}: ${number.format(r.perSecond)} msgs/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms, server cpu ${percent(r.serverCpu)}, client cpu ${percent(r.clientCpu)}, other cpu ${percent(r.otherCpu)}${errors}`;
+}
+
+/** The ceiling row measured at the same size, transport and connection count. */
+export function ceilingFor(rows: readonly Row[], c: BenchCase): LoadResult | null {
+  const match = rows.find((row) => row.benchCase.kind === 'ceiling' && row.result
+    && row.benchCase.size === c.size && row.benchCase.tls === c.tls && row.benchCase.connections === c.connections);
+  return match?.result ?? null;
+}
+
+export function table(rows: readonly Row[]): string {
+  const header = ['case', 'store', 'size', 'tls', 'conns', 'msgs/s', 'p50 ms', 'p99 ms', '% of ceiling', 'errors', 'server cpu', 'µs/msg', 'client cpu', 'other cpu'];
+  const body = rows.map((row) => {
+    const c = row.benchCase;
+    const r = row.result;
+    const ceiling = c.kind === 'ceiling' ? null : ceilingFor(rows, c);
+    const share = r && ceiling && ceiling.perSecond > 0 ? `${((100 * r.perSecond) / ceiling.perSecond).toFixed(0)}%` : '-';
+    return [
+      c.kind, c.store ?? '-', formatSize(c.size), c.tls, String(c.connections),
+      r ? number.format(r.perSecond) : (row.note?.startsWith('skipped') ? 'skipped' : 'failed'),
+      r ? ms(r.p50Ms) : '-', r ? ms(r.p99Ms) : '-', share, r ? String(r.errors) : '-', r ? percent(r.serverCpu) : '-', r ? perMessage(r) : '-', r ? percent(r.clientCpu) : '-', r ? percent(r.otherCpu) : '-',
+    ];
+  });
+  const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i].length)));
+  // Text columns left, figures right.
+  const numeric = (i: number) => i >= 4;
+  const line = (cells: string[]) => cells.map((cell, i) => (numeric(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  const notes = rows.filter((row) => row.note).map((row) => `  note: ${describeCase(row.benchCase)}: ${row.note}`);
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ...notes].join('\n');
+}
+
+const TARGET = { store: 'sqlite', size: 1024, tls: 'plain', connections: 50, floor: 1500, shareOfCeiling: 0.7, p99Ms: 50 } as const;
+
+/** Other work on the machine during a case makes its figures low; say so rather than let them pass as Mailroom's. */
+export function noiseWarning(rows: readonly Row[], threshold = 25): string | null {
+  const noisy = rows.filter((row) => row.result && row.benchCase.store !== 'postgres' && row.result.otherCpu > threshold);
+  if (noisy.length === 0) return null;
+  return `WARNING: other processes used more than ${threshold}% CPU during ${noisy.length} case(s) `
+    + `(${noisy.map((row) => describeCase(row.benchCase)).join('; ')}): their msgs/s and latencies are low; rerun on a quiet machine.`;
+}
+
+export function targetVerdict(rows: readonly Row[]): string {
+  const title = `Target: SQLite, 1 KB, ${TARGET.connections} connections, no TLS: at least ${number.format(TARGET.floor)} msgs/s `
+    + `or ${TARGET.shareOfCeiling * 100}% of the ceiling if that is lower, with p99 under ${TARGET.p99Ms} ms.`;
+  const row = rows.find((r) => r.benchCase.kind === 'acceptance' && r.benchCase.store === TARGET.store
+    && r.benchCase.size === TARGET.size && r.benchCase.tls === TARGET.tls && r.benchCase.connections === TARGET.connections);
+  if (!row?.result) return `${title}\n  not evaluated: this run has no result for that case (it needs --stores sqlite, --sizes 1k, --connections 50).`;
+  const ceiling = ceilingFor(rows, row.benchCase);
+  const needed = ceiling ? Math.min(TARGET.floor, TARGET.shareOfCeiling * ceiling.perSecond) : TARGET.floor;
+  const r = row.result;
+  const fastEnough = r.perSecond >= needed;
+  const quickEnough = r.p99Ms < TARGET.p99Ms;
+  const basis = ceiling
+    ? `ceiling ${number.format(ceiling.perSecond)} msgs/s, so at least ${number.format(needed)} msgs/s needed`
+    : `no ceiling measured, so ${number.format(needed)} msgs/s needed`;
+  return [
+    title,
+    `  ${basis}`,
+    `  measured ${number.format(r.perSecond)} msgs/s (${fastEnough ? 'ok' : 'too slow'}), p99 ${ms(r.p99Ms)} ms (${quickEnough ? 'ok' : 'too slow'})`,
+    `  => target ${fastEnough && quickEnough ? 'MET' : 'NOT MET'}`,
+  ].join('\n');
+}

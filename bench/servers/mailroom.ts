@@ -1,0 +1,32 @@
+/**
+ * Mailroom under test, alone in its process: started through startMailroom
+ * with its configuration from the environment the benchmark sets, silent
+ * logs, and one sending account with a verified domain, created before the
+ * load starts.
+ */
+import pino from 'pino';
+import { loadConfig } from '../../src/config/load.ts';
+import { startMailroom } from '../../src/main.ts';
+import { createAccount } from '../../src/accounts/accounts.ts';
+import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
+import { serveInChild } from './protocol.ts';
+
+const SENDER_DOMAIN = 'bench-sender.example';
+
+serveInChild(async () => {
+  const config = loadConfig(process.env);
+  const running = await startMailroom(config, pino({ level: 'silent' }));
+  // Limits are not what is measured here: the daily limit is set far out of reach.
+  const created = await createAccount(running.store, { email: `owner@${SENDER_DOMAIN}`, dailyLimit: 1_000_000_000 });
+  await addDomain(running.store, created.account.id, SENDER_DOMAIN, config.hostname);
+  await forceVerifyDomain(running.store, await getDomainRow(running.store, SENDER_DOMAIN, null));
+  const listener = running.listeners.find((l) => l.name.startsWith('submission (plain'));
+  if (!listener) throw new Error('no plain submission listener: set MAILROOM_SMTP_PORT');
+  return {
+    target: {
+      host: listener.host, port: listener.port, user: created.account.email, password: created.key.secret,
+      mailFrom: `app@${SENDER_DOMAIN}`, rcptTo: 'someone@recipient.example',
+    },
+    stop: () => running.stop(),
+  };
+});

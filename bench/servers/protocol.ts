@@ -1,0 +1,30 @@
+/** Messages between the benchmark and a server child it forked. */
+import type { LoadTarget } from '../load/job.ts';
+
+export type ServerReport =
+  | { type: 'ready'; target: LoadTarget }
+  | { type: 'failed'; error: string }
+  | { type: 'cpu'; micros: number };
+
+export type ServerCommand = { type: 'stop' } | { type: 'cpu' };
+
+/**
+ * The child's side: start, report where to connect, stop cleanly when told
+ * (so a --cpu-prof profile gets written), and die with the parent.
+ */
+export function serveInChild(start: () => Promise<{ target: LoadTarget; stop(): Promise<void> }>): void {
+  if (!process.send) throw new Error('run this through the benchmark (npm run bench), not directly');
+  process.once('disconnect', () => process.exit(1));
+  start().then((server) => {
+    process.on('message', (command: ServerCommand) => {
+      if (command.type === 'cpu') {
+        const used = process.cpuUsage();
+        process.send!({ type: 'cpu', micros: used.user + used.system } satisfies ServerReport);
+      }
+      if (command.type === 'stop') server.stop().then(() => process.exit(0), () => process.exit(1));
+    });
+    process.send!({ type: 'ready', target: server.target } satisfies ServerReport);
+  }, (error: Error) => {
+    process.send!({ type: 'failed', error: error.stack ?? error.message } satisfies ServerReport, () => process.exit(1));
+  });
+}
