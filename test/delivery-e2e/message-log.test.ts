@@ -57,7 +57,7 @@ describeEachStore('message log', (engine) => {
 
   test('getMessage: each recipient with every attempt, its MX, IP, TLS, reply and duration', async () => {
     const message = await getMessage(world.mailroom.running.store, ids.both, null);
-    assert.deepEqual(Object.keys(message).sort(), ['createdAt', 'from', 'id', 'recipients', 'subject']);
+    assert.deepEqual(Object.keys(message).sort(), ['createdAt', 'from', 'headers', 'id', 'recipients', 'subject', 'tags']);
     assert.equal(message.from, world.sender.email);
     assert.equal(message.subject, 'Third');
     assert.ok(!Number.isNaN(Date.parse(message.createdAt)));

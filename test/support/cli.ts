@@ -8,7 +8,8 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestDatabase } from './stores.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -27,6 +28,9 @@ export function cliEnv(database: Pick<TestDatabase, 'url' | 'dataDir'> | null, e
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('MAILROOM_')) env[key] = value;
   return {
     ...env,
+    // Children compile the same modules over and over; Node's on-disk cache
+    // (checked against each file's contents, so never stale) saves a third of that.
+    NODE_COMPILE_CACHE: env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'mailroom-test-compile-cache'),
     ...(database ? { MAILROOM_DATABASE_URL: database.url, MAILROOM_DATA_DIR: database.dataDir } : {}),
     MAILROOM_HOSTNAME: 'mailroom.test',
     MAILROOM_LOG_LEVEL: 'warn',
