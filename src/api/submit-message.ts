@@ -6,17 +6,17 @@
  * also applies the daily limit and idempotency). The answer is the queue id
  * or an ApiError; every policy refusal is worded by refusal-responses.ts.
  */
+import { accountDomainFacts } from '../domains/domains.ts';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
 import { newId } from '../store/ids.ts';
 import { addressParser } from 'postal-mime';
 import { domainOf, isEmailAddress } from '../accounts/email.ts';
-import { listDomains } from '../domains/domains.ts';
-import { checkEnvelopeSender, checkHeaderFrom, type AccountDomainFact } from '../policy/sender.ts';
+import { checkEnvelopeSender, checkHeaderAuthors } from '../policy/sender.ts';
 import { refuse, type Verdict } from '../policy/refusal.ts';
 import { findSuppression } from '../suppressions/suppressions.ts';
-import { decodedSubject, headerFromAddress, readHeaders, rfc5322Date } from '../message/headers.ts';
+import { decodedSubject, headerFromAddress, headerFromAddresses, readHeaders, rfc5322Date } from '../message/headers.ts';
 import { withTraceHeaders, withoutHeader } from '../message/prepare.ts';
 import type { Principal } from './auth.ts';
 import { ApiError } from './errors.ts';
@@ -57,11 +57,12 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, inpu
   if (recipients.length > config.maxRecipients) refuseWith(refuse({ kind: 'too-many-recipients', max: config.maxRecipients }));
   if (raw.length > config.maxMessageSize) refuseWith(refuse({ kind: 'message-too-big', max: config.maxMessageSize }));
 
-  const domains = await accountDomains(store, principal.accountId);
+  const domains = await accountDomainFacts(store, principal.accountId);
   refuseWith(checkEnvelopeSender(mailFrom, domains));
   const headerFields = readHeaders(raw);
-  const headerFrom = headerFromAddress(headerFields);
-  refuseWith(checkHeaderFrom(headerFrom ? domainOf(headerFrom) : null, domains));
+  const authors = headerFromAddresses(headerFields);
+  refuseWith(checkHeaderAuthors(authors ? authors.map(domainOf) : null, domains));
+  const headerFrom = authors?.[0] ?? null;
 
   for (const recipient of recipients) {
     const suppression = await findSuppression(store.db, principal.accountId, recipient.address);
@@ -136,6 +137,3 @@ function unique(addresses: ParsedAddress[]): ParsedAddress[] {
   });
 }
 
-async function accountDomains(store: Store, accountId: string): Promise<AccountDomainFact[]> {
-  return (await listDomains(store, accountId)).map((domain) => ({ name: domain.name, verified: domain.verified }));
-}

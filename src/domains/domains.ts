@@ -114,3 +114,9 @@ export function toDomain(row: DomainsTable): SendingDomain {
     createdAt: row.created_at,
   };
 }
+
+/** The facts sender policy needs: the account's domains and whether each is verified. */
+export async function accountDomainFacts(store: Store, accountId: string): Promise<Array<{ name: string; verified: boolean }>> {
+  const rows = await store.db.selectFrom('domains').select(['name', 'verified_at']).where('account_id', '=', accountId).execute();
+  return rows.map((row) => ({ name: row.name, verified: row.verified_at !== null }));
+}

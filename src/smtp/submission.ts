@@ -3,6 +3,7 @@
  * they may send as this sender to these recipients, and the durable commit
  * that earns the 250. Decisions come from policy/; words from replies.ts.
  */
+import { accountDomainFacts } from '../domains/domains.ts';
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
@@ -97,7 +98,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       const principal = session.user as Principal | undefined;
       if (!principal) return callback(fail(Replies.authRequired()));
       const now = Date.now();
-      Promise.all([accountDomains(store, principal.accountId), readUsage(store.db, principal.accountId, now)]).then(([domains, usage]) => {
+      Promise.all([accountDomainFacts(store, principal.accountId), readUsage(store.db, principal.accountId, now)]).then(([domains, usage]) => {
         const verdict = checkEnvelopeSender(address.address, domains);
         if (!verdict.ok) return callback(refuse(session, verdict.refusal));
         transactions.set(session.id, { domains, usage });
@@ -171,10 +172,6 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
   };
 }
 
-async function accountDomains(store: Store, accountId: string): Promise<AccountDomainFact[]> {
-  const rows = await store.db.selectFrom('domains').select(['name', 'verified_at']).where('account_id', '=', accountId).execute();
-  return rows.map((row) => ({ name: row.name, verified: row.verified_at !== null }));
-}
 
 /** RFC 5321 trace header; the protocol word follows RFC 3848 (ESMTP + S for TLS + A for AUTH). */
 function receivedHeader(session: SMTPServerSession, hostname: string, id: string, listener: string, now: number): string {
