@@ -45,17 +45,39 @@ function openPostgres(url: string): Store {
   return { db, engine: 'postgres', close: () => db.destroy() };
 }
 
+// Any constant will do, as long as every Mailroom node uses the same one.
+const MIGRATION_LOCK_KEY = 7_243_118_001;
+
+/**
+ * Runs the migrations under a lock held for the whole run, Kysely's own
+ * bookkeeping tables included, so nodes (or a node and the CLI) starting at
+ * once on a fresh database migrate one after the other: PostgreSQL takes a
+ * session advisory lock on one pinned connection; SQLite runs everything in
+ * one BEGIN IMMEDIATE transaction (its DDL is transactional).
+ */
 async function migrate(store: Store): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(store.engine) };
-  // Kysely looks its bookkeeping tables up in `public` unless told otherwise;
-  // name the connection's own schema so a search_path-selected schema works.
-  const migrationTableSchema = store.engine === 'postgres'
-    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0].schema
-    : undefined;
-  const migrator = new Migrator({ db: store.db, provider, migrationTableSchema });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((result) => result.status === 'Error');
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
-  }
+  await store.db.connection().execute(async (conn) => {
+    if (store.engine === 'postgres') await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(conn);
+    else await sql`begin immediate`.execute(conn);
+    let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
+    try {
+      // Kysely looks its bookkeeping tables up in `public` unless told otherwise;
+      // name the connection's own schema so a search_path-selected schema works.
+      const migrationTableSchema = store.engine === 'postgres'
+        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(conn)).rows[0].schema
+        : undefined;
+      outcome = await new Migrator({ db: conn, provider, migrationTableSchema }).migrateToLatest();
+      if (store.engine === 'sqlite') await sql`${sql.raw(outcome.error ? 'rollback' : 'commit')}`.execute(conn);
+    } catch (error) {
+      if (store.engine === 'sqlite') await sql`rollback`.execute(conn).catch(() => {});
+      throw error;
+    } finally {
+      if (store.engine === 'postgres') await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn).catch(() => {});
+    }
+    if (outcome.error) {
+      const failed = outcome.results?.find((result) => result.status === 'Error');
+      throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(outcome.error as Error).message ?? outcome.error}`);
+    }
+  });
 }

@@ -19,16 +19,7 @@ function runAtOnce(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numb
 }
 
 describeEachStore('two processes opening a fresh store at once', (engine) => {
-  it('both succeed: the migrations run once and the other process waits for them', {
-    // Known race, not yet fixed (src/store/database.ts, migrate()). SQLite:
-    // Kysely's adapter takes no migration lock and runs no DDL in a
-    // transaction, so both processes see no migrations done and the second
-    // fails with 'table "settings" already exists'. PostgreSQL: Kysely creates
-    // its kysely_migration table before taking the advisory lock, and two
-    // concurrent CREATE TABLE IF NOT EXISTS can fail with a duplicate key on
-    // pg_type_typname_nsp_index (seen in the server log; rarer).
-    todo: 'src/store: first-time migrations race between processes',
-  }, async () => {
+  it('both succeed: the migrations run once and the other process waits for them', async () => {
     const database = await createTestDatabase(engine);
     try {
       const env = cliEnv(database);
