@@ -10,23 +10,14 @@
  * xmin) and orders by (txid, id); any event committed later belongs to a
  * transaction at or above that xmin, so it sorts after the cursor.
  */
-import { sql, type Kysely } from 'kysely';
-import type { Database } from './schema.ts';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, MessageEventsTable } from './schema.ts';
 import type { Engine } from './database.ts';
 
 const CURSOR_KEY = 'webhooks.feed_cursor';
 
-export interface FeedEvent {
-  id: number;
-  account_id: string | null;
-  message_id: string;
-  delivery_id: string | null;
-  recipient: string | null;
-  type: string;
-  reply: string | null;
-  bounce_class: string | null;
-  created_at: number;
-}
+/** A row of message_events as read back (its id generated). */
+export type FeedEvent = Selectable<MessageEventsTable>;
 
 /**
  * The feed's cursor, locked until the transaction ends so one fan-out runs at
