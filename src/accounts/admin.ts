@@ -3,12 +3,19 @@ import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import { createAccount } from './accounts.ts';
 import { isEmailAddress } from './email.ts';
+import { UserError } from '../errors.ts';
 
 export async function ensureAdminAccount(store: Store, config: Config): Promise<{ created: boolean; email: string; password?: string }> {
   const existing = await store.db.selectFrom('accounts').select('email').where('is_admin', '=', 1).executeTakeFirst();
   if (existing) return { created: false, email: existing.email };
   const candidate = `admin@${config.hostname}`;
   const email = isEmailAddress(candidate) ? candidate : `admin@${config.hostname}.local`;
-  const created = await createAccount(store, { email, dailyLimit: config.defaultDailyLimit, isAdmin: true });
-  return { created: true, email: created.account.email, password: created.password };
+  try {
+    const created = await createAccount(store, { email, dailyLimit: config.defaultDailyLimit, isAdmin: true });
+    return { created: true, email: created.account.email, password: created.password };
+  } catch (error) {
+    // Another node starting at the same moment created it first.
+    if (error instanceof UserError && error.kind === 'conflict') return { created: false, email };
+    throw error;
+  }
 }

@@ -10,7 +10,7 @@ import { events } from './0002_events.ts';
 import { api } from './0003_api.ts';
 import { nodes } from './0004_nodes.ts';
 import { certificates } from './0005_certificates.ts';
-import { nodeHeartbeat } from './0005_node_heartbeat.ts';
+import { nodeHeartbeat } from './0006_node_heartbeat.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -19,6 +19,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0003_api': api(engine),
     '0004_nodes': nodes(),
     '0005_certificates': certificates(engine),
-    '0005_node_heartbeat': nodeHeartbeat(),
+    '0006_node_heartbeat': nodeHeartbeat(),
   };
 }

@@ -1,0 +1,115 @@
+/**
+ * The outside world of a multi-node test: one fresh PostgreSQL schema every
+ * node shares, a loopback DNS server the nodes resolve through, an MX peer
+ * that receives what they deliver, and a sending account with a verified
+ * domain, created through the store as an operator would.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAccount } from '../../src/accounts/accounts.ts';
+import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
+import { openStore, type Store } from '../../src/store/database.ts';
+import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
+import { startMxPeer, type MxPeer, type ReceivedMessage } from '../support/mx-peer.ts';
+import { routeDomainToPeer } from '../support/delivery-world.ts';
+import { createTestDatabase, type TestDatabase } from '../support/stores.ts';
+
+export interface Sender {
+  email: string;
+  secret: string;
+  accountId: string;
+}
+
+export interface MultiNodeWorld {
+  database: TestDatabase;
+  /** The test's own connection to the shared store, for set-up and checks. */
+  store: Store;
+  dns: TestDnsServer;
+  mx: MxPeer;
+  /** What every delivery node needs to reach the loopback DNS and MX. */
+  deliveryEnv: Record<string, string>;
+  createSender(domain: string, dailyLimit: number): Promise<Sender>;
+  /** Makes `domain`'s MX the loopback peer. */
+  route(domain: string): void;
+  close(): Promise<void>;
+}
+
+export async function startMultiNodeWorld(): Promise<MultiNodeWorld> {
+  const database = await createTestDatabase('postgres');
+  const store = await openStore(database.url);
+  const dns = await startDnsServer();
+  const mx = await startMxPeer({ behaviour: 'accept' });
+  return {
+    database, store, dns, mx,
+    deliveryEnv: { MAILROOM_DNS_SERVERS: dns.address, MAILROOM_DELIVERY_PORT: String(mx.port), MAILROOM_RETRY_SCHEDULE: '1s' },
+    async createSender(domain, dailyLimit) {
+      const created = await createAccount(store, { email: `owner@${domain}`, dailyLimit });
+      await addDomain(store, created.account.id, domain, 'mailroom.test');
+      await forceVerifyDomain(store, await getDomainRow(store, domain, null));
+      return { email: created.account.email, secret: created.key.secret, accountId: created.account.id };
+    },
+    route: (domain) => routeDomainToPeer(dns, domain),
+    async close() {
+      await mx.close();
+      await dns.close();
+      await store.close();
+      await database.drop();
+    },
+  };
+}
+
+/** What arrived at the MX, counted: mail by "tag recipient", DSNs by the tag of the message they return. */
+export interface Ledger {
+  mail: Map<string, number>;
+  dsns: Map<string, number>;
+}
+
+export function ledger(received: readonly ReceivedMessage[]): Ledger {
+  const mail = new Map<string, number>();
+  const dsns = new Map<string, number>();
+  const add = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const message of received) {
+    // A DSN (null sender) carries the returned message, X-Test-Tag included.
+    const tag = /^X-Test-Tag: (\S+)/m.exec(message.raw.toString('latin1'))?.[1] ?? '?';
+    if (message.mailFrom === '') add(dsns, tag);
+    else for (const rcpt of message.rcptTo) add(mail, `${tag} ${rcpt.toLowerCase()}`);
+  }
+  return { mail, dsns };
+}
+
+export function duplicatesIn(counts: ReadonlyMap<string, number>): string[] {
+  return [...counts].filter(([, n]) => n > 1).flatMap(([key, n]) => Array<string>(n - 1).fill(key));
+}
+
+/** An HTTP endpoint on loopback that takes webhook POSTs and keeps their JSON bodies. */
+export interface WebhookSink {
+  url: string;
+  received: Array<{ id: string; type: string; messageId: string | null; recipient: string | null }>;
+  close(): Promise<void>;
+}
+
+export async function startWebhookSink(): Promise<WebhookSink> {
+  const received: WebhookSink['received'] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`, received,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
