@@ -36,19 +36,22 @@ const DELIVERY_TIMEOUT_MS = 10 * 60_000;
 
 export const multinode: CaseKind = {
   name: 'multinode',
-  description: 'end to end on PostgreSQL, SMTP in to arrival at a loopback MX, with 1 and with 2 nodes (smtp+delivery each)',
+  description: 'end to end (SMTP in, DKIM, delivery to a loopback MX): SQLite with 1 node, PostgreSQL with 1 and with 2 nodes (smtp+delivery each)',
   plan(variant: Variant, options: BenchOptions): BenchCase[] {
-    // One size, no TLS: the question is the cost of a second node, not of bytes or TLS.
-    if (!options.stores.includes('postgres') || variant.size !== Math.min(...options.sizes) || variant.tls !== 'plain') return [];
-    return [1, 2].map((nodes): BenchCase => ({
-      kind: `e2e-${nodes}-node${nodes > 1 ? 's' : ''}`, store: 'postgres', size: variant.size, tls: 'plain', connections: options.connections,
-      run: () => endToEnd(nodes, variant.size, options),
+    // One size, no TLS: the question is the pipeline's throughput and the cost of a second node, not of bytes or TLS.
+    if (variant.size !== Math.min(...options.sizes) || variant.tls !== 'plain') return [];
+    const runs: Array<{ engine: 'sqlite' | 'postgres'; nodes: number }> = [];
+    if (options.stores.includes('sqlite')) runs.push({ engine: 'sqlite', nodes: 1 });
+    if (options.stores.includes('postgres')) runs.push({ engine: 'postgres', nodes: 1 }, { engine: 'postgres', nodes: 2 });
+    return runs.map(({ engine, nodes }): BenchCase => ({
+      kind: `e2e-${nodes}-node${nodes > 1 ? 's' : ''}`, store: engine, size: variant.size, tls: 'plain', connections: options.connections,
+      run: () => endToEnd(engine, nodes, variant.size, options),
     }));
   },
 };
 
-async function endToEnd(nodeCount: number, size: number, options: BenchOptions): Promise<LoadResult> {
-  const database = await createBenchDatabase('postgres').catch((error: unknown) => {
+async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: number, options: BenchOptions): Promise<LoadResult> {
+  const database = await createBenchDatabase(engine).catch((error: unknown) => {
     throw error instanceof StoreUnavailable ? new CaseSkipped(error.message) : error;
   });
   const sink = await startSink();
