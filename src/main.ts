@@ -19,6 +19,7 @@ import { domainClass } from './events/metrics.ts';
 import { domainOf } from './accounts/email.ts';
 import { sharedSecret } from './queue/settings.ts';
 import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
+import { startSigningPool } from './signing/signing-pool.ts';
 import type { SessionTimeouts } from './delivery/smtp-client.ts';
 import { registerNode } from './nodes/registry.ts';
 import { ensureAdminAccount } from './accounts/admin.ts';
@@ -95,8 +96,10 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   if (roles.has('mx') && config.mxPort !== null && tls) {
     listeners.push(await startMxListener(config, tls, { config, store, logger, verpSecret }));
   }
+  const signing = roles.has('delivery') ? startSigningPool() : null;
   if (roles.has('delivery')) {
     worker = startDeliveryWorker({
+      sign: signing?.sign,
       config, store, resolver: withAnswerCache(resolver, options.dnsCacheMs), logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
     });
   }
@@ -120,6 +123,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         logger.info({ event: 'shutdown' }, 'stopping');
         // Listeners and the worker wind down together, so the stop is bounded by one MAILROOM_SHUTDOWN_TIMEOUT.
         await Promise.all([...listeners.map((listener) => listener.close()), worker?.stop()]);
+        await signing?.close();
         await certificates?.stop();
         await smtpSessions.stop();
         await enqueuer.close();

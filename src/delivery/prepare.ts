@@ -7,6 +7,7 @@
 import type { Store } from '../store/database.ts';
 import { domainOf } from '../accounts/email.ts';
 import { signMessage } from '../signing/dkim.ts';
+import type { Signer } from '../signing/signing-pool.ts';
 import { encodeReturnPath } from './verp.ts';
 
 export interface PreparedMessage {
@@ -21,7 +22,7 @@ export interface PreparedMessage {
   createdAt: number;
 }
 
-export async function prepareMessage(store: Store, messageId: string): Promise<PreparedMessage | null> {
+export async function prepareMessage(store: Store, messageId: string, sign: Signer = signMessage): Promise<PreparedMessage | null> {
   const message = await store.db.selectFrom('messages')
     .select(['id', 'account_id', 'mail_from', 'header_from', 'raw', 'dkim_signature', 'source', 'created_at'])
     .where('id', '=', messageId).executeTakeFirst();
@@ -42,7 +43,7 @@ export async function prepareMessage(store: Store, messageId: string): Promise<P
   }
   const signingDomain = domains.find((d) => d.name === fromDomain);
   if (!signingDomain || message.source === 'dsn') return { ...base, raw, newSignature: null };
-  const signed = await signMessage(raw, { domain: signingDomain.name, selector: signingDomain.dkim_selector, privateKeyPem: signingDomain.dkim_private_key });
+  const signed = await sign(raw, { domain: signingDomain.name, selector: signingDomain.dkim_selector, privateKeyPem: signingDomain.dkim_private_key });
   return { ...base, raw: signed, newSignature: signed.subarray(0, signed.length - raw.length).toString() };
 }
 

@@ -20,6 +20,7 @@ import type { SmtpSession, SessionTimeouts } from './smtp-client.ts';
 import { resolveRoute } from './route.ts';
 import { sendEnvelope } from './send.ts';
 import { envelopeSender, prepareMessage } from './prepare.ts';
+import type { Signer } from '../signing/signing-pool.ts';
 import type { Outcome } from './outcome.ts';
 
 export interface WorkerDeps {
@@ -30,6 +31,8 @@ export interface WorkerDeps {
   metrics: Metrics;
   nodeId: string;
   verpSecret: string;
+  /** DKIM signing (a pool of signing threads in production). */
+  sign?: Signer;
   /** Shorter SMTP timeouts for tests. */
   timeouts?: Partial<SessionTimeouts>;
   /** How often to look for due work when nothing wakes the worker. */
@@ -74,7 +77,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
 
   async function attempt(group: Group): Promise<void> {
     const now = Date.now();
-    const message = await prepareMessage(store, group.messageId);
+    const message = await prepareMessage(store, group.messageId, deps.sign);
     if (!message) return;
     if (message.newSignature) {
       await rememberSignature(store.db, message.id, message.newSignature)
