@@ -225,6 +225,27 @@ describe('dashboard in a browser', { skip }, () => {
       if (shots) await shotBothWidths(page, 'message');
     });
 
+    it('has the Send-As doctor name the failing step and list the SMTP sessions', async () => {
+      await page.getByRole('link', { name: 'Profile & SMTP' }).first().click();
+      await page.getByRole('link', { name: 'Ask the doctor' }).click();
+      await page.waitForURL(/\/app\/doctor$/);
+      // The nodemailer session above, signed in with the Gmail key.
+      const session = page.locator('table[aria-label="Recent SMTP sessions"] tbody tr').first();
+      await session.getByText(OWNER.email).waitFor();
+      assert.equal(await session.getAttribute('data-result'), 'ok');
+      await page.getByLabel('Secret key').fill('mr_not-the-right-key-at-all');
+      await page.getByRole('button', { name: 'Run the check' }).click();
+      const report = page.getByTestId('doctor-report');
+      await report.getByText('Something needs fixing', { exact: true }).waitFor();
+      assert.match(await report.locator('.notice-text').first().textContent() ?? '', /^Gmail would refuse these settings: /);
+      // This world's certificate is self-signed: the doctor stops there, as Gmail would, before trying the key.
+      const ssl = report.locator('section[data-connection="ssl"]');
+      assert.equal(await ssl.locator('li[data-step="tls"]').getAttribute('data-status'), 'passed');
+      assert.equal(await ssl.locator('li[data-step="certificate-trusted"]').getAttribute('data-status'), 'failed');
+      assert.equal(await ssl.locator('li[data-step="auth"]').getAttribute('data-status'), 'skipped');
+      if (shots) await shotBothWidths(page, 'doctor');
+    });
+
     it('lets an API user create a key in the UI, call the API with it, and revoke it', async () => {
       await page.getByRole('link', { name: 'Profile & SMTP' }).first().click();
       await page.getByLabel('New key name').fill('billing app');

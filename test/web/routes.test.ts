@@ -17,7 +17,7 @@ describe('dashboard routes', () => {
   });
   after(() => app.close());
 
-  for (const url of ['/', '/login', '/app', '/app/profile', '/app/domains/example.com', '/app/messages/abc?status=bounced']) {
+  for (const url of ['/', '/login', '/app', '/app/profile', '/app/doctor', '/app/domains/example.com', '/app/messages/abc?status=bounced']) {
     it(`answers ${url} with the app shell and a strict CSP`, async () => {
       const response = await app.inject({ url });
       assert.equal(response.statusCode, 200);

@@ -9,6 +9,7 @@ import { Layout } from './components/layout.js';
 import { Loading, Notice } from './components/ui.js';
 import { LoginPage } from './pages/login.js';
 import { ProfilePage } from './pages/profile.js';
+import { DoctorPage } from './pages/doctor.js';
 import { DomainsPage } from './pages/domains.js';
 import { DomainPage } from './pages/domain.js';
 import { MessagesPage } from './pages/messages.js';
@@ -21,6 +22,7 @@ import { AccountsPage } from './pages/admin-accounts.js';
 /** Path pattern → page, in the order they are tried. */
 const ROUTES = [
   { pattern: '/app/profile', page: ProfilePage, title: 'Profile & SMTP' },
+  { pattern: '/app/doctor', page: DoctorPage, title: 'Send-As doctor' },
   { pattern: '/app/domains', page: DomainsPage, title: 'Domains' },
   { pattern: '/app/domains/:name', page: DomainPage, title: 'Domain' },
   { pattern: '/app/messages', page: MessagesPage, title: 'Messages' },

@@ -44,6 +44,7 @@ export function GmailGuide({ smtp, email, domains, loading }) {
       <li><span>Click <strong>Add Account</strong>. Gmail connects and signs in with these values right away; an error here names the field to fix.</span></li>
       <li><span>Gmail emails a confirmation code to the new address. That mailbox must be able to receive mail: open the message and click the link or enter the code.</span></li>
     </ol>
+    <p class="small">Gmail says something went wrong? <${Link} href="/app/doctor">Ask the doctor<//> — it connects the way Gmail does and names the step that fails.</p>
     ${selfSigned ? html`<${Notice} kind="warn" title="Gmail refuses self-signed certificates">
       Gmail checks the certificate on “Secured connection using TLS” and “SSL” and rejects a self-signed one or one that does not name
       <span class="mono">${smtp.host || 'this server'}</span>.

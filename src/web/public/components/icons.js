@@ -18,6 +18,7 @@ export const ChartIcon = icon('M4 20V4M4 20h16', 'M8 16v-5M12 16V8M16 16v-3');
 export const UsersIcon = icon('M9 11a4 4 0 1 0 0-8a4 4 0 0 0 0 8zM2 21c0-4 3-6 7-6s7 2 7 6', 'M17 11a3 3 0 1 0 0-6M22 21c0-3-2-5-5-5.5');
 export const UserIcon = icon('M12 12a4 4 0 1 0 0-8a4 4 0 0 0 0 8z', 'M4 21c0-4 4-7 8-7s8 3 8 7');
 export const LogoutIcon = icon('M15 4h4v16h-4M10 8l-4 4 4 4M6 12h10');
+export const PulseIcon = icon('M3 12h4l3-7 4 14 3-7h4');
 export const RefreshIcon = icon('M20 11a8 8 0 1 0-2.3 5.7', 'M20 4v7h-7');
 export const ArrowLeftIcon = icon('M19 12H5M11 6l-6 6 6 6');
 export const WarnIcon = icon('M12 3l10 18H2z', 'M12 10v5M12 18h.01');

@@ -4,10 +4,11 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
-import { ChartIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, UserIcon, UsersIcon } from './icons.js';
+import { ChartIcon, PulseIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, UserIcon, UsersIcon } from './icons.js';
 
 const SENDING = [
   { href: '/app/profile', label: 'Profile & SMTP', icon: UserIcon },
+  { href: '/app/doctor', label: 'Send-As doctor', icon: PulseIcon },
   { href: '/app/domains', label: 'Domains', icon: GlobeIcon },
   { href: '/app/messages', label: 'Messages', icon: InboxIcon },
   { href: '/app/suppressions', label: 'Suppressions', icon: BlockIcon },
