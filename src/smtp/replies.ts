@@ -44,8 +44,8 @@ export const Replies = {
   missingHeaderFrom: () => reply(550, '5.6.0', 'Message has no valid From header'),
 
   // Acceptance
-  senderOk: () => reply(250, '2.1.0', 'Sender OK'),
-  recipientOk: () => reply(250, '2.1.5', 'Recipient OK'),
+  // MAIL and RCPT success lines are the SMTP library's own (`250 2.1.0 Accepted`,
+  // `250 2.1.5 Accepted`): its hooks take no success text.
   queued: (id: string) => reply(250, '2.0.0', `queued as ${id}`),
 
   // Inbound (mx role): only our bounce addresses receive mail
