@@ -321,14 +321,15 @@ describe('dashboard in a browser', { skip }, () => {
       await page.keyboard.type('keyboard');
       await page.keyboard.press('Enter');
       await page.getByTestId('new-secret').waitFor();
-      await page.waitForFunction('document.activeElement?.getAttribute("aria-label") === "Your new secret key"', undefined, { timeout: 5000 }).catch(() => {});
+      // Wait with a locator, not waitForFunction: the page's CSP forbids the eval that a string predicate needs.
+      await page.locator('[aria-label="Your new secret key"]:focus').waitFor({ timeout: 5000 }).catch(() => {});
       assert.equal(await page.evaluate('document.activeElement.getAttribute("aria-label")'), 'Your new secret key', 'focus moves to the new secret');
       const row = page.locator('tr', { hasText: 'keyboard' });
       await row.getByRole('button', { name: 'Revoke' }).focus();
       assert.notEqual(await page.evaluate('getComputedStyle(document.activeElement).boxShadow'), 'none', 'a focus ring is drawn');
       await page.keyboard.press('Enter');
       // The confirmation renders, then takes focus, after the key press returns.
-      await page.waitForFunction("document.activeElement?.textContent === 'Revoke'", undefined, { timeout: 5000 }).catch(() => {});
+      await page.locator('button:focus', { hasText: 'Revoke' }).waitFor({ timeout: 5000 }).catch(() => {});
       assert.equal(await page.evaluate('document.activeElement.textContent'), 'Revoke', 'focus moves to the confirmation');
       await page.keyboard.press('Enter');
       await row.waitFor({ state: 'detached' });
