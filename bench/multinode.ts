@@ -13,7 +13,7 @@
  * (`--seconds`), after a warm-up of 150 per warm-up second, all delivered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import net from 'node:net';
@@ -62,7 +62,7 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
     const client = await Client.connect(nodes.map((n) => n.port), options.connections, secret, size, sink);
     try {
       await client.send(Math.round(150 * options.warmupSeconds));
-      const before = { nodes: nodes.map((n) => n.cpuMicros()), client: process.cpuUsage(), machine: machineBusyMicros(), at: performance.now() };
+      const before = { nodes: nodes.map((n) => n.cpuMicros()), threads: nodes.map((n) => n.threadMicros()), client: process.cpuUsage(), machine: machineBusyMicros(), at: performance.now() };
       const measured = await client.send(Math.round(300 * options.seconds));
       const elapsedMs = performance.now() - before.at;
       const share = (micros: number) => (100 * micros) / (elapsedMs * 1000);
@@ -72,6 +72,7 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
       console.log(`    ${nodeCount} node(s): all ${measured.count} accepted after ${(measured.acceptedMs / 1000).toFixed(1)} s `
         + `(${Math.round(measured.count / (measured.acceptedMs / 1000))} msgs/s), all delivered after ${(elapsedMs / 1000).toFixed(1)} s; `
         + `cpu per node ${nodes.map((n, i) => `${share(n.cpuMicros() - before.nodes[i]).toFixed(0)}%`).join(', ')}`);
+      nodes.forEach((n, i) => console.log(`      node ${i} threads: ${threadShares(before.threads[i], n.threadMicros(), share)}`));
       return {
         connected: client.connected, messages: measured.count, seconds: elapsedMs / 1000, perSecond: measured.count / (elapsedMs / 1000),
         p50Ms: measured.latency.percentile(50) / 1000, p99Ms: measured.latency.percentile(99) / 1000, maxMs: measured.latency.max / 1000,
@@ -105,6 +106,8 @@ async function createSender(databaseUrl: string): Promise<string> {
 interface Node {
   port: number;
   cpuMicros(): number;
+  /** CPU time per thread name (main thread, queue writer, signers, V8's GC helpers). */
+  threadMicros(): Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -136,7 +139,7 @@ function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort
       if (!port) return;
       child.off('exit', onExit);
       child.stdout!.removeAllListeners('data').resume();
-      resolve({ port: Number(port), cpuMicros: () => processCpuMicros(child), stop });
+      resolve({ port: Number(port), cpuMicros: () => processCpuMicros(child), threadMicros: () => threadCpuMicros(child), stop });
     });
   });
 }
@@ -149,6 +152,27 @@ function processCpuMicros(child: ChildProcess): number {
   } catch {
     return NaN;
   }
+}
+
+/** utime + stime of each thread of a child, summed by thread name (Linux). */
+function threadCpuMicros(child: ChildProcess): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const task of readdirSync(`/proc/${child.pid}/task`)) {
+      const name = readFileSync(`/proc/${child.pid}/task/${task}/comm`, 'utf8').trim();
+      const fields = readFileSync(`/proc/${child.pid}/task/${task}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000);
+    }
+  } catch {
+    // The process ended: no breakdown.
+  }
+  return byName;
+}
+
+function threadShares(before: Map<string, number>, after: Map<string, number>, share: (micros: number) => number): string {
+  return [...after].map(([name, micros]) => [name, share(micros - (before.get(name) ?? 0))] as const)
+    .filter(([, percent]) => percent >= 1).sort((a, b) => b[1] - a[1])
+    .map(([name, percent]) => `${name} ${percent.toFixed(0)}%`).join(', ');
 }
 
 function machineBusyMicros(): number {

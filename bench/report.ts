@@ -86,3 +86,27 @@ export function targetVerdict(rows: readonly Row[]): string {
     `  => target ${fastEnough && quickEnough ? 'MET' : 'NOT MET'}`,
   ].join('\n');
 }
+
+/** Issue 3's end-to-end target: the queue, signing and delivery must keep up with acceptance. */
+const E2E_TARGET = { kind: 'e2e-1-node', store: 'sqlite', size: 1024, connections: 50, floor: 1000, shareOfAcceptance: 0.6 } as const;
+
+export function endToEndVerdict(rows: readonly Row[]): string {
+  const title = `End-to-end target: SQLite, 1 KB, ${E2E_TARGET.connections} connections, DKIM included: at least ${number.format(E2E_TARGET.floor)} msgs/s `
+    + `delivered, and at least ${E2E_TARGET.shareOfAcceptance * 100}% of the acceptance rate.`;
+  const matches = (r: Row, kind: string) => r.benchCase.kind === kind && r.benchCase.store === E2E_TARGET.store
+    && r.benchCase.size === E2E_TARGET.size && r.benchCase.tls === 'plain' && r.benchCase.connections === E2E_TARGET.connections;
+  const e2e = rows.find((r) => matches(r, E2E_TARGET.kind))?.result;
+  if (!e2e) return `${title}\n  not evaluated: this run has no result for that case (it needs --cases multinode, --stores sqlite, --sizes 1k, --connections 50).`;
+  const acceptance = rows.find((r) => matches(r, 'acceptance'))?.result ?? null;
+  const fastEnough = e2e.perSecond >= E2E_TARGET.floor;
+  const share = acceptance ? e2e.perSecond / acceptance.perSecond : null;
+  const keepsUp = share === null ? null : share >= E2E_TARGET.shareOfAcceptance;
+  return [
+    title,
+    `  measured ${number.format(e2e.perSecond)} msgs/s delivered (${fastEnough ? 'ok' : 'too slow'})`,
+    share === null
+      ? '  acceptance not measured in this run (add --cases acceptance) for the share'
+      : `  acceptance alone ${number.format(acceptance!.perSecond)} msgs/s: end to end is ${(share * 100).toFixed(0)}% of it (${keepsUp ? 'ok' : 'too low'})`,
+    `  => target ${fastEnough && keepsUp !== false ? (keepsUp === null ? 'MET for throughput (share not evaluated)' : 'MET') : 'NOT MET'}`,
+  ].join('\n');
+}

@@ -8,7 +8,7 @@ import { CASE_KINDS } from './cases/index.ts';
 import { CaseSkipped, type BenchCase, type Variant } from './cases/types.ts';
 import { cleanupAll } from './cleanup.ts';
 import { USAGE, formatSize, parseOptions, type BenchOptions } from './options.ts';
-import { noiseWarning, progressLine, table, targetVerdict, type Row } from './report.ts';
+import { endToEndVerdict, noiseWarning, progressLine, table, targetVerdict, type Row } from './report.ts';
 
 function variants(options: BenchOptions): Variant[] {
   const smallest = Math.min(...options.sizes);
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const warning = noiseWarning(rows);
   if (warning) console.log(`${warning}\n`);
   console.log(targetVerdict(rows));
+  console.log(endToEndVerdict(rows));
 }
 
 await main();

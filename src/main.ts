@@ -10,7 +10,7 @@ import { openStore, type Store } from './store/database.ts';
 import { createResolver } from './dns/resolver.ts';
 import { withAnswerCache } from './dns/cache.ts';
 import { Enqueuer } from './queue/enqueue.ts';
-import { commitThread } from './queue/committer.ts';
+import { inThreadWriter, startWriterThread } from './queue/writer.ts';
 import { AuthThrottle } from './smtp/auth-throttle.ts';
 import { loadTlsCredentials } from './smtp/tls.ts';
 import { startMxListener, startSubmissionListeners, type Listener } from './smtp/listeners.ts';
@@ -67,13 +67,13 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   const metrics = createMetrics();
   const verpSecret = await sharedSecret(store, 'verp_secret');
   let worker: DeliveryWorker | null = null;
-  const enqueuer = new Enqueuer(store, {
-    committer: store.engine === 'sqlite' ? await commitThread(config.databaseUrl) : undefined,
+  const writer = store.engine === 'sqlite' ? await startWriterThread(config.databaseUrl) : inThreadWriter(store);
+  const enqueuer = new Enqueuer(writer, {
     onCommitted(messages) {
       for (const message of messages) {
         for (const recipient of message.recipients) metrics.accepted.inc({ domain_class: domainClass(domainOf(recipient)) });
       }
-      worker?.wake();
+      worker?.accepted(messages);
     },
   });
   const listeners: Listener[] = [];
@@ -100,7 +100,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   if (roles.has('delivery')) {
     worker = startDeliveryWorker({
       sign: signing?.sign,
-      config, store, resolver: withAnswerCache(resolver, options.dnsCacheMs), logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
+      config, store, writer, resolver: withAnswerCache(resolver, options.dnsCacheMs), logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
     });
   }
   if (roles.has('http') && config.httpPort !== null) {
@@ -126,7 +126,8 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await signing?.close();
         await certificates?.stop();
         await smtpSessions.stop();
-        await enqueuer.close();
+        await enqueuer.drain();
+        await writer.close();
         await webhooks?.stop();
         await registration.stop();
         await store.close();

@@ -9,13 +9,13 @@
 import { accountDomainFacts } from '../domains/domains.ts';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
-import type { Enqueuer } from '../queue/enqueue.ts';
+import type { Enqueuer, SuppressedRecipient } from '../queue/enqueue.ts';
 import { newId } from '../store/ids.ts';
 import { addressParser } from 'postal-mime';
 import { domainOf, isEmailAddress } from '../accounts/email.ts';
 import { checkEnvelopeSender, checkHeaderAuthors } from '../policy/sender.ts';
 import { refuse, type Verdict } from '../policy/refusal.ts';
-import { findSuppression } from '../suppressions/suppressions.ts';
+import { findSuppression, type Suppression } from '../suppressions/suppressions.ts';
 import { decodedSubject, headerFromAddress, headerFromAddresses, readHeaders, rfc5322Date } from '../message/headers.ts';
 import { withTraceHeaders, withoutHeader } from '../message/prepare.ts';
 import type { Principal } from './auth.ts';
@@ -64,18 +64,29 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, inpu
   refuseWith(checkHeaderAuthors(authors ? authors.map(domainOf) : null, domains));
   const headerFrom = authors?.[0] ?? null;
 
+  // Suppressed recipients are recorded as such and skipped, as the hosted relays do; only a
+  // message that would reach nobody is refused (over SMTP each is refused at its RCPT).
+  const deliverable: string[] = [];
+  const suppressed: SuppressedRecipient[] = [];
+  let firstSuppression: Suppression | null = null;
   for (const recipient of recipients) {
     const suppression = await findSuppression(store.db, principal.accountId, recipient.address);
-    if (suppression) {
-      refuseWith(refuse({ kind: 'recipient-suppressed', address: suppression.address, reason: suppression.reason, since: suppression.createdAt }));
+    if (!suppression) {
+      deliverable.push(recipient.address);
+      continue;
     }
+    firstSuppression ??= suppression;
+    suppressed.push({ address: recipient.address, reply: `suppressed since ${new Date(suppression.createdAt).toISOString()}: ${suppression.reason}` });
+  }
+  if (deliverable.length === 0 && firstSuppression) {
+    refuseWith(refuse({ kind: 'recipient-suppressed', address: firstSuppression.address, reason: firstSuppression.reason, since: firstSuppression.createdAt }));
   }
 
   const received = `Received: from [${context.clientIp}]\r\n\tby ${config.hostname} (Mailroom HTTP API) with HTTP id ${id};\r\n\t${rfc5322Date(now)}`;
   const result = await enqueuer.enqueue({
     id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, mailFrom, headerFrom: headerFrom!,
     subject: decodedSubject(headerFields), raw: withTraceHeaders(raw, headerFields, { id, hostname: config.hostname, now, received }),
-    recipients: recipients.map((r) => r.address), source: 'api', tags: input.tags ?? [], clientIp: context.clientIp,
+    recipients: deliverable, suppressed, source: 'api', tags: input.tags ?? [], clientIp: context.clientIp,
     idempotencyKey: context.idempotencyKey,
   });
   if (!result.ok) throw errorForRefusal(result.refusal, fields, now);

@@ -17,7 +17,7 @@ export interface Poolable {
 
 export interface Lease<T extends Poolable> {
   session: T;
-  /** True when the session served an earlier envelope (the caller resets it first). */
+  /** True when the session served an earlier envelope. */
   reused: boolean;
   /** Gives the session back: kept for reuse when `reusable` and still usable, closed otherwise. */
   release(reusable: boolean): void;

@@ -9,6 +9,8 @@ import { domainOf } from '../accounts/email.ts';
 import { signMessage } from '../signing/dkim.ts';
 import type { Signer } from '../signing/signing-pool.ts';
 import { encodeReturnPath } from './verp.ts';
+import type { FreshMessage, FreshMessages } from './fresh-messages.ts';
+import { SigningDomains } from './signing-domains.ts';
 
 export interface PreparedMessage {
   id: string;
@@ -22,29 +24,48 @@ export interface PreparedMessage {
   createdAt: number;
 }
 
-export async function prepareMessage(store: Store, messageId: string, sign: Signer = signMessage): Promise<PreparedMessage | null> {
-  const message = await store.db.selectFrom('messages')
-    .select(['id', 'account_id', 'mail_from', 'header_from', 'raw', 'dkim_signature', 'source', 'created_at'])
-    .where('id', '=', messageId).executeTakeFirst();
+export interface PrepareSources {
+  store: Store;
+  sign?: Signer;
+  /** Messages this node just accepted, used once instead of reading them back. */
+  fresh?: FreshMessages;
+  /** Cached domain rows; without it the store is asked every time. */
+  domains?: SigningDomains;
+}
+
+export async function prepareMessage(sources: PrepareSources, messageId: string): Promise<PreparedMessage | null> {
+  const { store, sign = signMessage } = sources;
+  const fresh = sources.fresh?.take(messageId);
+  // A fresh message has not been signed yet: this is its first attempt.
+  const message = fresh ? { ...fresh, dkimSignature: null } : await readMessage(store, messageId);
   if (!message) return null;
-  const raw = Buffer.from(message.raw);
-  const senderDomain = message.mail_from ? domainOf(message.mail_from) : null;
-  const fromDomain = message.header_from ? domainOf(message.header_from) : null;
-  const domains = await store.db.selectFrom('domains')
-    .select(['name', 'dkim_selector', 'dkim_private_key', 'return_path_domain'])
-    .where('name', 'in', [senderDomain ?? '', fromDomain ?? ''])
-    .execute();
+  const senderDomain = message.mailFrom ? domainOf(message.mailFrom) : null;
+  const fromDomain = message.headerFrom ? domainOf(message.headerFrom) : null;
+  const domains = await (sources.domains ?? new SigningDomains(store)).find([senderDomain, fromDomain]);
   const base = {
-    id: message.id, accountId: message.account_id, mailFrom: message.mail_from, createdAt: message.created_at,
+    id: message.id, accountId: message.accountId, mailFrom: message.mailFrom, createdAt: message.createdAt,
     returnPathDomain: domains.find((d) => d.name === senderDomain)?.return_path_domain ?? null,
   };
-  if (message.dkim_signature !== null) {
-    return { ...base, raw: Buffer.concat([Buffer.from(message.dkim_signature), raw]), newSignature: null };
+  const { raw } = message;
+  if (message.dkimSignature !== null) {
+    return { ...base, raw: Buffer.concat([Buffer.from(message.dkimSignature), raw]), newSignature: null };
   }
   const signingDomain = domains.find((d) => d.name === fromDomain);
   if (!signingDomain || message.source === 'dsn') return { ...base, raw, newSignature: null };
   const signed = await sign(raw, { domain: signingDomain.name, selector: signingDomain.dkim_selector, privateKeyPem: signingDomain.dkim_private_key });
   return { ...base, raw: signed, newSignature: signed.subarray(0, signed.length - raw.length).toString() };
+}
+
+async function readMessage(store: Store, messageId: string): Promise<(FreshMessage & { dkimSignature: string | null }) | null> {
+  const row = await store.db.selectFrom('messages')
+    .select(['id', 'account_id', 'mail_from', 'header_from', 'raw', 'dkim_signature', 'source', 'created_at'])
+    .where('id', '=', messageId).executeTakeFirst();
+  if (!row) return null;
+  return {
+    id: row.id, accountId: row.account_id, mailFrom: row.mail_from, headerFrom: row.header_from,
+    raw: Buffer.from(row.raw.buffer, row.raw.byteOffset, row.raw.byteLength),
+    source: row.source as FreshMessage['source'], createdAt: row.created_at, dkimSignature: row.dkim_signature,
+  };
 }
 
 /**

@@ -94,7 +94,7 @@ async function tryAddress(
       return { next: { verdict: failed, reply: failed.reply, mx: host.name, ip, tls: noTls } };
     }
     const session = lease.session;
-    if (lease.reused) {
+    if (lease.reused && session.needsReset) {
       try {
         await session.reset();
       } catch {

@@ -73,6 +73,7 @@ export class SmtpSession implements Poolable {
   readonly tls: TlsFacts;
   #conn: SMTPConnection;
   #broken = false;
+  #transactionOpen = false;
 
   constructor(conn: SMTPConnection) {
     this.#conn = conn;
@@ -85,10 +86,23 @@ export class SmtpSession implements Poolable {
     return !this.#broken && !this.#conn.destroyed;
   }
 
+  /**
+   * True when the last transaction did not end with a reply to the final dot (a refused
+   * sender or recipients, a broken exchange): the server may still hold it open, so the
+   * next one must begin with RSET. After a final reply the server is ready for MAIL at once
+   * (RFC 5321 4.1.1.4), and an RSET per message would cost a round trip for nothing.
+   */
+  get needsReset(): boolean {
+    return this.#transactionOpen;
+  }
+
   send(from: string, recipients: readonly string[], raw: Buffer): Promise<TransactionResult> {
-    const envelope: TrackedEnvelope = { from, to: [...recipients], size: raw.length, use8BitMime: raw.some((b) => b > 0x7f) };
+    const envelope: TrackedEnvelope = { from, to: [...recipients], size: raw.length, use8BitMime: hasEightBitBytes(raw) };
+    this.#transactionOpen = true;
     return new Promise((resolve) => {
       this.#conn.send(envelope, raw, (err, info) => {
+        const endedByFinalReply = !err || ((err as NodemailerError).code === 'EMESSAGE' && (err as NodemailerError).command === 'DATA');
+        if (endedByFinalReply) this.#transactionOpen = false;
         if (!err && info) {
           const refused = refusedReplies(info.rejectedErrors);
           const replies = recipients.map((recipient) => refused.get(recipient) ?? { recipient, ok: true, reply: info.response.trim() });
@@ -99,9 +113,13 @@ export class SmtpSession implements Poolable {
     });
   }
 
-  /** RSET before reusing the session for another envelope. */
+  /** RSET: ends a transaction the server may still hold open (see needsReset). */
   reset(): Promise<void> {
-    return new Promise((resolve, reject) => this.#conn.reset((err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => this.#conn.reset((err) => {
+      if (err) return reject(err);
+      this.#transactionOpen = false;
+      resolve();
+    }));
   }
 
   /** QUIT politely; drop the socket if the server does not answer it promptly. */
@@ -183,6 +201,11 @@ function tlsFactsOf(conn: SMTPConnection): TlsFacts {
   const socket = conn._socket;
   if (!conn.secure || !(socket instanceof tls.TLSSocket)) return { used: false };
   return { used: true, version: socket.getProtocol() ?? undefined, authorized: socket.authorized };
+}
+
+function hasEightBitBytes(raw: Buffer): boolean {
+  for (let i = 0; i < raw.length; i++) if (raw[i] > 0x7f) return true;
+  return false;
 }
 
 function refusedReplies(errors: TrackedEnvelope['rejectedErrors']): Map<string, RecipientReply> {

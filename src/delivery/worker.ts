@@ -9,10 +9,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/options.ts';
 import type { Store } from '../store/database.ts';
 import type { DnsResolver } from '../dns/resolver.ts';
-import { claimDueDeliveries, type ClaimedDelivery } from '../store/claim-deliveries.ts';
-import { GroupCommit } from '../store/group-commit.ts';
-import { extendLeases, releaseLeases, releaseOwnLeases } from '../queue/lease.ts';
-import { recordOutcomes, rememberSignature } from '../queue/record-outcomes.ts';
+import type { ClaimedDelivery } from '../store/claim-deliveries.ts';
+import type { QueueWriter } from '../queue/writer.ts';
 import type { Metrics } from '../events/metrics.ts';
 import { domainClass } from '../events/metrics.ts';
 import { ConnectionPool } from './connection-pool.ts';
@@ -20,12 +18,18 @@ import type { SmtpSession, SessionTimeouts } from './smtp-client.ts';
 import { resolveRoute } from './route.ts';
 import { sendEnvelope } from './send.ts';
 import { envelopeSender, prepareMessage } from './prepare.ts';
+import { FreshMessages } from './fresh-messages.ts';
+import { SigningDomains } from './signing-domains.ts';
+import type { CommittedMessage } from '../queue/enqueue.ts';
 import type { Signer } from '../signing/signing-pool.ts';
 import type { Outcome } from './outcome.ts';
 
 export interface WorkerDeps {
   config: Config;
+  /** Reads (the message, the signing key) go to the store... */
   store: Store;
+  /** ...and every queue write (claims, leases, outcomes) to the queue writer. */
+  writer: QueueWriter;
   resolver: DnsResolver;
   logger: Logger;
   metrics: Metrics;
@@ -42,6 +46,8 @@ export interface WorkerDeps {
 export interface DeliveryWorker {
   /** Look for work now (new mail was queued). */
   wake(): void;
+  /** This node just queued these: keep them for their first attempt, and look for work. */
+  accepted(messages: readonly CommittedMessage[]): void;
   stop(): Promise<void>;
 }
 
@@ -55,9 +61,10 @@ interface Group {
 }
 
 export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
-  const { config, store, logger, metrics, nodeId } = deps;
+  const { config, store, writer, logger, metrics, nodeId } = deps;
   const pool = new ConnectionPool<SmtpSession>({ maxPerDestination: config.destinationConcurrency });
-  const writer = new GroupCommit(store);
+  const fresh = new FreshMessages();
+  const domains = new SigningDomains(store);
   const held = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
@@ -70,29 +77,32 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   };
 
   const heartbeat = setInterval(() => {
-    extendLeases(store, nodeId, [...held], Date.now() + config.leaseTime)
+    if (held.size === 0) return;
+    writer.run('extendLeases', { owner: nodeId, ids: [...held], until: Date.now() + config.leaseTime })
       .catch((error) => logger.warn({ err: error, event: 'delivery.heartbeat_failed' }, 'could not extend leases'));
   }, Math.floor(config.leaseTime / 3));
   heartbeat.unref();
 
   async function attempt(group: Group): Promise<void> {
     const now = Date.now();
-    const message = await prepareMessage(store, group.messageId, deps.sign);
+    const message = await prepareMessage({ store, sign: deps.sign, fresh, domains }, group.messageId);
     if (!message) return;
-    if (message.newSignature) {
-      await rememberSignature(store.db, message.id, message.newSignature)
+    // Kept while the attempt runs (the writer commits it with what else is due); a lost one only means a retry signs again.
+    const signatureKept = message.newSignature === null ? null
+      : writer.run('rememberSignature', { messageId: message.id, signature: message.newSignature })
         .catch((error) => logger.warn({ err: error, event: 'delivery.signature_not_stored', messageId: message.id }, 'could not keep the DKIM signature; a retry signs again'));
-    }
     const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost });
     const sender = envelopeSender(message, group.deliveries.map((d) => d.id), deps.verpSecret);
     const outcomes = await sendEnvelope({ from: sender, recipients: group.deliveries.map((d) => d.recipient), raw: message.raw }, route, {
       heloName: config.hostname, pool, timeouts: deps.timeouts,
       auth: config.relayHost && config.relayUser ? { user: config.relayUser, pass: config.relayPassword ?? '' } : null,
     });
-    const states = await recordWithRetries(() => writer.run((tx) => recordOutcomes(tx, {
+    await signatureKept;
+    const record = {
       owner: nodeId, now: Date.now(), message, deliveries: group.deliveries, outcomes, hostname: config.hostname,
       retrySchedule: config.retrySchedule, maxQueueTime: config.maxQueueTime,
-    })), group);
+    };
+    const states = await recordWithRetries(() => writer.run('recordAttempt', record), group);
     for (const state of states) {
       const delivery = group.deliveries.find((d) => d.id === state.deliveryId)!;
       observe(state.status, delivery, outcomes.get(delivery.recipient)!, now);
@@ -152,7 +162,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       let claimed: ClaimedDelivery[] = [];
       if (free > 0) {
         try {
-          claimed = await claimDueDeliveries(store, nodeId, Date.now(), config.leaseTime, free);
+          claimed = await writer.run('claimDeliveries', { owner: nodeId, now: Date.now(), leaseMs: config.leaseTime, limit: free });
         } catch (error) {
           logger.error({ err: error, event: 'delivery.claim_failed' }, 'could not claim deliveries');
         }
@@ -173,12 +183,16 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   // A live process never shares its node id (nodes/registry.ts), so leases
   // under this id are left over from this node's previous life: take them
   // back now instead of waiting for them to run out.
-  const looping = releaseOwnLeases(store, nodeId, Date.now())
+  const looping = writer.run('releaseLeases', { owner: nodeId, ids: null, now: Date.now() })
     .catch((error) => logger.warn({ err: error, event: 'delivery.release_failed' }, 'could not release leases of a previous run'))
     .then(loop);
 
   return {
     wake,
+    accepted(messages) {
+      fresh.remember(messages);
+      wake();
+    },
     async stop() {
       stopping = true;
       wakeUp?.();
@@ -187,9 +201,8 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownTimeout).unref());
       if ((await Promise.race([finished, timedOut])) === 'timeout') {
         logger.warn({ event: 'delivery.shutdown_release', deliveries: held.size }, 'releasing deliveries still in flight');
-        await releaseLeases(store, nodeId, [...held], Date.now()).catch(() => {});
+        await writer.run('releaseLeases', { owner: nodeId, ids: [...held], now: Date.now() }).catch(() => {});
       }
-      await writer.drain();
       clearInterval(heartbeat);
       pool.close();
     },

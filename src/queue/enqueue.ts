@@ -13,7 +13,7 @@
  * Nobody is acknowledged before the commit that holds their message.
  */
 import type { Kysely } from 'kysely';
-import type { Engine, Store } from '../store/database.ts';
+import type { Engine } from '../store/database.ts';
 import type { Database, DeliveriesTable, MessagesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockAccounts } from '../store/locks.ts';
@@ -22,7 +22,7 @@ import type { Refusal } from '../policy/refusal.ts';
 import { domainOf } from '../accounts/email.ts';
 import { addUsage, readUsage } from './usage.ts';
 import { recordEvents } from '../events/message-events.ts';
-import { inThreadCommitter, type Committer } from './committer.ts';
+import type { QueueWriter } from './writer.ts';
 
 export interface Submission {
   /** Chosen by the caller, so trace headers written before the commit can name it. */
@@ -35,10 +35,22 @@ export interface Submission {
   subject: string;
   raw: Buffer;
   recipients: readonly string[];
+  /**
+   * Recipients on the account's suppression list, recorded as `suppressed` and never
+   * attempted (the API takes a message whose other recipients may be sent to; SMTP refuses
+   * them at RCPT instead). They are not emails sent, so no limit counts them.
+   */
+  suppressed?: readonly SuppressedRecipient[];
   source: 'smtp' | 'api' | 'dsn';
   tags: readonly string[];
   clientIp: string | null;
   idempotencyKey: string | null;
+}
+
+export interface SuppressedRecipient {
+  address: string;
+  /** Why, in words, for the message log: the suppression's reason and date. */
+  reply: string;
 }
 
 export type EnqueueResult =
@@ -48,6 +60,10 @@ export type EnqueueResult =
 export interface CommittedMessage {
   id: string;
   recipients: readonly string[];
+  /** What was committed, for whoever can use it without reading it back (the delivery worker). */
+  submission: Submission;
+  /** The message's created_at. */
+  committedAt: number;
 }
 
 interface Pending {
@@ -62,20 +78,19 @@ export interface EnqueuerOptions {
   now?: () => number;
   /** Told after each commit, e.g. to wake the delivery workers and count acceptances. */
   onCommitted?: (committed: CommittedMessage[]) => void;
-  /** Where commits run; by default in this thread's transactions. */
-  committer?: Committer;
 }
 
 export class Enqueuer {
-  readonly #committer: Committer;
+  readonly #writer: QueueWriter;
   readonly #maxBatch: number;
   readonly #now: () => number;
   readonly #onCommitted: (committed: CommittedMessage[]) => void;
   #pending: Pending[] = [];
   #flushing: Promise<void> | null = null;
 
-  constructor(store: Store, options: EnqueuerOptions = {}) {
-    this.#committer = options.committer ?? inThreadCommitter(store);
+  /** `writer` runs the commits: in this thread's transactions, or on the SQLite writer thread (writer.ts). */
+  constructor(writer: QueueWriter, options: EnqueuerOptions = {}) {
+    this.#writer = writer;
     this.#maxBatch = options.maxBatch ?? 256;
     this.#now = options.now ?? Date.now;
     this.#onCommitted = options.onCommitted ?? (() => {});
@@ -93,11 +108,6 @@ export class Enqueuer {
     while (this.#flushing) await this.#flushing;
   }
 
-  /** Drains, then releases the committer (the SQLite commit thread). */
-  async close(): Promise<void> {
-    await this.drain();
-    await this.#committer.close();
-  }
 
   async #flushAll(): Promise<void> {
     // Yield once so submissions arriving in the same tick share the first commit.
@@ -105,10 +115,13 @@ export class Enqueuer {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#maxBatch);
       try {
-        const results = await this.#committer.commit(batch.map((p) => p.submission), this.#now());
+        const now = this.#now();
+        const results = await this.#writer.run('commitSubmissions', { submissions: batch.map((p) => p.submission), now });
         batch.forEach((pending, index) => pending.resolve(results[index]));
-        const committed = results.flatMap((result, index) =>
-          (result.ok && !result.duplicate ? [{ id: result.id, recipients: batch[index].submission.recipients }] : []));
+        const committed = results.flatMap((result, index) => {
+          const { submission } = batch[index];
+          return result.ok && !result.duplicate ? [{ id: result.id, recipients: submission.recipients, submission, committedAt: now }] : [];
+        });
         if (committed.length > 0) this.#onCommitted(committed);
       } catch (error) {
         for (const pending of batch) pending.reject(error);
@@ -166,12 +179,18 @@ export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, su
 export async function insertQueuedMessages(tx: Kysely<Database>, submissions: readonly Submission[], now: number): Promise<void> {
   const messages = submissions.map((s) => messageRow(s, now));
   const deliveries = submissions.flatMap((s) => s.recipients.map((recipient) => deliveryRow(s.id, s.accountId, recipient, now)));
+  const suppressed = submissions.flatMap((s) => (s.suppressed ?? []).map((r) => ({
+    ...deliveryRow(s.id, s.accountId, r.address, now), status: 'suppressed', last_reply: r.reply,
+  })));
   // Multi-row inserts, chunked to stay under SQLite's bound-parameter limit.
   for (const chunk of chunks(messages, 200)) await tx.insertInto('messages').values(chunk).execute();
-  for (const chunk of chunks(deliveries, 500)) await tx.insertInto('deliveries').values(chunk).execute();
-  await recordEvents(tx, deliveries.map((d) => ({
-    accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'accepted' as const, at: now,
-  })));
+  for (const chunk of chunks([...deliveries, ...suppressed], 500)) await tx.insertInto('deliveries').values(chunk).execute();
+  await recordEvents(tx, [
+    ...deliveries.map((d) => ({ accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'accepted' as const, at: now })),
+    ...suppressed.map((d) => ({
+      accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'suppressed' as const, reply: d.last_reply, at: now,
+    })),
+  ]);
 }
 
 async function findIdempotentMessage(tx: Kysely<Database>, submission: Submission): Promise<string | null> {

@@ -21,7 +21,7 @@ export function startSigningPool(size = Math.max(1, availableParallelism() - 1))
   let seq = 0;
   let next = 0;
   const workers = Array.from({ length: size }, () => {
-    const worker = new Worker(new URL('./sign-thread.ts', import.meta.url));
+    const worker = new Worker(new URL('./sign-thread.ts', import.meta.url), { name: 'mailroom-signer' });
     worker.on('message', (reply: { seq: number; header?: string; error?: string }) => {
       const pending = waiting.get(reply.seq);
       if (!pending) return;

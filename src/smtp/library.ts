@@ -6,7 +6,15 @@
  * the wrong reason on our policy replies. Our replies already carry their own
  * enhanced code (see replies.ts), so when a reply text starts with one, the
  * library is told to add none. Its own protocol replies keep its codes.
+ *
+ * The library also writes every reply to the socket on its own: a pipelined
+ * MAIL, RCPT, DATA (RFC 2920) costs three writes, each a system call that on
+ * loopback runs the peer's TCP receive path too. Replies made in one turn of
+ * the event loop are written together instead (cork until the turn ends). A
+ * reply that comes before the connection changes hands — 220 before the TLS
+ * handshake, 221/421 before the close — flushes what waits and goes at once.
  */
+import type { Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { Replies, replyText } from './replies.ts';
@@ -16,12 +24,24 @@ const PATCHED = Symbol.for('mailroom.smtp-send-patched');
 const PATCHED_AUTH = Symbol.for('mailroom.smtp-auth-before-tls-patched');
 
 type SendFn = (code: number, data: unknown, context?: unknown) => void;
+interface Replier { _socket?: Socket; _upgrading?: boolean }
+
+const HANDOVER_CODES = new Set([220, 221, 421]);
 
 function patchReplies(): void {
   const proto = SMTPConnection.prototype as unknown as { send: SendFn; [PATCHED]?: boolean };
   if (proto[PATCHED]) return;
   const original = proto.send;
-  proto.send = function (this: unknown, code: number, data: unknown, context?: unknown) {
+  proto.send = function (this: Replier, code: number, data: unknown, context?: unknown) {
+    const socket = this._socket;
+    if (socket && !socket.destroyed && !this._upgrading) {
+      if (HANDOVER_CODES.has(code)) {
+        while (socket.writableCorked > 0) socket.uncork();
+      } else if (socket.writableCorked === 0) {
+        socket.cork();
+        setImmediate(() => { while (socket.writableCorked > 0) socket.uncork(); });
+      }
+    }
     const ownsEnhancedCode = typeof data === 'string' && ENHANCED_CODE_PREFIX.test(data);
     return original.call(this, code, data, ownsEnhancedCode ? false : context);
   };

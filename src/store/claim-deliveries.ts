@@ -8,8 +8,9 @@
  * row go to exactly one of them without waiting. SQLite: the claim runs in a
  * BEGIN IMMEDIATE transaction, so claims are serialised by the write lock.
  */
-import { sql } from 'kysely';
-import type { Store } from './database.ts';
+import { sql, type Kysely } from 'kysely';
+import type { Engine } from './database.ts';
+import type { Database } from './schema.ts';
 
 export interface ClaimedDelivery {
   id: string;
@@ -21,10 +22,17 @@ export interface ClaimedDelivery {
   created_at: number;
 }
 
-export async function claimDueDeliveries(store: Store, owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
-  const lockClause = store.engine === 'postgres' ? sql`for update skip locked` : sql``;
-  return store.db.transaction().execute(async (tx) => {
-    const result = await sql<ClaimedDelivery>`
+export interface ClaimRequest {
+  owner: string;
+  now: number;
+  leaseMs: number;
+  limit: number;
+}
+
+/** Runs in the caller's transaction (the queue writer's). */
+export async function claimDueDeliveries(tx: Kysely<Database>, engine: Engine, { owner, now, leaseMs, limit }: ClaimRequest): Promise<ClaimedDelivery[]> {
+  const lockClause = engine === 'postgres' ? sql`for update skip locked` : sql``;
+  const result = await sql<ClaimedDelivery>`
       update deliveries set lease_owner = ${owner}, next_attempt_at = ${now + leaseMs}
       where id in (
         select id from deliveries
@@ -34,8 +42,7 @@ export async function claimDueDeliveries(store: Store, owner: string, now: numbe
         ${lockClause}
       )
       returning id, message_id, account_id, recipient, recipient_domain, attempt_count, created_at`.execute(tx);
-    return result.rows.map((row) => ({ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at) }));
-  });
+  return result.rows.map((row) => ({ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at) }));
 }
 
 /**
@@ -46,11 +53,11 @@ export async function claimDueDeliveries(store: Store, owner: string, now: numbe
  * orders: a deadlock, whose victim (often the recorder) turns delivered mail
  * into mail sent again once the lease runs out.
  */
-export async function extendDeliveryLeases(store: Store, owner: string, ids: readonly string[], until: number): Promise<void> {
+export async function extendDeliveryLeases(tx: Kysely<Database>, engine: Engine, owner: string, ids: readonly string[], until: number): Promise<void> {
   if (ids.length === 0) return;
-  const held = store.db.selectFrom('deliveries').select('id')
+  const held = tx.selectFrom('deliveries').select('id')
     .where('id', 'in', [...ids]).where('lease_owner', '=', owner).where('status', 'in', ['queued', 'deferred']);
-  await store.db.updateTable('deliveries').set({ next_attempt_at: until })
-    .where('id', 'in', store.engine === 'postgres' ? held.forUpdate().skipLocked() : held)
+  await tx.updateTable('deliveries').set({ next_attempt_at: until })
+    .where('id', 'in', engine === 'postgres' ? held.forUpdate().skipLocked() : held)
     .execute();
 }

@@ -123,10 +123,23 @@ describeEachStore('API messages', (engine) => {
     assert.deepEqual([rawForeignFrom.status, rawForeignFrom.body.error.code, rawForeignFrom.body.error.field], [403, 'from_domain_not_allowed', 'raw']);
   });
 
-  test('a suppressed recipient is refused naming its field', async () => {
+  test('a suppressed recipient is recorded as suppressed and skipped; the others are sent', async () => {
     await suppress(m.running.store.db, sender.accountId, 'gone@example.com', 'hard-bounce', null);
     const response = await api.post('/api/v1/messages', { from: sender.email, to: 'ok@example.com', cc: ['x@example.com', 'Gone@example.com'], text: 't' });
-    assert.deepEqual([response.status, response.body.error.code, response.body.error.field], [400, 'recipient_suppressed', 'cc[1]']);
+    assert.equal(response.status, 202);
+    const shown = await api.get(`/api/v1/messages/${response.body.id}`);
+    const statuses = Object.fromEntries(shown.body.recipients.map((r: { address: string; status: string }) => [r.address.toLowerCase(), r.status]));
+    assert.equal(statuses['gone@example.com'], 'suppressed');
+    assert.notEqual(statuses['ok@example.com'], 'suppressed');
+    assert.notEqual(statuses['x@example.com'], 'suppressed');
+    const suppressedOnly = await api.get('/api/v1/messages?status=suppressed');
+    assert.ok(suppressedOnly.body.items.some((item: { id: string }) => item.id === response.body.id));
+  });
+
+  test('a message whose every recipient is suppressed is refused naming the field', async () => {
+    await suppress(m.running.store.db, sender.accountId, 'gone2@example.com', 'hard-bounce', null);
+    const response = await api.post('/api/v1/messages', { from: sender.email, to: 'Gone2@example.com', text: 't' });
+    assert.deepEqual([response.status, response.body.error.code, response.body.error.field], [400, 'recipient_suppressed', 'to']);
   });
 
   test('more recipients than MAILROOM_MAX_RECIPIENTS is a 400', async () => {

@@ -1,0 +1,70 @@
+/**
+ * Every write the queue makes on the hot path, as a named operation that runs
+ * in a transaction it is given. Named, so the queue writer (writer.ts) can
+ * run them in this thread or hand them to the SQLite writer thread by name;
+ * their arguments and results are plain data for the same reason (Buffers
+ * arrive on the writer thread as Uint8Arrays and are turned back here).
+ */
+import type { Kysely } from 'kysely';
+import type { Engine } from '../store/database.ts';
+import type { Database } from '../store/schema.ts';
+import { claimDueDeliveries, type ClaimRequest } from '../store/claim-deliveries.ts';
+import { commitSubmissions, type Submission } from './enqueue.ts';
+import { recordOutcomes, rememberSignature, type AttemptRecord } from './record-outcomes.ts';
+import { extendLeases, releaseLeases, type LeaseExtension, type LeaseRelease } from './lease.ts';
+
+type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
+const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
+
+export const WRITE_OPERATIONS = {
+  /** Durable acceptance of a batch of submissions (see enqueue.ts). */
+  commitSubmissions: operation((tx, engine, { submissions, now }: { submissions: readonly Submission[]; now: number }) =>
+    commitSubmissions(tx, engine, submissions.map((s) => ({ ...s, raw: asBuffer(s.raw) })), now)),
+  claimDeliveries: operation((tx, engine, request: ClaimRequest) => claimDueDeliveries(tx, engine, request)),
+  rememberSignature: operation((tx, _engine, { messageId, signature }: { messageId: string; signature: string }) =>
+    rememberSignature(tx, messageId, signature)),
+  recordAttempt: operation((tx, _engine, record: AttemptRecord) =>
+    recordOutcomes(tx, { ...record, message: { ...record.message, raw: asBuffer(record.message.raw) } })),
+  extendLeases: operation((tx, engine, extension: LeaseExtension) => extendLeases(tx, engine, extension)),
+  releaseLeases: operation((tx, _engine, release: LeaseRelease) => releaseLeases(tx, release)),
+};
+
+export type OperationName = keyof typeof WRITE_OPERATIONS;
+export type OperationArgs<N extends OperationName> = Parameters<(typeof WRITE_OPERATIONS)[N]>[2];
+export type OperationResult<N extends OperationName> = Awaited<ReturnType<(typeof WRITE_OPERATIONS)[N]>>;
+
+/**
+ * The arguments as they should cross to another thread. A structured clone copies a Buffer's
+ * whole backing store, and small Buffers are views into a shared 8 KB pool slab: a 1 KB
+ * message would cost an 8 KB copy. So bodies cross as exact copies, and an attempt record
+ * carries the message body only when it may need it (a DSN for a recipient that failed).
+ */
+export function forTransfer<N extends OperationName>(name: N, args: OperationArgs<N>): OperationArgs<N> {
+  if (name === 'commitSubmissions') {
+    const { submissions, now } = args as OperationArgs<'commitSubmissions'>;
+    return { submissions: submissions.map((s) => ({ ...s, raw: exactBytes(s.raw) })), now } as OperationArgs<N>;
+  }
+  if (name === 'recordAttempt') {
+    const record = args as OperationArgs<'recordAttempt'>;
+    const mayBounce = [...record.outcomes.values()].some((outcome) => outcome.kind !== 'delivered');
+    return { ...record, message: { ...record.message, raw: mayBounce ? exactBytes(record.message.raw) : Buffer.alloc(0) } } as OperationArgs<N>;
+  }
+  return args;
+}
+
+function exactBytes(bytes: Buffer): Buffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  // Not Buffer.from(bytes): a small copy would land in the pool again.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return Buffer.from(copy.buffer);
+}
+
+export function runOperation<N extends OperationName>(tx: Kysely<Database>, engine: Engine, name: N, args: OperationArgs<N>): Promise<OperationResult<N>> {
+  const run = WRITE_OPERATIONS[name] as Operation<OperationArgs<N>, OperationResult<N>>;
+  return run(tx, engine, args);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,103 @@
+/**
+ * Where the queue's writes (write-operations.ts) run.
+ *
+ * PostgreSQL: in this thread, each in its own transaction (attempt records
+ * group-committed): its commits wait on the network, not on this thread.
+ *
+ * SQLite: on one writer thread (writer-thread.ts) with a connection of its
+ * own. node:sqlite is synchronous, so on the main thread every COMMIT
+ * (synchronous=FULL: an fsync) froze every SMTP session and delivery for its
+ * duration, and a write waiting for SQLite's single write lock slept in the
+ * busy handler, freezing them too. One writer thread never waits for the lock
+ * (nobody else in the process takes it), and it runs whatever arrived during
+ * one commit in the next, so one fsync serves many submissions, claims and
+ * outcomes. The main thread keeps reading through WAL without waiting.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Store } from '../store/database.ts';
+import { GroupCommit } from '../store/group-commit.ts';
+import { forTransfer, runOperation, type OperationArgs, type OperationName, type OperationResult } from './write-operations.ts';
+
+export interface QueueWriter {
+  run<N extends OperationName>(name: N, args: OperationArgs<N>): Promise<OperationResult<N>>;
+  /** Waits for the writes already asked for, then lets go of the writer thread. */
+  close(): Promise<void>;
+}
+
+/** Written often and alone they would each cost a round trip; together, one commit. */
+const GROUP_COMMITTED: ReadonlySet<OperationName> = new Set(['recordAttempt']);
+
+export function inThreadWriter(store: Store): QueueWriter {
+  const group = new GroupCommit(store);
+  return {
+    run(name, args) {
+      const work = (tx: Parameters<Parameters<GroupCommit['run']>[0]>[0]) => runOperation(tx, store.engine, name, args);
+      return GROUP_COMMITTED.has(name) ? group.run(work) : store.db.transaction().execute(work);
+    },
+    close: () => group.drain(),
+  };
+}
+
+export interface WriterRequest {
+  seq: number;
+  name: OperationName;
+  args: unknown;
+}
+
+export type WriterReply = { seq: number; result: unknown } | { seq: number; error: string };
+
+export async function startWriterThread(databaseUrl: string): Promise<QueueWriter> {
+  const worker = new Worker(new URL('./writer-thread.ts', import.meta.url), { workerData: { databaseUrl }, name: 'mailroom-writer' });
+  const waiting = new Map<number, { resolve: (result: never) => void; reject: (error: Error) => void }>();
+  let seq = 0;
+  let failure: Error | null = null;
+  const failAll = (error: Error) => {
+    failure ??= error;
+    for (const pending of waiting.values()) pending.reject(error);
+    waiting.clear();
+  };
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', () => { worker.off('error', reject); resolve(); });
+  });
+  worker.on('message', (replies: WriterReply[]) => {
+    for (const reply of replies) {
+      const pending = waiting.get(reply.seq);
+      if (!pending) continue;
+      waiting.delete(reply.seq);
+      if ('error' in reply) pending.reject(new Error(reply.error));
+      else pending.resolve(reply.result as never);
+    }
+  });
+  worker.on('error', (error) => failAll(error));
+  worker.on('exit', (code) => failAll(new Error(`the queue writer thread exited (code ${code})`)));
+  worker.unref();
+  // Requests made in one turn of the event loop cross to the thread in one message: a
+  // postMessage has a fixed cost (a copy, a wake-up of the thread) worth sharing.
+  let outbox: WriterRequest[] = [];
+  const send = () => {
+    const requests = outbox;
+    outbox = [];
+    worker.postMessage(requests);
+  };
+  return {
+    run(name, args) {
+      if (failure) return Promise.reject(failure);
+      return new Promise((resolve, reject) => {
+        seq += 1;
+        waiting.set(seq, { resolve, reject });
+        if (outbox.push({ seq, name, args: forTransfer(name, args) }) === 1) setImmediate(send);
+      });
+    },
+    async close() {
+      if (failure) return;
+      // The thread answers what it was asked before it reads 'close', then exits.
+      if (outbox.length > 0) send();
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage('close');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      await worker.terminate();
+      failAll(new Error('the queue writer is closed'));
+    },
+  };
+}
