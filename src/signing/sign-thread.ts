@@ -1,15 +1,32 @@
 /** A DKIM signing thread (worker_threads entry point): see signing-pool.ts. */
 import { parentPort } from 'node:worker_threads';
 import { reuseParsedPrivateKeys } from './key-cache.ts';
-import { signMessage, type DkimKey } from './dkim.ts';
+import { signMessage } from './dkim.ts';
+import type { SignReply, SignRequest } from './signing-pool.ts';
 
 reuseParsedPrivateKeys();
 
+/** Keys by the id the pool gave them; the pool resends a key it has forgotten sending. */
+const keys = new Map<number, string>();
+const MAX_KEYS = 1000;
+
 const port = parentPort!;
-port.on('message', ({ seq, raw, key }: { seq: number; raw: Uint8Array; key: DkimKey }) => {
-  const message = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  signMessage(message, key).then(
-    (signed) => port.postMessage({ seq, header: signed.subarray(0, signed.length - message.length).toString() }),
-    (error: Error) => port.postMessage({ seq, error: error.message }),
-  );
+port.on('message', (requests: SignRequest[]) => {
+  void Promise.all(requests.map((request) => signOne(request))).then((replies) => port.postMessage(replies));
 });
+
+async function signOne({ seq, raw, domain, selector, keyId, privateKeyPem }: SignRequest): Promise<SignReply> {
+  if (privateKeyPem !== undefined) {
+    if (keys.size >= MAX_KEYS) keys.clear();
+    keys.set(keyId, privateKeyPem);
+  }
+  const pem = keys.get(keyId);
+  if (pem === undefined) return { seq, error: `DKIM key ${keyId} for ${selector}._domainkey.${domain} is unknown to the signing thread` };
+  const message = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  try {
+    const signed = await signMessage(message, { domain, selector, privateKeyPem: pem });
+    return { seq, header: signed.subarray(0, signed.length - message.length).toString() };
+  } catch (error) {
+    return { seq, error: (error as Error).message };
+  }
+}

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { dkimVerify } from 'mailauth';
+import { startSigningPool } from '../../src/signing/signing-pool.ts';
+
+function keyFor(domain: string) {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    key: { domain, selector: 'mr1', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+    txt: `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`,
+  };
+}
+
+const first = keyFor('one.example');
+const second = keyFor('two.example');
+// The same domain and selector with a new key (a domain removed and added again): must sign with the new one.
+const replaced = keyFor('one.example');
+
+async function verify(signed: Buffer, txt: string): Promise<string> {
+  const result = await dkimVerify(signed, {
+    resolver: async (name: string, rrtype: string) => {
+      if (rrtype === 'TXT' && /\._domainkey\.(one|two)\.example$/.test(name)) return [[txt]];
+      throw Object.assign(new Error(`no ${rrtype} for ${name}`), { code: 'ENOTFOUND' });
+    },
+  });
+  return result.results[0]?.status.result ?? 'none';
+}
+
+function message(n: number, from: string): Buffer {
+  // A small body: a Buffer from Node's shared pool, the case that must cross to the thread intact.
+  return Buffer.from(`From: a@${from}\r\nTo: b@example.org\r\nSubject: n${n}\r\n\r\nbody ${n}\r\n`);
+}
+
+test('the signing threads sign with the key each request names, across many requests and two keys', async () => {
+  const pool = startSigningPool(2);
+  try {
+    const requests = Array.from({ length: 40 }, (_, n) => {
+      const { key, txt } = n % 2 === 0 ? first : second;
+      const raw = message(n, key.domain);
+      return pool.sign(raw, key).then((signed) => ({ signed, raw, txt }));
+    });
+    for (const { signed, raw, txt } of await Promise.all(requests)) {
+      assert.ok(signed.subarray(signed.length - raw.length).equals(raw), 'the message follows its signature unchanged');
+      assert.equal(await verify(signed, txt), 'pass');
+    }
+    const later = await pool.sign(message(99, 'one.example'), replaced.key);
+    assert.equal(await verify(later, replaced.txt), 'pass', 'a new key for the same selector is used at once');
+    assert.equal(await verify(later, first.txt), 'fail');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a key that cannot sign fails that request only', async () => {
+  const pool = startSigningPool(1);
+  try {
+    const broken = pool.sign(message(1, 'one.example'), { ...first.key, privateKeyPem: 'not a key' });
+    const fine = pool.sign(message(2, 'one.example'), first.key);
+    await assert.rejects(broken, /DKIM signing/);
+    assert.equal(await verify(await fine, first.txt), 'pass');
+  } finally {
+    await pool.close();
+  }
+});
