@@ -77,6 +77,7 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
         connected: client.connected, messages: measured.count, seconds: elapsedMs / 1000, perSecond: measured.count / (elapsedMs / 1000),
         p50Ms: measured.latency.percentile(50) / 1000, p99Ms: measured.latency.percentile(99) / 1000, maxMs: measured.latency.max / 1000,
         errors: measured.errors, firstError: measured.firstError, clientCpu, serverCpu: server,
+        acceptedPerSecond: measured.count / (measured.acceptedMs / 1000),
         // The PostgreSQL server is part of "other" here, as in the acceptance rows.
         otherCpu: Math.max(0, share(machineBusyMicros() - before.machine) - server - clientCpu),
       };

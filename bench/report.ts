@@ -101,9 +101,12 @@ export function endToEndVerdict(rows: readonly Row[]): string {
   const fastEnough = e2e.perSecond >= E2E_TARGET.floor;
   const share = acceptance ? e2e.perSecond / acceptance.perSecond : null;
   const keepsUp = share === null ? null : share >= E2E_TARGET.shareOfAcceptance;
+  const sameRun = e2e.acceptedPerSecond
+    ? `; in the same run mail was accepted at ${number.format(e2e.acceptedPerSecond)} msgs/s, so delivery kept ${(100 * e2e.perSecond / e2e.acceptedPerSecond).toFixed(0)}% of that pace`
+    : '';
   return [
     title,
-    `  measured ${number.format(e2e.perSecond)} msgs/s delivered (${fastEnough ? 'ok' : 'too slow'})`,
+    `  measured ${number.format(e2e.perSecond)} msgs/s delivered (${fastEnough ? 'ok' : 'too slow'})${sameRun}`,
     share === null
       ? '  acceptance not measured in this run (add --cases acceptance) for the share'
       : `  acceptance alone ${number.format(acceptance!.perSecond)} msgs/s: end to end is ${(share * 100).toFixed(0)}% of it (${keepsUp ? 'ok' : 'too low'})`,

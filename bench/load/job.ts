@@ -38,6 +38,8 @@ export interface LoadResult {
   serverCpu: number;
   /** Busy CPU of the whole machine beyond those two (other work on a shared machine skews the figures). */
   otherCpu: number;
+  /** End-to-end cases: the rate at which the same run's messages were accepted (250), while delivery ran too. */
+  acceptedPerSecond?: number;
 }
 
 /** Sent by the generator to its parent as the measured window opens and closes, so the server's CPU can be sampled. */
