@@ -20,8 +20,9 @@ import { hasExpired, retryDelay } from './retry.ts';
 export interface AttemptRecord {
   owner: string;
   now: number;
-  message: { id: string; accountId: string | null; mailFrom: string; createdAt: number; raw: Buffer; newSignature: string | null };
-  deliveries: readonly ClaimedDelivery[];
+  /** The message: its body only for a DSN (see forTransfer in write-operations.ts). */
+  message: { id: string; mailFrom: string; createdAt: number; raw: Buffer };
+  deliveries: ReadonlyArray<Pick<ClaimedDelivery, 'id' | 'account_id' | 'recipient' | 'attempt_count' | 'created_at'>>;
   outcomes: ReadonlyMap<string, Outcome>;
   hostname: string;
   retrySchedule: readonly number[];

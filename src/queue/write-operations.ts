@@ -45,12 +45,17 @@ export function forTransfer<N extends OperationName>(name: N, args: OperationArg
     return { submissions: submissions.map((s) => ({ ...s, raw: exactBytes(s.raw) })), now } as OperationArgs<N>;
   }
   if (name === 'recordAttempt') {
+    // Only what recording reads: every object and string crossing costs serialising time.
     const record = args as OperationArgs<'recordAttempt'>;
+    const { id, mailFrom, createdAt, raw } = record.message;
     const mayBounce = [...record.outcomes.values()].some((outcome) => outcome.kind !== 'delivered');
-    return { ...record, message: { ...record.message, raw: mayBounce ? exactBytes(record.message.raw) : Buffer.alloc(0) } } as OperationArgs<N>;
+    const deliveries = record.deliveries.map((d) => ({ id: d.id, account_id: d.account_id, recipient: d.recipient, attempt_count: d.attempt_count, created_at: d.created_at }));
+    return { ...record, deliveries, message: { id, mailFrom, createdAt, raw: mayBounce ? exactBytes(raw) : EMPTY } } as OperationArgs<N>;
   }
   return args;
 }
+
+const EMPTY = Buffer.from(new ArrayBuffer(0));
 
 function exactBytes(bytes: Buffer): Buffer {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
