@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../store/errors.ts';
 import { UserError } from '../errors.ts';
 import type { DnsResolver } from '../dns/resolver.ts';
 import { generateDkimKey, recordsToPublish, type DnsRecordToPublish } from './records.ts';
-import { checkDomainRecords, isVerified, type RecordCheck } from './verify.ts';
+import { checkDomainRecords, failedOnlyForLackOfAnswer, isVerified, type RecordCheck } from './verify.ts';
 import type { DomainsTable } from '../store/schema.ts';
 
 export interface SendingDomain {
@@ -85,9 +85,10 @@ export async function verifyDomain(store: Store, row: DomainsTable, resolver: Dn
   const checks = await checkDomainRecords(domainRecords(row, serverHostname), resolver);
   const verified = isVerified(checks);
   const now = Date.now();
-  const stillForced = !verified && row.verified_by === 'force';
-  const verifiedAt = verified ? (row.verified_at ?? now) : stillForced ? row.verified_at : null;
-  const verifiedBy = verified ? 'dns' : stillForced ? 'force' : null;
+  // A forced domain stays forced; a verified one stays verified while DNS merely fails to answer.
+  const keepsState = !verified && (row.verified_by === 'force' || (row.verified_at !== null && failedOnlyForLackOfAnswer(checks)));
+  const verifiedAt = verified ? (row.verified_at ?? now) : keepsState ? row.verified_at : null;
+  const verifiedBy = verified ? 'dns' : keepsState ? row.verified_by : null;
   await store.db.updateTable('domains')
     .set({ verified_at: verifiedAt, verified_by: verifiedBy, last_check: JSON.stringify(checks), last_checked_at: now })
     .where('id', '=', row.id).execute();

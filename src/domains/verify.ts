@@ -33,6 +33,19 @@ export function isVerified(checks: RecordCheck[]): boolean {
   });
 }
 
+/** Checks that failed only because DNS did not answer (timeout, SERVFAIL): they say nothing about the records. */
+const unanswered = new WeakSet<RecordCheck>();
+
+/**
+ * True when every required record that failed did so only because DNS did not answer. A
+ * verified domain checked at such a moment keeps its verification: a resolver hiccup must not
+ * stop an account's mail.
+ */
+export function failedOnlyForLackOfAnswer(checks: RecordCheck[]): boolean {
+  const failed = checks.filter((c) => REQUIRED.includes(c.purpose) && !c.ok);
+  return failed.length > 0 && failed.every((c) => unanswered.has(c));
+}
+
 interface Verdict {
   found: string[];
   error?: string;
@@ -44,7 +57,9 @@ async function checkRecord(record: DnsRecordToPublish, resolver: DnsResolver): P
     const verdict = await judge(record, resolver);
     return { ...base, ...verdict, ok: verdict.error === undefined };
   } catch (err) {
-    return { ...base, found: [], ok: false, error: lookupFailure(record, err) };
+    const check = { ...base, found: [], ok: false, error: lookupFailure(record, err) };
+    if (!(err instanceof DnsLookupError) || err.temporary) unanswered.add(check);
+    return check;
   }
 }
 

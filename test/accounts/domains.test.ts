@@ -81,6 +81,25 @@ describeEachStore('sending domains', (engine) => {
     assert.deepEqual(JSON.parse(stored.last_check!), JSON.parse(JSON.stringify(after.records)));
   });
 
+  it('keeps a verified domain verified while DNS does not answer, and un-verifies it when the records are gone', async () => {
+    const row = await getDomainRow(t.store, 'news.alice.example', alice);
+    const names = [...new Set(domainRecords(row, HOST).map((r) => r.name))];
+    for (const name of names) dns.failWith(name, 'SERVFAIL');
+    try {
+      const outage = await verifyDomain(t.store, row, resolver(), HOST);
+      assert.equal(outage.verified, true, 'a resolver failure says nothing about the records');
+      assert.ok(outage.records.some((r) => !r.ok && /try again/.test(r.error ?? '')), 'the checks show the failed lookups');
+      assert.equal((await getDomainRow(t.store, row.name, alice)).verified_by, 'dns');
+    } finally {
+      for (const name of names) dns.failWith(name, null);
+    }
+    for (const name of names) dns.clear(name);
+    const gone = await verifyDomain(t.store, await getDomainRow(t.store, row.name, alice), resolver(), HOST);
+    assert.equal(gone.verified, false, 'records that are really missing do un-verify it');
+    dns.publish(domainRecords(row, HOST));
+    assert.equal((await verifyDomain(t.store, await getDomainRow(t.store, row.name, alice), resolver(), HOST)).verified, true);
+  });
+
   it('keeps a domain verified by hand (--force) verified when DNS cannot confirm it', async () => {
     const { domain } = await addDomain(t.store, bob, 'intranet.bob.example', HOST);
     const forced = await forceVerifyDomain(t.store, await getDomainRow(t.store, domain.name, bob));
