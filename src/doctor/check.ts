@@ -1,14 +1,15 @@
 /**
  * "Check my settings": connects to our SMTP listeners the way Gmail's "Send
  * mail as" does — SSL (implicit TLS) and STARTTLS, the certificate chain and
- * host name verified, AUTH PLAIN with the key the user pasted — and reports
- * every step in plain words, so the user learns which one Gmail trips on.
- * It logs in but sends nothing.
+ * host name verified, and the guide's "Unsecured connection" (AUTH in the
+ * clear on the plain port), each with AUTH PLAIN and the key the user pasted —
+ * and reports every step in plain words, so the user learns which one Gmail
+ * trips on. It logs in but sends nothing.
  */
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { SmtpProbe, type SmtpReply, type TlsFacts } from './smtp-probe.ts';
 
-export type Connection = 'ssl' | 'starttls';
+export type Connection = 'ssl' | 'starttls' | 'unsecured';
 
 export interface CheckInput {
   /** The SMTP server name the user types into Gmail; the certificate must be for it. */
@@ -52,8 +53,12 @@ export interface CheckReport {
   summary: string;
 }
 
-const GMAIL_LABEL: Record<Connection, string> = { ssl: 'Secured connection using SSL', starttls: 'Secured connection using TLS' };
-const STEPS: StepName[] = ['connect', 'tls', 'certificate-trusted', 'name-matches', 'auth', 'sender'];
+const GMAIL_LABEL: Record<Connection, string> = {
+  ssl: 'Secured connection using SSL', starttls: 'Secured connection using TLS', unsecured: 'Unsecured connection',
+};
+const TLS_STEPS: StepName[] = ['connect', 'tls', 'certificate-trusted', 'name-matches', 'auth', 'sender'];
+/** In the clear there is no certificate to judge: the steps are the connection and the login. */
+const CLEAR_STEPS: StepName[] = ['connect', 'auth', 'sender'];
 
 export async function checkSettings(input: CheckInput): Promise<CheckReport> {
   // Written into SMTP command lines: a line break would smuggle in a command of the caller's choosing.
@@ -61,10 +66,14 @@ export async function checkSettings(input: CheckInput): Promise<CheckReport> {
   const connections: ConnectionCheck[] = [];
   for (const { port, connection } of input.ports) connections.push(await checkConnection(input, port, connection));
   const working = connections.filter((c) => c.ok);
+  const failedSecure = connections.find((c) => c.connection !== 'unsecured' && !c.ok);
+  const onlyInTheClear = working.length > 0 && working.every((c) => c.connection === 'unsecured') && failedSecure
+    ? ` Only in the clear, though: the secured choices fail (${firstFailure(failedSecure)})`
+    : '';
   const summary = working.length > 0
-    ? `Gmail can send through ${input.host}: port ${working[0].port} with "${working[0].gmailLabel}", username ${input.email}, your secret key as the password.`
+    ? `Gmail can send through ${input.host}: port ${working[0].port} with "${working[0].gmailLabel}", username ${input.email}, your secret key as the password.${onlyInTheClear}`
     : connections.length === 0
-      ? 'This server has no TLS listener open, so Gmail can only use an unsecured connection.'
+      ? 'This server has no SMTP submission listener open.'
       : `Gmail would refuse these settings: ${firstFailure(connections[0])}`;
   return { host: input.host, email: input.email, ok: working.length > 0, connections, summary };
 }
@@ -87,6 +96,17 @@ async function checkConnection(input: CheckInput, port: number, connection: Conn
       fail('connect', `Could not connect to ${input.host} port ${port}: ${connectWords(error)}`, error.message));
     pass('connect', `Connected to ${input.host} port ${port}.`);
     const session = probe;
+
+    if (connection === 'unsecured') {
+      await expect(session.read(), 220, 'auth', 'The server did not greet', fail);
+      const ehlo = await expect(session.command('EHLO mailroom-doctor'), 250, 'auth', 'The server refused EHLO', fail);
+      if (!ehlo.lines.some((line) => /^AUTH\b.*\bPLAIN\b/i.test(line))) {
+        fail('auth', 'This server takes logins only over TLS on this port (MAILROOM_INSECURE_AUTH is off): choose "Secured connection using TLS" in Gmail.');
+      }
+      await login(session, input, pass, fail);
+      await offerSender(session, input, pass, fail);
+      return finish(port, connection, steps, input);
+    }
 
     let facts: TlsFacts;
     const handshake = () => session.startTls(input.host, input.caCerts).catch((error: Error) =>
@@ -111,23 +131,37 @@ async function checkConnection(input: CheckInput, port: number, connection: Conn
     else fail('name-matches', `The certificate is for ${certificateNames(facts.certificate)}, not for ${input.host}: Gmail refuses a certificate for another name.`, mismatch.message);
 
     await expect(session.command('EHLO mailroom-doctor'), 250, 'auth', 'The server refused EHLO after TLS', fail);
-    const credentials = Buffer.from(`\0${input.email}\0${input.key}`).toString('base64');
-    const auth = await session.command(`AUTH PLAIN ${credentials}`).catch((error: Error) => fail('auth', `The connection broke during AUTH: ${error.message}.`));
-    if (auth.code === 235) pass('auth', `Logged in as ${input.email} with AUTH PLAIN.`);
-    else fail('auth', authWords(auth), `${auth.code} ${auth.text}`);
-
-    if (input.from) {
-      const sender = await session.command(`MAIL FROM:<${input.from}>`).catch((error: Error) => fail('sender', `The connection broke at MAIL FROM: ${error.message}.`));
-      if (sender.code === 250) pass('sender', `Mailroom accepts ${input.from} as the sender.`);
-      else fail('sender', `Mailroom refuses ${input.from} as the sender: ${sender.text.replace(/^\d\.\d+\.\d+ /, '')}`, `${sender.code} ${sender.text}`);
-      await session.command('RSET').catch(() => {});
-    }
+    await login(session, input, pass, fail);
+    await offerSender(session, input, pass, fail);
   } catch (error) {
     if (!(error instanceof StepFailed)) throw error;
   } finally {
     probe?.close();
   }
-  for (const step of STEPS) {
+  return finish(port, connection, steps, input);
+}
+
+type Pass = (step: StepName, words: string, detail?: string) => void;
+type Fail = (step: StepName, words: string, detail?: string) => never;
+
+async function login(session: SmtpProbe, input: CheckInput, pass: Pass, fail: Fail): Promise<void> {
+  const credentials = Buffer.from(`\0${input.email}\0${input.key}`).toString('base64');
+  const auth = await session.command(`AUTH PLAIN ${credentials}`).catch((error: Error) => fail('auth', `The connection broke during AUTH: ${error.message}.`));
+  if (auth.code === 235) pass('auth', `Logged in as ${input.email} with AUTH PLAIN.`);
+  else fail('auth', authWords(auth), `${auth.code} ${auth.text}`);
+}
+
+async function offerSender(session: SmtpProbe, input: CheckInput, pass: Pass, fail: Fail): Promise<void> {
+  if (!input.from) return;
+  const sender = await session.command(`MAIL FROM:<${input.from}>`).catch((error: Error) => fail('sender', `The connection broke at MAIL FROM: ${error.message}.`));
+  if (sender.code === 250) pass('sender', `Mailroom accepts ${input.from} as the sender.`);
+  else fail('sender', `Mailroom refuses ${input.from} as the sender: ${sender.text.replace(/^\d\.\d+\.\d+ /, '')}`, `${sender.code} ${sender.text}`);
+  await session.command('RSET').catch(() => {});
+}
+
+/** The connection's report: steps not reached are listed as skipped. */
+function finish(port: number, connection: Connection, steps: StepResult[], input: CheckInput): ConnectionCheck {
+  for (const step of connection === 'unsecured' ? CLEAR_STEPS : TLS_STEPS) {
     if (step === 'sender' && !input.from) continue;
     if (!steps.some((s) => s.step === step)) steps.push({ step, status: 'skipped', words: 'Not tried: an earlier step failed.' });
   }

@@ -81,7 +81,7 @@ export const doctorRoutes: FastifyPluginAsync<DoctorRouteOptions> = async (scope
   });
 
   app.post('/doctor/check', {
-    schema: { tags: ['doctor'], summary: 'Connect to the SMTP listeners as Gmail does (SSL and STARTTLS, verified certificate, AUTH PLAIN) and report each step', body: CheckBody, response: { 200: CheckResponse, ...ERRORS } },
+    schema: { tags: ['doctor'], summary: 'Connect to the SMTP listeners as Gmail does (SSL, STARTTLS with a verified certificate, and unsecured; AUTH PLAIN) and report each step', body: CheckBody, response: { 200: CheckResponse, ...ERRORS } },
   }, async (request) => {
     const account = options.accountOf(request);
     const { key, from } = request.body;
@@ -103,7 +103,7 @@ function smtpPorts(options: DoctorRouteOptions): Array<{ port: number; connectio
   const implicit = actual(config.smtpsPort, 'submission (implicit');
   if (implicit !== null) ports.push({ port: implicit, connection: 'ssl' });
   const plain = actual(config.smtpPort, 'submission (plain');
-  if (plain !== null) ports.push({ port: plain, connection: 'starttls' });
+  if (plain !== null) ports.push({ port: plain, connection: 'starttls' }, { port: plain, connection: 'unsecured' });
   return ports;
 }
 

@@ -87,8 +87,9 @@ describeEachStore('Send-As doctor: check my settings', (engine) => {
     await revokeSecretKey(mailroom.running.store, old.id, sender.accountId);
     const revoked = await postCheck({ key: old.secret });
     assert.equal(revoked.ok, false);
+    assert.deepEqual(revoked.connections.map((c) => c.connection), ['ssl', 'starttls', 'unsecured']);
     for (const connection of revoked.connections) {
-      assert.equal(step(connection, 'name-matches').status, 'passed');
+      if (connection.connection !== 'unsecured') assert.equal(step(connection, 'name-matches').status, 'passed');
       assert.equal(step(connection, 'auth').status, 'failed');
       assert.match(step(connection, 'auth').words, /refused the username and password.*This key was revoked on \d{4}-/);
     }
@@ -114,6 +115,28 @@ describeEachStore('Send-As doctor: check my settings', (engine) => {
     for (const code of ['ok', 'revoked-key', 'wrong-key', 'domain-not-added']) assert.ok(codes.has(code), `${code} in ${[...codes]}`);
     assert.ok(body.sessions.every((s: { clientIp: string }) => s.clientIp === '127.0.0.1'));
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/doctor/sessions' })).statusCode, 401);
+  });
+
+  it('"Unsecured connection" (the guide\'s port 25 choice): AUTH in the clear on the plain port, no certificate involved', async () => {
+    const plain = [{ port: mailroom.port('submission'), connection: 'unsecured' as const }];
+    const report = await checkSettings({ host: mailroom.config.hostname, address: '127.0.0.1', ports: plain, email: sender.email, key: sender.secret, from: sender.email });
+    assert.equal(report.ok, true, JSON.stringify(report, null, 2));
+    assert.deepEqual(statuses(report.connections[0]), { connect: 'passed', auth: 'passed', sender: 'passed' });
+    assert.equal(report.connections[0].gmailLabel, 'Unsecured connection');
+    assert.match(report.summary, new RegExp(`port ${mailroom.port('submission')} with "Unsecured connection"`));
+
+    const wrong = await checkSettings({ host: mailroom.config.hostname, address: '127.0.0.1', ports: plain, email: sender.email, key: 'mr_wrong' });
+    assert.deepEqual(statuses(wrong.connections[0]), { connect: 'passed', auth: 'failed' });
+    assert.match(step(wrong.connections[0], 'auth').words, /refused the username and password/);
+  });
+
+  it('when only the clear works (a certificate Gmail refuses), the summary says the secured choices fail', async () => {
+    await storeCertificate(mailroom.running.store, mailroom.config.hostname, await createLeaf({ names: ['elsewhere.example.test'], ca }));
+    await mailroom.running.certificates!.check();
+    const report = await postCheck({ key: sender.secret });
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.connections.map((c) => [c.connection, c.ok]), [['ssl', false], ['starttls', false], ['unsecured', true]]);
+    assert.match(report.summary, /"Unsecured connection".*Only in the clear, though: the secured choices fail \(The certificate is for elsewhere\.example\.test/);
   });
 
   it('a certificate for another name fails at "name matches", naming both', async () => {

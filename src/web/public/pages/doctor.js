@@ -83,7 +83,7 @@ function CheckReport({ report }) {
     <${Notice} kind=${report.ok ? 'ok' : 'error'} title=${report.ok ? 'These settings work' : 'Something needs fixing'}>
       ${report.summary}
     <//>
-    ${report.connections.map((/** @type {any} */ c) => html`<section class="recipient" key=${c.port} data-port=${c.port} data-connection=${c.connection}
+    ${report.connections.map((/** @type {any} */ c) => html`<section class="recipient" key=${`${c.port} ${c.connection}`} data-port=${c.port} data-connection=${c.connection}
         aria-label=${`Port ${c.port}, ${c.gmailLabel}`}>
       <div class="recipient-head">
         <h3 class="subheading">Port <span class="mono">${c.port}</span> · ${c.gmailLabel}</h3>
