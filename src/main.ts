@@ -90,7 +90,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     if (tls.selfSigned) {
       logger.warn({ event: 'tls.self_signed' }, `TLS uses a self-signed certificate for ${config.hostname}: Gmail and most mail clients refuse it. Set MAILROOM_TLS_CERT and MAILROOM_TLS_KEY to a CA-signed certificate.`);
     }
-    const throttle = new AuthThrottle({ maxFailures: 10, windowMs: 10 * 60_000 });
+    const throttle = new AuthThrottle(store, { maxFailures: 10, windowMs: 10 * 60_000 });
     listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger, recorder: smtpSessions })));
   }
   if (roles.has('mx') && config.mxPort !== null && tls) {

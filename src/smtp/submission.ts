@@ -72,23 +72,24 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
       const username = (auth.username ?? '').trim().toLowerCase();
       const keys = [`ip:${session.remoteAddress}`, `account:${username}`];
-      const lockedUntil = throttle.lockedUntil(keys);
-      if (lockedUntil) {
-        recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: 'throttled' });
-        return callback(fail(Replies.authThrottled(lockedUntil)));
-      }
-      checkSecretKey(store, auth.password ?? '', username).then((check) => {
+      (async () => {
+        const lockedUntil = await throttle.lockedUntil(keys);
+        if (lockedUntil) {
+          recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: 'throttled' });
+          return callback(fail(Replies.authThrottled(lockedUntil)));
+        }
+        const check = await checkSecretKey(store, auth.password ?? '', username);
         if (check.ok) {
           const user: Principal = { accountId: check.accountId, email: check.email, dailyLimit: check.dailyLimit, keyId: check.keyId };
           logger.info({ event: 'smtp.auth', listener, ip: session.remoteAddress, account: check.email, method: auth.method }, 'login succeeded');
           recorder?.note(session, { kind: 'auth-succeeded', method: auth.method, user: check.email, accountId: check.accountId });
           return callback(null, { user });
         }
-        const locked = throttle.recordFailure(keys);
+        const locked = await throttle.recordFailure(keys);
         logger.warn({ event: 'smtp.auth_failed', listener, ip: session.remoteAddress, username, reason: check.reason }, 'login failed');
         recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: check.reason });
         callback(fail(locked ? Replies.authThrottled(locked) : Replies.authFailed()));
-      }, (error) => {
+      })().catch((error) => {
         logger.error({ err: error, event: 'smtp.auth_error' }, 'login check failed');
         callback(fail(Replies.temporaryFailure()));
       });

@@ -259,3 +259,21 @@ export interface Database {
   acme_challenges: AcmeChallengesTable;
   smtp_sessions: SmtpSessionsTable;
 }
+
+// Failed logins, shared by the nodes (migration 0007_auth_throttle).
+
+export interface AuthFailuresTable {
+  /** `ip:ADDRESS` or `account:EMAIL`. */
+  key: string;
+  at: number;
+}
+
+export interface AuthLocksTable {
+  key: string;
+  locked_until: number;
+}
+
+export interface Database {
+  auth_failures: AuthFailuresTable;
+  auth_locks: AuthLocksTable;
+}

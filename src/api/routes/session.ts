@@ -25,7 +25,7 @@ const SessionResponse = Type.Object({
 
 export function sessionRoutes(app: ApiApp, deps: HttpDeps): void {
   const { store } = deps;
-  const throttle = new AuthThrottle({ maxFailures: 10, windowMs: 10 * 60_000 });
+  const throttle = new AuthThrottle(store, { maxFailures: 10, windowMs: 10 * 60_000 });
 
   app.post('/session', {
     schema: {
@@ -33,13 +33,14 @@ export function sessionRoutes(app: ApiApp, deps: HttpDeps): void {
       body: Login, response: { 200: SessionResponse, ...ERRORS },
     },
   }, async (request, reply) => {
-    const keys = [`ip:${request.ip}`, `account:${request.body.email.trim().toLowerCase()}`];
-    const lockedUntil = throttle.lockedUntil(keys);
+    // Counted apart from SMTP logins: a mistyped dashboard password must not lock a mail client out.
+    const keys = [`dashboard-ip:${request.ip}`, `dashboard-account:${request.body.email.trim().toLowerCase()}`];
+    const lockedUntil = await throttle.lockedUntil(keys);
     if (lockedUntil) throw tooManyFailures(lockedUntil);
     const account = await findAccountByEmail(store, request.body.email);
     const row = account ? await store.db.selectFrom('accounts').select('password_hash').where('id', '=', account.id).executeTakeFirst() : undefined;
     if (!account || !row || !(await verifyPassword(row.password_hash, request.body.password))) {
-      const locked = throttle.recordFailure(keys);
+      const locked = await throttle.recordFailure(keys);
       if (locked) throw tooManyFailures(locked);
       throw new ApiError(401, 'invalid_login', 'The email or password is not right', 'password');
     }

@@ -11,6 +11,7 @@ import { api } from './0003_api.ts';
 import { nodes } from './0004_nodes.ts';
 import { certificates } from './0005_certificates.ts';
 import { nodeHeartbeat } from './0006_node_heartbeat.ts';
+import { authThrottle } from './0007_auth_throttle.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -20,5 +21,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0004_nodes': nodes(),
     '0005_certificates': certificates(engine),
     '0006_node_heartbeat': nodeHeartbeat(),
+    '0007_auth_throttle': authThrottle(),
   };
 }
