@@ -14,10 +14,12 @@ export function authThrottle(): Migration {
         .addColumn('at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('auth_failures_key_at').on('auth_failures').columns(['key', 'at']).execute();
+      await db.schema.createIndex('auth_failures_at').on('auth_failures').column('at').execute();
       await db.schema.createTable('auth_locks')
         .addColumn('key', 'text', (c) => c.primaryKey())
         .addColumn('locked_until', 'bigint', (c) => c.notNull())
         .execute();
+      await db.schema.createIndex('auth_locks_until').on('auth_locks').column('locked_until').execute();
     },
   };
 }
