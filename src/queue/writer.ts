@@ -14,7 +14,9 @@
  * outcomes. The main thread keeps reading through WAL without waiting.
  */
 import { Worker } from 'node:worker_threads';
+import type { Kysely } from 'kysely';
 import type { Store } from '../store/database.ts';
+import type { Database } from '../store/schema.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { forTransfer, runOperation, type OperationArgs, type OperationName, type OperationResult } from './write-operations.ts';
 
@@ -31,7 +33,7 @@ export function inThreadWriter(store: Store): QueueWriter {
   const group = new GroupCommit(store);
   return {
     run(name, args) {
-      const work = (tx: Parameters<Parameters<GroupCommit['run']>[0]>[0]) => runOperation(tx, store.engine, name, args);
+      const work = (tx: Kysely<Database>) => runOperation(tx, store.engine, name, args);
       return GROUP_COMMITTED.has(name) ? group.run(work) : store.db.transaction().execute(work);
     },
     close: () => group.drain(),
