@@ -23,6 +23,7 @@ import { domainOf } from '../accounts/email.ts';
 import { addUsage, readUsage } from './usage.ts';
 import { recordEvents } from '../events/message-events.ts';
 import type { QueueWriter } from './writer.ts';
+import { Batcher } from '../store/group-commit.ts';
 
 export interface Submission {
   /** Chosen by the caller, so trace headers written before the commit can name it. */
@@ -66,12 +67,6 @@ export interface CommittedMessage {
   committedAt: number;
 }
 
-interface Pending {
-  submission: Submission;
-  resolve: (result: EnqueueResult) => void;
-  reject: (error: unknown) => void;
-}
-
 export interface EnqueuerOptions {
   /** Most messages in one commit; bounds the transaction's size and latency. */
   maxBatch?: number;
@@ -81,53 +76,36 @@ export interface EnqueuerOptions {
 }
 
 export class Enqueuer {
-  readonly #writer: QueueWriter;
-  readonly #maxBatch: number;
-  readonly #now: () => number;
-  readonly #onCommitted: (committed: CommittedMessage[]) => void;
-  #pending: Pending[] = [];
-  #flushing: Promise<void> | null = null;
+  readonly #batcher: Batcher<Submission, EnqueueResult>;
 
   /** `writer` runs the commits: in this thread's transactions, or on the SQLite writer thread (writer.ts). */
   constructor(writer: QueueWriter, options: EnqueuerOptions = {}) {
-    this.#writer = writer;
-    this.#maxBatch = options.maxBatch ?? 256;
-    this.#now = options.now ?? Date.now;
-    this.#onCommitted = options.onCommitted ?? (() => {});
+    const now = options.now ?? Date.now;
+    const onCommitted = options.onCommitted ?? (() => {});
+    this.#batcher = new Batcher(async (submissions) => {
+      const committedAt = now();
+      const results = await writer.run('commitSubmissions', { submissions, now: committedAt });
+      const committed = results.flatMap((result, index) => {
+        const submission = submissions[index];
+        return result.ok && !result.duplicate ? [{ id: result.id, recipients: submission.recipients, submission, committedAt }] : [];
+      });
+      try {
+        if (committed.length > 0) onCommitted(committed);
+      } catch (error) {
+        // The batch is committed whatever a listener does: its callers must still hear so.
+        process.emitWarning(`onCommitted failed: ${(error as Error).stack ?? error}`);
+      }
+      return results;
+    }, options.maxBatch ?? 256);
   }
 
   enqueue(submission: Submission): Promise<EnqueueResult> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ submission, resolve, reject });
-      if (!this.#flushing) this.#flushing = this.#flushAll();
-    });
+    return this.#batcher.submit(submission);
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */
-  async drain(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
-  }
-
-
-  async #flushAll(): Promise<void> {
-    // Yield once so submissions arriving in the same tick share the first commit.
-    await new Promise((resolve) => setImmediate(resolve));
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, this.#maxBatch);
-      try {
-        const now = this.#now();
-        const results = await this.#writer.run('commitSubmissions', { submissions: batch.map((p) => p.submission), now });
-        batch.forEach((pending, index) => pending.resolve(results[index]));
-        const committed = results.flatMap((result, index) => {
-          const { submission } = batch[index];
-          return result.ok && !result.duplicate ? [{ id: result.id, recipients: submission.recipients, submission, committedAt: now }] : [];
-        });
-        if (committed.length > 0) this.#onCommitted(committed);
-      } catch (error) {
-        for (const pending of batch) pending.reject(error);
-      }
-    }
-    this.#flushing = null;
+  drain(): Promise<void> {
+    return this.#batcher.drain();
   }
 }
 
