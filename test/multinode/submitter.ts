@@ -5,7 +5,8 @@
  * which were refused (with the reply), and which were in flight when their
  * connection died: those are neither acknowledged nor refused.
  */
-import net from 'node:net';
+// The benchmark's load generator uses the same thin client: one SMTP client for both.
+import { SmtpWire, type Reply } from '../../bench/load/smtp-wire.ts';
 
 export interface OutgoingMessage {
   /** Unique per message; carried in the X-Test-Tag header and the subject. */
@@ -50,9 +51,9 @@ export async function submitAll(options: SubmitOptions): Promise<SubmitOutcome> 
   return outcome;
 
   async function runConnection(target: Target): Promise<void> {
-    let connection: Connection;
+    let connection: SmtpWire;
     try {
-      connection = await Connection.open(target.host, target.port);
+      connection = await SmtpWire.connect(target.host, target.port);
       expect(await connection.read(), 220, 'greeting');
       connection.write('EHLO loadtest.example\r\n');
       expect(await connection.read(), 250, 'EHLO');
@@ -81,7 +82,7 @@ export async function submitAll(options: SubmitOptions): Promise<SubmitOutcome> 
     connection.close();
   }
 
-  async function sendOne(connection: Connection, message: OutgoingMessage): Promise<{ reply: Reply; afterData: boolean }> {
+  async function sendOne(connection: SmtpWire, message: OutgoingMessage): Promise<{ reply: Reply; afterData: boolean }> {
     connection.write(`MAIL FROM:<${message.from}>\r\n${message.to.map((to) => `RCPT TO:<${to}>\r\n`).join('')}DATA\r\n`);
     const mail = await connection.read();
     const rcpts: Reply[] = [];
@@ -102,71 +103,4 @@ export async function submitAll(options: SubmitOptions): Promise<SubmitOutcome> 
 
 function expect(reply: Reply, code: number, step: string): void {
   if (reply.code !== code) throw new Error(`${step}: ${reply.code} ${reply.text}`);
-}
-
-interface Reply {
-  code: number;
-  text: string;
-}
-
-/** One socket; replies come back whole (multi-line joined), in order. */
-class Connection {
-  #socket: net.Socket;
-  #buffer = '';
-  #lines: string[] = [];
-  #ready: Reply[] = [];
-  #waiting: Array<{ resolve: (reply: Reply) => void; reject: (error: Error) => void }> = [];
-  #failure: Error | null = null;
-
-  private constructor(socket: net.Socket) {
-    this.#socket = socket;
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => this.#parse(chunk));
-    socket.on('close', () => this.#fail(new Error('connection closed')));
-    socket.on('error', (error) => this.#fail(error));
-  }
-
-  static open(host: string, port: number): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
-      socket.once('connect', () => { socket.off('error', reject); resolve(new Connection(socket)); });
-      socket.once('error', reject);
-    });
-  }
-
-  write(text: string): void {
-    if (!this.#failure) this.#socket.write(text);
-  }
-
-  read(): Promise<Reply> {
-    const reply = this.#ready.shift();
-    if (reply) return Promise.resolve(reply);
-    if (this.#failure) return Promise.reject(this.#failure);
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-
-  #parse(chunk: string): void {
-    this.#buffer += chunk;
-    for (let end = this.#buffer.indexOf('\r\n'); end !== -1; end = this.#buffer.indexOf('\r\n')) {
-      const line = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + 2);
-      this.#lines.push(line.slice(4));
-      if (line.charAt(3) === '-') continue;
-      const reply = { code: Number(line.slice(0, 3)), text: this.#lines.join('\n') };
-      this.#lines = [];
-      const waiter = this.#waiting.shift();
-      if (waiter) waiter.resolve(reply);
-      else this.#ready.push(reply);
-    }
-  }
-
-  #fail(error: Error): void {
-    if (this.#failure) return;
-    this.#failure = error;
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
-  }
 }

@@ -12,12 +12,11 @@ import { describe } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 import { openStore, type Store } from '../../src/store/database.ts';
+import { createScratchSchema, postgresUnreachable } from './postgres-schema.ts';
 
 export type EngineName = 'sqlite' | 'postgres';
 
@@ -38,46 +37,18 @@ export interface TestStore extends TestDatabase {
   cleanup(): Promise<void>;
 }
 
-let postgresReachable: Promise<string | null> | null = null;
-
-/** null when reachable, else why not. */
-function checkPostgres(): Promise<string | null> {
-  postgresReachable ??= (async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return null;
-    } catch (error) {
-      return (error as Error).message;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  })();
-  return postgresReachable;
-}
-
 export async function createTestDatabase(engine: EngineName): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-test-'));
   if (engine === 'sqlite') {
     return { engine, url: `sqlite:${join(dataDir, 'mailroom.db')}`, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
-  const unreachable = await checkPostgres();
+  const unreachable = await postgresUnreachable(POSTGRES_URL);
   if (unreachable) throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable: ${unreachable}`);
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const separator = POSTGRES_URL.includes('?') ? '&' : '?';
-  const url = `${POSTGRES_URL}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const schema = await createScratchSchema(POSTGRES_URL, 't_');
   return {
-    engine, url, dataDir,
+    engine, url: schema.url, dataDir,
     drop: async () => {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
+      await schema.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
