@@ -87,17 +87,18 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     const now = Date.now();
     const message = await prepareMessage({ store, sign: deps.sign, fresh, domains }, group.messageId);
     if (!message) return;
-    // Kept while the attempt runs (the writer commits it with what else is due); a lost one only means a retry signs again.
-    const signatureKept = message.newSignature === null ? null
-      : writer.run('rememberSignature', { messageId: message.id, signature: message.newSignature })
-        .catch((error) => logger.warn({ err: error, event: 'delivery.signature_not_stored', messageId: message.id }, 'could not keep the DKIM signature; a retry signs again'));
     const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost });
     const sender = envelopeSender(message, group.deliveries.map((d) => d.id), deps.verpSecret);
     const outcomes = await sendEnvelope({ from: sender, recipients: group.deliveries.map((d) => d.recipient), raw: message.raw }, route, {
       heloName: config.hostname, pool, timeouts: deps.timeouts,
       auth: config.relayHost && config.relayUser ? { user: config.relayUser, pass: config.relayPassword ?? '' } : null,
     });
-    await signatureKept;
+    // Only a retry reads the signature again (so that it sends identical bytes): it is kept when
+    // a recipient will be tried again, not for mail that is done. A lost one means a retry signs again.
+    if (message.newSignature !== null && [...outcomes.values()].some((outcome) => outcome.kind === 'deferred')) {
+      await writer.run('rememberSignature', { messageId: message.id, signature: message.newSignature })
+        .catch((error) => logger.warn({ err: error, event: 'delivery.signature_not_stored', messageId: message.id }, 'could not keep the DKIM signature; a retry signs again'));
+    }
     const record = {
       owner: nodeId, now: Date.now(), message, deliveries: group.deliveries, outcomes, hostname: config.hostname,
       retrySchedule: config.retrySchedule, maxQueueTime: config.maxQueueTime,

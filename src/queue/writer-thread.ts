@@ -2,13 +2,11 @@
  * The SQLite writer thread (a worker_threads entry point): see writer.ts.
  *
  * Requests that arrive while a transaction runs wait and go into the next
- * one together, each inside a savepoint of its own: one request's failure
- * (a refused insert) undoes that request alone, and its caller alone sees
- * the error. Every caller is answered only after the COMMIT (the fsync) that
- * holds its writes.
+ * one together. Every caller is answered only after the COMMIT (the fsync)
+ * that holds its writes; a request that fails is answered with its own error
+ * alone (the batch is run again request by request, see runBatch).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { sql } from 'kysely';
 import { openStore } from '../store/database.ts';
 import { runOperation } from './write-operations.ts';
 import type { WriterReply, WriterRequest } from './writer.ts';
@@ -45,24 +43,29 @@ async function drain(): Promise<void> {
 
 async function runBatch(batch: readonly WriterRequest[]): Promise<WriterReply[]> {
   try {
-    return await store.db.transaction().execute(async (tx) => {
-      const replies: WriterReply[] = [];
-      for (const request of batch) {
-        await sql`savepoint request`.execute(tx);
-        try {
-          const result = await runOperation(tx, store.engine, request.name, request.args as never);
-          await sql`release request`.execute(tx);
-          replies.push({ seq: request.seq, result });
-        } catch (error) {
-          await sql`rollback to request`.execute(tx);
-          await sql`release request`.execute(tx);
-          replies.push({ seq: request.seq, error: (error as Error).message });
-        }
+    return await runTogether(batch);
+  } catch {
+    // One request failed and took the shared transaction with it: run each alone, so only
+    // the failing one's caller hears of it. (Rare: requests are not expected to fail.)
+    const replies: WriterReply[] = [];
+    for (const request of batch) {
+      try {
+        replies.push(...(await runTogether([request])));
+      } catch (error) {
+        replies.push({ seq: request.seq, error: (error as Error).message });
       }
-      return replies;
-    });
-  } catch (error) {
-    // The commit itself failed: nothing of the batch is written.
-    return batch.map((request) => ({ seq: request.seq, error: (error as Error).message }));
+    }
+    return replies;
   }
+}
+
+/** Every request of the batch in one transaction: one commit, one fsync. */
+function runTogether(batch: readonly WriterRequest[]): Promise<WriterReply[]> {
+  return store.db.transaction().execute(async (tx) => {
+    const replies: WriterReply[] = [];
+    for (const request of batch) {
+      replies.push({ seq: request.seq, result: await runOperation(tx, store.engine, request.name, request.args as never) });
+    }
+    return replies;
+  });
 }

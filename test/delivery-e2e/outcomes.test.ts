@@ -17,10 +17,20 @@ import { dsnsTo, headerOf, statusesOf, waitFor, waitForMessage } from './helpers
 const UNKNOWN_USER = '550 5.1.1 User unknown';
 const TRY_LATER = '451 4.7.1 Try again later';
 
-/** The peer's answer by local part: unknown* never exist, busy* always defer, flaky* defer twice, once* once. */
+/**
+ * The peer's answer by local part: unknown* never exist, busy* always defer, flaky* defer twice,
+ * once* once (at RCPT); late* is deferred once after the whole message was sent (at the final dot).
+ */
 function scriptedByLocalPart(): MxScript {
   const seen = new Map<string, number>();
+  const lateSeen = new Set<string>();
   return {
+    dataReply(_raw, rcptTo) {
+      const late = rcptTo.find((address) => address.toLowerCase().startsWith('late') && !lateSeen.has(address));
+      if (!late) return null;
+      lateSeen.add(late);
+      return TRY_LATER;
+    },
     rejectRcpt(address) {
       const local = address.toLowerCase().split('@')[0];
       if (local.startsWith('unknown')) return UNKNOWN_USER;
@@ -58,6 +68,16 @@ describeEachStore('delivery outcomes', (engine) => {
     assert.equal(attempts[0].reply, TRY_LATER);
     assert.ok(Date.parse(attempts[2].at) - Date.parse(attempts[0].at) >= 1500, 'the retries waited for the schedule');
     assert.equal(world.mx.received.filter((m) => m.rcptTo.includes('flaky@retry.example')).length, 1);
+  });
+
+  test('a retry sends the very bytes of the first attempt: the DKIM signature is made once and kept', async () => {
+    routeDomainToPeer(world.dns, 'late.example');
+    const id = await world.send({ to: 'late@late.example' });
+    await waitForMessage(world.mailroom.running.store, id, (m) => m.recipients[0].status === 'delivered');
+    const sent = world.mx.transmitted.filter((m) => m.rcptTo.includes('late@late.example'));
+    assert.equal(sent.length, 2, 'refused once at the final dot, then accepted');
+    assert.match(headerOf(sent[0].raw, 'dkim-signature') ?? '', /d=/);
+    assert.ok(sent[1].raw.equals(sent[0].raw), 'the retry is byte for byte the first attempt');
   });
 
   test('recipients deferred together are retried together, in one transaction', async () => {

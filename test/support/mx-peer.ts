@@ -23,6 +23,8 @@ export interface MxScript {
   rejectRcpt?: (address: string) => string | null;
   /** Refuse every message at the end of DATA with this reply, e.g. '554 5.7.1 Message rejected'. */
   rejectData?: string;
+  /** Per message, at the end of DATA: a full reply to refuse it with (e.g. a 451), or null to take it. */
+  dataReply?: (raw: Buffer, rcptTo: string[]) => string | null;
   /** true: accept the TCP connection but never send the greeting. 'data': take the message, never answer the final dot. */
   stall?: boolean | 'data';
   /** false: STARTTLS is neither advertised nor accepted. Default true. */
@@ -44,6 +46,8 @@ export interface MxPeer {
   readonly port: number;
   /** Messages accepted (a 250 after DATA was sent), in arrival order. */
   readonly received: ReceivedMessage[];
+  /** Every message that reached the end of DATA, refused ones included, in arrival order. */
+  readonly transmitted: ReceivedMessage[];
   /** TCP connections accepted so far, including stalled ones. */
   readonly connections: number;
   /** Replaces the behaviour for commands from now on; deferral counts start again. */
@@ -67,6 +71,7 @@ export async function startMxPeer(options: MxPeerOptions = {}): Promise<MxPeer> 
   let behaviour: MxScript = {};
   const attempts = new Map<string, number>();
   const received: ReceivedMessage[] = [];
+  const transmitted: ReceivedMessage[] = [];
   const waiters = new Set<() => void>();
   const sockets = new Set<net.Socket>();
   let connections = 0;
@@ -104,8 +109,12 @@ export async function startMxPeer(options: MxPeerOptions = {}): Promise<MxPeer> 
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         if (behaviour.stall === 'data') return;
+        const message = toReceived(session, Buffer.concat(chunks));
+        transmitted.push(message);
         if (behaviour.rejectData !== undefined) return callback(replyError(behaviour.rejectData));
-        received.push(toReceived(session, Buffer.concat(chunks)));
+        const refusal = behaviour.dataReply?.(message.raw, message.rcptTo) ?? null;
+        if (refusal !== null) return callback(replyError(refusal));
+        received.push(message);
         for (const wake of waiters) wake();
         callback();
       });
@@ -128,6 +137,7 @@ export async function startMxPeer(options: MxPeerOptions = {}): Promise<MxPeer> 
     host: '127.0.0.1',
     port,
     received,
+    transmitted,
     get connections() {
       return connections;
     },
