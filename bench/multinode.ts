@@ -73,7 +73,8 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
       const clientUsage = process.cpuUsage(before.client);
       const clientCpu = share(clientUsage.user + clientUsage.system);
       console.log(`    ${nodeCount} node(s): all ${measured.count} accepted after ${(measured.acceptedMs / 1000).toFixed(1)} s `
-        + `(${Math.round(measured.count / (measured.acceptedMs / 1000))} msgs/s), all delivered after ${(elapsedMs / 1000).toFixed(1)} s; `
+        + `(${Math.round(measured.count / (measured.acceptedMs / 1000))} msgs/s), all delivered after ${(elapsedMs / 1000).toFixed(1)} s`
+        + `${measured.slowestPace === null ? '' : ` (delivered/accepted never below ${(measured.slowestPace * 100).toFixed(0)}%)`}; `
         + `cpu per node ${nodes.map((n, i) => `${share(n.cpuMicros() - before.nodes[i]).toFixed(0)}%`).join(', ')}`);
       nodes.forEach((n, i) => console.log(`      node ${i} threads: ${threadShares(before.threads[i], n.threadMicros(), share)}`));
       return {
@@ -81,6 +82,7 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
         p50Ms: measured.latency.percentile(50) / 1000, p99Ms: measured.latency.percentile(99) / 1000, maxMs: measured.latency.max / 1000,
         errors: measured.errors, firstError: measured.firstError, clientCpu, serverCpu: server,
         acceptedPerSecond: measured.count / (measured.acceptedMs / 1000),
+        slowestDeliveryPace: measured.slowestPace ?? undefined,
         // The PostgreSQL server is part of "other" here, as in the acceptance rows.
         otherCpu: Math.max(0, share(machineBusyMicros() - before.machine) - server - clientCpu),
       };
@@ -186,6 +188,8 @@ function machineBusyMicros(): number {
 interface Round {
   count: number;
   acceptedMs: number;
+  /** The lowest share of the messages accepted so far that had also arrived, taken at each whole second of submitting. */
+  slowestPace: number | null;
   latency: ReturnType<typeof createHistogram>;
   errors: number;
   firstError: string | null;
@@ -223,14 +227,18 @@ class Client {
 
   /** Submits `count` messages and resolves once every accepted one has arrived at the sink. */
   async send(count: number): Promise<Round> {
-    const round: Round = { count: 0, acceptedMs: 0, latency: createHistogram({ lowest: 1, highest: 600_000_000, figures: 3 }), errors: 0, firstError: null };
+    const round: Round = { count: 0, acceptedMs: 0, slowestPace: null, latency: createHistogram({ lowest: 1, highest: 600_000_000, figures: 3 }), errors: 0, firstError: null };
     const first = this.#nextSeq;
     const last = first + count;
     const started = performance.now();
     const sentAt = new Map<number, number>();
+    const acceptedAt: number[] = [];
+    const arrivedAt: number[] = [];
     const arrived = this.#sink.expect((seq, at) => {
       const from = sentAt.get(seq);
-      if (from !== undefined) round.latency.record(Math.max(1, Math.round((at - from) * 1000)));
+      if (from === undefined) return;
+      round.latency.record(Math.max(1, Math.round((at - from) * 1000)));
+      arrivedAt.push(at);
     });
     await Promise.all(this.#wires.map(async (wire) => {
       for (let seq = this.#nextSeq++; seq < last; seq = this.#nextSeq++) {
@@ -245,8 +253,10 @@ class Client {
           wire.write('RSET\r\n');
           await wire.read();
         }
-        if (final.code === 250) round.count++;
-        else {
+        if (final.code === 250) {
+          round.count++;
+          acceptedAt.push(performance.now());
+        } else {
           sentAt.delete(seq);
           round.errors++;
           round.firstError ??= `${final.code} ${final.text}`;
@@ -255,6 +265,7 @@ class Client {
     }));
     this.#nextSeq = last;
     round.acceptedMs = performance.now() - started;
+    round.slowestPace = slowestPace(started, round.acceptedMs, acceptedAt, arrivedAt);
     const missing = await arrived.all(new Set(sentAt.keys()), DELIVERY_TIMEOUT_MS);
     if (missing > 0) {
       round.errors += missing;
@@ -272,6 +283,23 @@ class Client {
   close(): void {
     for (const wire of this.#wires) wire.close();
   }
+}
+
+/**
+ * How well delivery kept pace with acceptance while mail was being submitted: at each whole
+ * second, the messages arrived so far over the messages accepted so far; the lowest of these.
+ * (Arrival times are pushed in order, acceptance times nearly so: counting with a filter is exact.)
+ */
+function slowestPace(started: number, acceptedMs: number, acceptedAt: readonly number[], arrivedAt: readonly number[]): number | null {
+  let lowest: number | null = null;
+  for (let second = 1; second * 1000 <= acceptedMs; second++) {
+    const until = started + second * 1000;
+    const accepted = acceptedAt.filter((at) => at <= until).length;
+    if (accepted === 0) continue;
+    const delivered = arrivedAt.filter((at) => at <= until).length;
+    lowest = Math.min(lowest ?? 1, delivered / accepted);
+  }
+  return lowest;
 }
 
 interface Sink {

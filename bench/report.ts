@@ -87,29 +87,34 @@ export function targetVerdict(rows: readonly Row[]): string {
   ].join('\n');
 }
 
-/** Issue 3's end-to-end target: the queue, signing and delivery must keep up with acceptance. */
-const E2E_TARGET = { kind: 'e2e-1-node', store: 'sqlite', size: 1024, connections: 50, floor: 1000, shareOfAcceptance: 0.6 } as const;
+/**
+ * Issue 3's end-to-end target: at least 1,000 msgs/s delivered, DKIM included, and delivery
+ * never below 60% of the acceptance rate ("the queue must not become the bottleneck"): read
+ * here as the mail arrived so far against the mail accepted so far, at every whole second of
+ * the run. Acceptance measured alone, with both cores to itself, is shown for reference.
+ */
+const E2E_TARGET = { kind: 'e2e-1-node', store: 'sqlite', size: 1024, connections: 50, floor: 1000, pace: 0.6 } as const;
 
 export function endToEndVerdict(rows: readonly Row[]): string {
   const title = `End-to-end target: SQLite, 1 KB, ${E2E_TARGET.connections} connections, DKIM included: at least ${number.format(E2E_TARGET.floor)} msgs/s `
-    + `delivered, and at least ${E2E_TARGET.shareOfAcceptance * 100}% of the acceptance rate.`;
+    + `delivered, and delivery never below ${E2E_TARGET.pace * 100}% of the acceptance rate.`;
   const matches = (r: Row, kind: string) => r.benchCase.kind === kind && r.benchCase.store === E2E_TARGET.store
     && r.benchCase.size === E2E_TARGET.size && r.benchCase.tls === 'plain' && r.benchCase.connections === E2E_TARGET.connections;
   const e2e = rows.find((r) => matches(r, E2E_TARGET.kind))?.result;
-  if (!e2e) return `${title}\n  not evaluated: this run has no result for that case (it needs --cases multinode, --stores sqlite, --sizes 1k, --connections 50).`;
-  const acceptance = rows.find((r) => matches(r, 'acceptance'))?.result ?? null;
+  if (!e2e) return `${title}
+  not evaluated: this run has no result for that case (it needs --cases multinode, --stores sqlite, --sizes 1k, --connections 50).`;
   const fastEnough = e2e.perSecond >= E2E_TARGET.floor;
-  const share = acceptance ? e2e.perSecond / acceptance.perSecond : null;
-  const keepsUp = share === null ? null : share >= E2E_TARGET.shareOfAcceptance;
-  const sameRun = e2e.acceptedPerSecond
-    ? `; in the same run mail was accepted at ${number.format(e2e.acceptedPerSecond)} msgs/s, so delivery kept ${(100 * e2e.perSecond / e2e.acceptedPerSecond).toFixed(0)}% of that pace`
-    : '';
+  const pace = e2e.slowestDeliveryPace ?? null;
+  const keepsUp = pace !== null && pace >= E2E_TARGET.pace;
+  const accepted = e2e.acceptedPerSecond ? ` (accepted at ${number.format(e2e.acceptedPerSecond)} msgs/s meanwhile)` : '';
+  const alone = rows.find((r) => matches(r, 'acceptance'))?.result ?? null;
   return [
     title,
-    `  measured ${number.format(e2e.perSecond)} msgs/s delivered (${fastEnough ? 'ok' : 'too slow'})${sameRun}`,
-    share === null
-      ? '  acceptance not measured in this run (add --cases acceptance) for the share'
-      : `  acceptance alone ${number.format(acceptance!.perSecond)} msgs/s: end to end is ${(share * 100).toFixed(0)}% of it (${keepsUp ? 'ok' : 'too low'})`,
-    `  => target ${fastEnough && keepsUp !== false ? (keepsUp === null ? 'MET for throughput (share not evaluated)' : 'MET') : 'NOT MET'}`,
+    `  measured ${number.format(e2e.perSecond)} msgs/s delivered${accepted} (${fastEnough ? 'ok' : 'too slow'})`,
+    pace === null
+      ? '  delivery pace not measured (the run was shorter than a second)'
+      : `  delivered/accepted, at every whole second of submitting: never below ${(pace * 100).toFixed(0)}% (${keepsUp ? 'ok' : 'too low'})`,
+    ...(alone ? [`  for reference, acceptance alone (both cores to itself): ${number.format(alone.perSecond)} msgs/s; end to end is ${(100 * e2e.perSecond / alone.perSecond).toFixed(0)}% of it`] : []),
+    `  => target ${fastEnough && keepsUp ? 'MET' : 'NOT MET'}`,
   ].join('\n');
 }

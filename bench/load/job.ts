@@ -40,6 +40,8 @@ export interface LoadResult {
   otherCpu: number;
   /** End-to-end cases: the rate at which the same run's messages were accepted (250), while delivery ran too. */
   acceptedPerSecond?: number;
+  /** End-to-end cases: the lowest share, at any whole second of submitting, of the mail accepted so far that had arrived. */
+  slowestDeliveryPace?: number;
 }
 
 /** Sent by the generator to its parent as the measured window opens and closes, so the server's CPU can be sampled. */

@@ -28,13 +28,16 @@ export interface QueueWriter {
 
 /** Written often and alone they would each cost a round trip; together, one commit. */
 const GROUP_COMMITTED: ReadonlySet<OperationName> = new Set(['recordAttempt']);
+/** One statement each, atomic by itself: BEGIN and COMMIT around it would be two round trips for nothing. */
+const SINGLE_STATEMENT: ReadonlySet<OperationName> = new Set(['claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases']);
 
 export function inThreadWriter(store: Store): QueueWriter {
   const group = new GroupCommit(store);
   return {
     run(name, args) {
-      const work = (tx: Kysely<Database>) => runOperation(tx, store.engine, name, args);
-      return GROUP_COMMITTED.has(name) ? group.run(work) : store.db.transaction().execute(work);
+      const work = (db: Kysely<Database>) => runOperation(db, store.engine, name, args);
+      if (GROUP_COMMITTED.has(name)) return group.run(work);
+      return SINGLE_STATEMENT.has(name) ? work(store.db) : store.db.transaction().execute(work);
     },
     close: () => group.drain(),
   };
