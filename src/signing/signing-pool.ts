@@ -38,36 +38,68 @@ interface SigningThread {
   /** Private keys (PEM) this thread has been sent, with the id it knows each by. */
   keys: Map<string, number>;
   outbox: SignRequest[];
+  /** Requests sent to this thread and not answered yet. */
+  pending: Set<number>;
 }
 
 /** Keys a thread keeps; beyond this many it is sent keys again (it keeps its own bounded cache). */
 const MAX_KEYS_PER_THREAD = 1000;
 
-export function startSigningPool(size = Math.max(1, availableParallelism() - 1)): SigningPool {
+export interface SigningPoolOptions {
+  size?: number;
+  /** The thread's entry point; tests give one that can be made to crash. */
+  entry?: URL;
+}
+
+export function startSigningPool(options: SigningPoolOptions = {}): SigningPool {
+  const size = options.size ?? Math.max(1, availableParallelism() - 1);
+  const entry = options.entry ?? new URL('./sign-thread.ts', import.meta.url);
   const waiting = new Map<number, { raw: Buffer; resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
   let seq = 0;
   let next = 0;
-  const threads: SigningThread[] = Array.from({ length: size }, () => {
-    const worker = new Worker(new URL('./sign-thread.ts', import.meta.url), { name: 'mailroom-signer' });
+  let closing = false;
+
+  /**
+   * A thread that dies (a crash, memory exhausted) fails the requests it held, so their
+   * deliveries are retried instead of waiting for ever, and is replaced by a fresh thread.
+   */
+  const spawn = (thread: SigningThread): void => {
+    const worker = new Worker(entry, { name: 'mailroom-signer' });
     worker.on('message', (replies: SignReply[]) => {
       for (const reply of replies) {
         const pending = waiting.get(reply.seq);
+        thread.pending.delete(reply.seq);
         if (!pending) continue;
         waiting.delete(reply.seq);
         if ('header' in reply) pending.resolve(Buffer.concat([Buffer.from(reply.header), pending.raw]));
         else pending.reject(new Error(reply.error));
       }
     });
-    worker.on('error', (error) => {
-      for (const pending of waiting.values()) pending.reject(error);
-      waiting.clear();
+    worker.on('error', () => {}); // the exit that follows says it all
+    worker.on('exit', (code) => {
+      const error = new Error(`the DKIM signing thread stopped (exit code ${code})`);
+      const lost = [...thread.pending, ...thread.outbox.map((request) => request.seq)];
+      for (const id of lost) {
+        waiting.get(id)?.reject(error);
+        waiting.delete(id);
+      }
+      thread.pending.clear();
+      thread.outbox = [];
+      thread.keys.clear();
+      if (!closing) spawn(thread);
     });
     worker.unref();
-    return { worker, keys: new Map<string, number>(), outbox: [] };
+    thread.worker = worker;
+  };
+  const threads: SigningThread[] = Array.from({ length: size }, () => {
+    const thread = { keys: new Map<string, number>(), outbox: [], pending: new Set<number>() } as Omit<SigningThread, 'worker'> as SigningThread;
+    spawn(thread);
+    return thread;
   });
   const flush = (thread: SigningThread) => {
     const requests = thread.outbox;
     thread.outbox = [];
+    for (const request of requests) thread.pending.add(request.seq);
     thread.worker.postMessage(requests);
   };
   return {
@@ -89,6 +121,7 @@ export function startSigningPool(size = Math.max(1, availableParallelism() - 1))
       });
     },
     async close() {
+      closing = true;
       await Promise.all(threads.map((thread) => thread.worker.terminate()));
     },
   };

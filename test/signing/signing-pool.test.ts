@@ -33,7 +33,7 @@ function message(n: number, from: string): Buffer {
 }
 
 test('the signing threads sign with the key each request names, across many requests and two keys', async () => {
-  const pool = startSigningPool(2);
+  const pool = startSigningPool({ size: 2 });
   try {
     const requests = Array.from({ length: 40 }, (_, n) => {
       const { key, txt } = n % 2 === 0 ? first : second;
@@ -53,12 +53,25 @@ test('the signing threads sign with the key each request names, across many requ
 });
 
 test('a key that cannot sign fails that request only', async () => {
-  const pool = startSigningPool(1);
+  const pool = startSigningPool({ size: 1 });
   try {
     const broken = pool.sign(message(1, 'one.example'), { ...first.key, privateKeyPem: 'not a key' });
     const fine = pool.sign(message(2, 'one.example'), first.key);
     await assert.rejects(broken, /DKIM signing/);
     assert.equal(await verify(await fine, first.txt), 'pass');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a signing thread that dies fails what it held, and a fresh thread signs what comes next', async () => {
+  const pool = startSigningPool({ size: 1, entry: new URL('../support/crashing-sign-thread.ts', import.meta.url) });
+  try {
+    assert.equal(await verify(await pool.sign(message(1, 'one.example'), first.key), first.txt), 'pass');
+    const crashing = pool.sign(Buffer.from('From: a@one.example\r\nSubject: CRASH-THE-SIGNER\r\n\r\nx\r\n'), first.key);
+    await assert.rejects(crashing, /signing thread stopped/);
+    const after = await pool.sign(message(2, 'one.example'), first.key);
+    assert.equal(await verify(after, first.txt), 'pass', 'the replacement thread is sent the key again');
   } finally {
     await pool.close();
   }
