@@ -20,6 +20,7 @@ import { sendEnvelope } from './send.ts';
 import { envelopeSender, prepareMessage } from './prepare.ts';
 import { FreshMessages } from './fresh-messages.ts';
 import { SigningDomains } from './signing-domains.ts';
+import { ByteBudget } from './byte-budget.ts';
 import type { CommittedMessage } from '../queue/enqueue.ts';
 import type { Signer } from '../signing/signing-pool.ts';
 import type { Outcome } from './outcome.ts';
@@ -51,6 +52,9 @@ export interface DeliveryWorker {
   stop(): Promise<void>;
 }
 
+/** Message bytes a node's attempts hold at once (see byte-budget.ts): about twice that in memory, with the signed copies. */
+const IN_FLIGHT_MESSAGE_BYTES = 128 * 1024 * 1024;
+
 /** Tries at writing one attempt's outcome, 200 ms, 400 ms, 800 ms, 1.6 s apart; the heartbeat keeps the lease meanwhile. */
 const RECORD_ATTEMPTS = 5;
 
@@ -65,6 +69,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const pool = new ConnectionPool<SmtpSession>({ maxPerDestination: config.destinationConcurrency });
   const fresh = new FreshMessages();
   const domains = new SigningDomains(store);
+  const budget = new ByteBudget(IN_FLIGHT_MESSAGE_BYTES);
   const held = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
@@ -145,7 +150,9 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
 
   function run(group: Group): void {
     for (const d of group.deliveries) held.add(d.id);
-    const task = attempt(group).catch((error) => {
+    // The body (and its signed copy) is in memory from preparing to recording: it waits its turn under the budget.
+    const bytes = group.deliveries[0].size;
+    const task = budget.acquire(bytes).then(() => attempt(group).finally(() => budget.release(bytes))).catch((error) => {
       // The leases stay: the deliveries come due again when they run out.
       logger.error({ err: error, event: 'delivery.attempt_failed', messageId: group.messageId, domain: group.domain }, 'delivery attempt failed unexpectedly');
     }).finally(() => {

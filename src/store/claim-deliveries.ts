@@ -20,6 +20,8 @@ export interface ClaimedDelivery {
   recipient_domain: string;
   attempt_count: number;
   created_at: number;
+  /** The message's size in bytes: what an attempt will hold in memory. */
+  size: number;
 }
 
 export interface ClaimRequest {
@@ -41,8 +43,9 @@ export async function claimDueDeliveries(tx: Kysely<Database>, engine: Engine, {
         limit ${limit}
         ${lockClause}
       )
-      returning id, message_id, account_id, recipient, recipient_domain, attempt_count, created_at`.execute(tx);
-  return result.rows.map((row) => ({ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at) }));
+      returning id, message_id, account_id, recipient, recipient_domain, attempt_count, created_at,
+        (select size from messages where messages.id = deliveries.message_id) as size`.execute(tx);
+  return result.rows.map((row) => ({ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at), size: Number(row.size ?? 0) }));
 }
 
 /**
