@@ -17,6 +17,8 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly engine: Engine;
+  /** The MAILROOM_DATABASE_URL it was opened from (node locks open their own connection to it). */
+  readonly url: string;
   close(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ function openSqlite(path: string): Store {
   mkdirSync(dirname(file), { recursive: true });
   const { database } = openSqliteDatabase(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return { db, engine: 'sqlite', close: () => db.destroy() };
+  return { db, engine: 'sqlite', url: `sqlite:${file}`, close: () => db.destroy() };
 }
 
 function openPostgres(url: string): Store {
@@ -42,7 +44,7 @@ function openPostgres(url: string): Store {
   // A dropped connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: 'postgres', close: () => db.destroy() };
+  return { db, engine: 'postgres', url, close: () => db.destroy() };
 }
 
 // Any constant will do, as long as every Mailroom node uses the same one.

@@ -7,8 +7,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { dirname } from 'node:path';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ChildOptions {
+  /**
+   * `npx`: `npx mailroom start` in a process group of its own, as an operator's
+   * shell or a supervisor starts it; `kill()` then kills the whole group
+   * (npx, the shell it may spawn, and node). Default: node directly.
+   */
+  launch?: 'node' | 'npx';
+  timeoutMs?: number;
+}
 
 export interface ChildMailroom {
   child: ChildProcess;
@@ -17,15 +29,17 @@ export interface ChildMailroom {
   output(): string;
   /** Resolves when it has exited, with how. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGKILL if still running, and wait for the exit; for `after` hooks. */
+  /** SIGKILL if still running (the whole process group when launched through npx), and wait for the exit. */
   kill(): Promise<void>;
 }
 
-export async function startChildMailroom(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildMailroom> {
-  const child = spawn(process.execPath, [MAIN, 'start'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startChildMailroom(env: Record<string, string>, options: ChildOptions = {}): Promise<ChildMailroom> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const group = options.launch === 'npx';
+  const childEnv = { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp', ...env };
+  const child = group
+    ? spawn('npx', ['--no-install', 'mailroom', 'start'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    : spawn(process.execPath, [MAIN, 'start'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -36,7 +50,10 @@ export async function startChildMailroom(env: Record<string, string>, timeoutMs 
     output: () => output,
     exited,
     async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (group) {
+        // The group outlives its leader's exit (node may still run under a dead npx).
+        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      } else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
   };
