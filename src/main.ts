@@ -11,7 +11,7 @@ import { createResolver } from './dns/resolver.ts';
 import { withAnswerCache } from './dns/cache.ts';
 import { Enqueuer } from './queue/enqueue.ts';
 import { inThreadWriter, startWriterThread } from './queue/writer.ts';
-import { AuthThrottle } from './smtp/auth-throttle.ts';
+import { AuthThrottle, authThrottlePolicy } from './smtp/auth-throttle.ts';
 import { loadTlsCredentials } from './smtp/tls.ts';
 import { startMxListener, startSubmissionListeners, type Listener } from './smtp/listeners.ts';
 import { createMetrics } from './events/metrics.ts';
@@ -77,6 +77,8 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     },
   });
   const listeners: Listener[] = [];
+  // One throttle for SMTP and dashboard logins; its counts live in the store, its writes go through the writer.
+  const throttle = new AuthThrottle(store, writer, authThrottlePolicy(config));
   const admin = roles.has('http') ? await ensureAdminAccount(store, config) : null;
 
   const needsTls = roles.has('smtp') || (roles.has('mx') && config.mxPort !== null);
@@ -90,7 +92,6 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     if (tls.selfSigned) {
       logger.warn({ event: 'tls.self_signed' }, `TLS uses a self-signed certificate for ${config.hostname}: Gmail and most mail clients refuse it. Set MAILROOM_TLS_CERT and MAILROOM_TLS_KEY to a CA-signed certificate.`);
     }
-    const throttle = new AuthThrottle(store, { maxFailures: 10, windowMs: 10 * 60_000 });
     listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger, recorder: smtpSessions })));
   }
   if (roles.has('mx') && config.mxPort !== null && tls) {
@@ -104,7 +105,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     });
   }
   if (roles.has('http') && config.httpPort !== null) {
-    listeners.push(await startHttpServer({ config, store, resolver, logger, nodeId, listeners, enqueuer, metrics, certificates, smtpSessions }));
+    listeners.push(await startHttpServer({ config, store, resolver, logger, nodeId, listeners, enqueuer, metrics, certificates, smtpSessions, throttle }));
   }
   // Started once HTTP is up: the first ACME order may need this node to answer its challenge.
   certificates?.start();

@@ -91,3 +91,22 @@ export async function setDailyLimit(store: Store, accountId: string, dailyLimit:
   }
   await store.db.updateTable('accounts').set({ daily_limit: dailyLimit }).where('id', '=', accountId).execute();
 }
+
+/**
+ * Sets an account's dashboard password (the operator's reset: CLI and admin
+ * page). Without one, a new password is generated; either way it is
+ * returned once and ends every dashboard session of the account.
+ */
+export async function setPassword(store: Store, email: string, password?: string): Promise<{ account: Account; password: string }> {
+  if (password !== undefined && password.length < 8) {
+    throw new UserError('invalid', 'weak_password', 'the password must have at least 8 characters', 'password');
+  }
+  const account = await getAccountByEmail(store, email);
+  const chosen = password ?? generatePassword();
+  const passwordHash = await hashPassword(chosen);
+  await store.db.transaction().execute(async (tx) => {
+    await tx.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', account.id).execute();
+    await tx.deleteFrom('web_sessions').where('account_id', '=', account.id).execute();
+  });
+  return { account, password: chosen };
+}

@@ -10,6 +10,7 @@ import type { Enqueuer } from '../queue/enqueue.ts';
 import type { Metrics } from '../events/metrics.ts';
 import type { Certificates } from '../tls/certificates.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
+import type { AuthThrottle } from '../smtp/auth-throttle.ts';
 
 export interface HttpDeps {
   config: Config;
@@ -26,6 +27,8 @@ export interface HttpDeps {
   certificates?: Certificates | null;
   /** The Send-As doctor's session log of this node. */
   smtpSessions?: SessionRecorder;
+  /** Failed logins, shared with SMTP (counted apart). */
+  throttle: AuthThrottle;
 }
 
 /** A fastify instance whose routes infer request types from their TypeBox schemas. */

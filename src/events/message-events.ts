@@ -9,6 +9,15 @@ import type { Database } from '../store/schema.ts';
 export const EVENT_TYPES = ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'suppressed', 'expired'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * Events about an account rather than a message (their message_id is ''):
+ * `auth.failures` — many failed logins for the account (smtp/auth-throttle.ts).
+ * Webhooks and the dashboard hear them like message events.
+ */
+export const ACCOUNT_EVENT_TYPES = ['auth.failures'] as const;
+export const WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, ...ACCOUNT_EVENT_TYPES] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
 export interface MessageEvent {
   accountId: string | null;
   messageId: string;

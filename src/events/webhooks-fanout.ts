@@ -7,11 +7,11 @@ import type { Store } from '../store/database.ts';
 import type { WebhookDeliveriesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockFeedCursor, readFeed, saveFeedCursor, type FeedEvent } from '../store/event-feed.ts';
-import type { EventType } from './message-events.ts';
+import type { EventType, WebhookEventType } from './message-events.ts';
 
 export interface WebhookPayload {
   id: string;
-  type: EventType | 'test';
+  type: WebhookEventType | 'test';
   createdAt: string;
   messageId: string | null;
   recipient: string | null;
@@ -27,10 +27,11 @@ const STATUS_AFTER: Record<EventType, string> = {
 };
 
 export function eventPayload(event: FeedEvent): WebhookPayload {
-  const type = event.type as EventType;
+  const type = event.type as WebhookEventType;
   return {
-    id: `evt_${event.id}`, type, createdAt: new Date(event.created_at).toISOString(), messageId: event.message_id,
-    recipient: event.recipient, status: STATUS_AFTER[type] ?? null, reply: event.reply, bounceClass: event.bounce_class,
+    // Account events (auth.failures) name no message; their `reply` says what happened.
+    id: `evt_${event.id}`, type, createdAt: new Date(event.created_at).toISOString(), messageId: event.message_id || null,
+    recipient: event.recipient, status: STATUS_AFTER[type as EventType] ?? null, reply: event.reply, bounceClass: event.bounce_class,
   };
 }
 

@@ -17,7 +17,7 @@ import { checkDailyLimit, type UsageFact } from '../policy/limits.ts';
 import { findSuppression } from '../suppressions/suppressions.ts';
 import { decodedSubject, headerFromAddresses, headerValue, prependHeaders, readHeaders, rfc5322Date } from '../message/headers.ts';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
-import type { AuthThrottle } from './auth-throttle.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import type { Refusal } from '../policy/refusal.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
 import { readMessage } from './message-reader.ts';
@@ -57,6 +57,11 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
   const transactions = new Map<string, Transaction>();
   const alwaysDisabled = ['WIZ', 'SHELL', 'KILL', 'XCLIENT', 'XFORWARD', 'VRFY'];
   const recorder = deps.recorder;
+  /** A refusal of the protocol's own (throttle, input limits): one JSON log line with the session, the reason and the reply. */
+  const refused = (session: SMTPServerSession, reason: string, reply: Reply) => {
+    logger.warn({ event: 'smtp.refused', listener, session: session.id, ip: session.remoteAddress, reason, reply: replyText(reply) }, 'refused');
+    return fail(reply);
+  };
   const refuse = (session: SMTPServerSession, refusal: Refusal) => {
     recorder?.note(session, { kind: 'refused', refusal });
     return fail(replyForRefusal(refusal));
@@ -71,24 +76,27 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
       const username = (auth.username ?? '').trim().toLowerCase();
-      const keys = [`ip:${session.remoteAddress}`, `account:${username}`];
+      const ip = session.remoteAddress;
       (async () => {
-        const lockedUntil = await throttle.lockedUntil(keys);
+        // Only this IP's own failures can refuse it: an account under attack from elsewhere never locks.
+        const lockedUntil = await throttle.lockedUntil('smtp', ip, username);
         if (lockedUntil) {
           recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: 'throttled' });
-          return callback(fail(Replies.authThrottled(lockedUntil)));
+          return callback(refused(session, 'login-throttled', Replies.authThrottled(lockedUntil)));
         }
         const check = await checkSecretKey(store, auth.password ?? '', username);
         if (check.ok) {
           const user: Principal = { accountId: check.accountId, email: check.email, dailyLimit: check.dailyLimit, keyId: check.keyId };
-          logger.info({ event: 'smtp.auth', listener, ip: session.remoteAddress, account: check.email, method: auth.method }, 'login succeeded');
+          logger.info({ event: 'smtp.auth', listener, ip, account: check.email, method: auth.method }, 'login succeeded');
           recorder?.note(session, { kind: 'auth-succeeded', method: auth.method, user: check.email, accountId: check.accountId });
           return callback(null, { user });
         }
-        const locked = await throttle.recordFailure(keys);
-        logger.warn({ event: 'smtp.auth_failed', listener, ip: session.remoteAddress, username, reason: check.reason }, 'login failed');
-        recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: check.reason });
-        callback(fail(locked ? Replies.authThrottled(locked) : Replies.authFailed()));
+        const outcome = await throttle.recordFailure('smtp', ip, username);
+        logger.warn({ event: 'smtp.auth_failed', listener, ip, username, reason: check.reason, accountFailures: outcome.accountFailures, delayMs: outcome.delayMs }, 'login failed');
+        if (outcome.alerted) logger.warn({ event: 'auth.failures', account: username, failures: outcome.accountFailures }, `failed logins for ${username} from several addresses; the owner is told`);
+        recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: outcome.lockedUntil ? 'throttled' : check.reason });
+        await AuthThrottle.wait(outcome);
+        callback(outcome.lockedUntil ? refused(session, 'login-throttled', Replies.authThrottled(outcome.lockedUntil)) : fail(Replies.authFailed()));
       })().catch((error) => {
         logger.error({ err: error, event: 'smtp.auth_error' }, 'login check failed');
         callback(fail(Replies.temporaryFailure()));

@@ -1,6 +1,6 @@
 /**
  * What hostile or broken clients run into: password guessing throttled per IP
- * and per account, SMTP smuggling with bare CR/LF end-of-data lookalikes,
+ * (never a lock on an account: see login-throttle.test.ts), SMTP smuggling with bare CR/LF end-of-data lookalikes,
  * commands injected before the TLS handshake (CVE-2011-0411), overlong
  * command lines and clients that go quiet.
  *
@@ -80,20 +80,15 @@ describeEachStore('defences against hostile clients', (engine) => {
     assert.equal(await otherIp.say(plain(sender.email, sender.secret)), AUTH_OK);
   });
 
-  it('locks an account after 10 failed logins spread over several IPs; its other users are unaffected', async () => {
-    const lockedAround = Date.now();
+  it('never locks an account failed against from several IPs: its owner logs in from an address that has not failed', async () => {
     const replies: string[] = [];
     for (let ip = 4; ip < 9; ip++) {
       const client = await connect(`127.0.0.${ip}`);
       for (let i = 0; i < 2 && !client.isClosed(); i++) replies.push(await client.say(plain(victim.email, `mr_guess${ip}${i}`)));
     }
-    assert.equal(replies.length, 10);
-    assert.deepEqual(replies.slice(0, 9), Array(9).fill(AUTH_FAILED));
-    assertThrottled(replies[9], lockedAround);
-
+    assert.deepEqual(replies, Array(10).fill(AUTH_FAILED), 'ten 535s, no 421: a stranger cannot turn failures into a lock');
     const owner = await connect('127.0.0.20');
-    assertThrottled(await owner.say(plain(victim.email, victim.secret)), lockedAround);
-    await expectClosed(owner);
+    assert.equal(await owner.say(plain(victim.email, victim.secret)), AUTH_OK);
     // The guessing IPs each failed only twice: they may still log in to other accounts.
     const bystander = await connect('127.0.0.4');
     assert.equal(await bystander.say(plain(sender.email, sender.secret)), AUTH_OK);

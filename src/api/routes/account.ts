@@ -8,7 +8,9 @@ import { readUsage } from '../../queue/usage.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { currentCertificateStatus } from '../../tls/certificate-status.ts';
 import { principalOf } from '../auth.ts';
-import { ERRORS, Timestamp, isoOrNull } from '../schemas.ts';
+import { ERRORS, Timestamp, iso, isoOrNull } from '../schemas.ts';
+
+const NOTICE_DAYS = 7;
 
 const Connection = Type.Enum(['unsecured', 'STARTTLS', 'SSL/TLS']);
 
@@ -19,6 +21,9 @@ const AccountResponse = Type.Object({
   dailyLimit: Type.Integer({ description: 'emails per rolling 24 hours; one recipient is one email' }),
   sentLast24h: Type.Integer(),
   resetsAt: Type.Union([Timestamp, Type.Null()], { description: 'when the oldest email still counted leaves the 24-hour window' }),
+  notices: Type.Array(Type.Object({
+    type: Type.Enum(['auth.failures']), at: Timestamp, message: Type.String(),
+  }), { description: 'things the owner should know of from the last 7 days, newest first: many failed logins for this account (they are slowed down; logins from addresses that have not failed are not affected)' }),
   smtp: Type.Object({
     host: Type.String(),
     username: Type.String({ description: 'the account email; the password is a secret key' }),
@@ -43,9 +48,13 @@ export function accountRoutes(app: ApiApp, deps: HttpDeps): void {
     const usage = await readUsage(store.db, principal.accountId, Date.now());
     // Per request: an ACME renewal on any node changes what clients are served.
     const certificate = await currentCertificateStatus(store, config.hostname, deps.certificates ?? null);
+    const notices = await store.db.selectFrom('message_events').select(['created_at', 'reply'])
+      .where('account_id', '=', principal.accountId).where('type', '=', 'auth.failures').where('created_at', '>', Date.now() - NOTICE_DAYS * 86_400_000)
+      .orderBy('id', 'desc').limit(5).execute();
     return {
       id: principal.accountId, email: principal.email, isAdmin: principal.isAdmin, dailyLimit: principal.dailyLimit,
       sentLast24h: usage.used, resetsAt: isoOrNull(usage.nextRelease),
+      notices: notices.map((notice) => ({ type: 'auth.failures' as const, at: iso(Number(notice.created_at)), message: notice.reply ?? '' })),
       smtp: { host: config.hostname, username: principal.email, insecureAuth: config.insecureAuth, ports: smtpPorts(deps), certificate },
     };
   });

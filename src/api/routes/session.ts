@@ -1,7 +1,7 @@
 /**
  * Dashboard sign-in and sign-out. A correct email and password set the
  * session cookie; repeated failures from one address or against one account
- * are throttled like SMTP logins (10 in 10 minutes).
+ * are throttled by the policy of SMTP logins (smtp/auth-throttle.ts).
  */
 import { Type } from 'typebox';
 import { findAccountByEmail } from '../../accounts/accounts.ts';
@@ -24,8 +24,7 @@ const SessionResponse = Type.Object({
 });
 
 export function sessionRoutes(app: ApiApp, deps: HttpDeps): void {
-  const { store } = deps;
-  const throttle = new AuthThrottle(store, { maxFailures: 10, windowMs: 10 * 60_000 });
+  const { store, throttle } = deps;
 
   app.post('/session', {
     schema: {
@@ -33,15 +32,17 @@ export function sessionRoutes(app: ApiApp, deps: HttpDeps): void {
       body: Login, response: { 200: SessionResponse, ...ERRORS },
     },
   }, async (request, reply) => {
-    // Counted apart from SMTP logins: a mistyped dashboard password must not lock a mail client out.
-    const keys = [`dashboard-ip:${request.ip}`, `dashboard-account:${request.body.email.trim().toLowerCase()}`];
-    const lockedUntil = await throttle.lockedUntil(keys);
+    const email = request.body.email.trim().toLowerCase();
+    // The policy of SMTP logins (smtp/auth-throttle.ts), counted apart from them.
+    const lockedUntil = await throttle.lockedUntil('dashboard', request.ip, email);
     if (lockedUntil) throw tooManyFailures(lockedUntil);
     const account = await findAccountByEmail(store, request.body.email);
     const row = account ? await store.db.selectFrom('accounts').select('password_hash').where('id', '=', account.id).executeTakeFirst() : undefined;
     if (!account || !row || !(await verifyPassword(row.password_hash, request.body.password))) {
-      const locked = await throttle.recordFailure(keys);
-      if (locked) throw tooManyFailures(locked);
+      const outcome = await throttle.recordFailure('dashboard', request.ip, email);
+      if (outcome.alerted) deps.logger.warn({ event: 'auth.failures', account: email, failures: outcome.accountFailures }, `failed dashboard sign-ins for ${email} from several addresses; the owner is told`);
+      await AuthThrottle.wait(outcome);
+      if (outcome.lockedUntil) throw tooManyFailures(outcome.lockedUntil);
       throw new ApiError(401, 'invalid_login', 'The email or password is not right', 'password');
     }
     const session = await createSession(store, account.id);

@@ -25,6 +25,7 @@ export function ProfilePage() {
     <${PageHeader} title="Profile & SMTP settings"
       description="Everything an app or Gmail needs to send through Mailroom: the server, the port, your username and a secret key." />
     <${ErrorNotice} error=${error} />
+    <${LoginAlerts} notices=${account?.notices ?? []} />
     <div class="grid-2">
       <${Card} title="SMTP credentials" id="smtp" description="Paste these into your mail client, app or Gmail.">
         <div class="fields">
@@ -46,6 +47,17 @@ export function ProfilePage() {
     <${SecretKeys} />
     <${GmailGuide} smtp=${smtp} email=${current?.email ?? ''} domains=${domainList} loading=${domains.loading} />
   `;
+}
+
+/**
+ * Many failed logins for this account (GET /api/v1/account `notices`): the
+ * owner hears of them here as well as by webhook (`auth.failures`).
+ * @param {{ notices: { type: string, at: string, message: string }[] }} props
+ */
+function LoginAlerts({ notices }) {
+  if (notices.length === 0) return null;
+  return html`<div class="login-alerts" data-testid="login-alerts">${notices.map((notice) => html`
+    <${Notice} kind="warn" title=${`Failed logins · ${formatDateTime(notice.at)}`}>${notice.message}<//>`)}</div>`;
 }
 
 /** @param {{ ports: import('../lib/account.js').SmtpPort[] }} props */
