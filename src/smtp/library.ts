@@ -28,6 +28,23 @@ interface Replier { _socket?: Socket; _upgrading?: boolean }
 
 const HANDOVER_CODES = new Set([220, 221, 421]);
 
+/**
+ * The library members the patches below replace or read. smtp-server is
+ * pinned to the exact version they were written for (package.json); should
+ * an upgrade drop one, start-up fails here, naming it, rather than the
+ * patch silently doing nothing (test/smtp/library-internals.test.ts checks
+ * the per-connection ones too).
+ */
+export const PATCHED_PROTOTYPE_MEMBERS = ['send', 'handler_EHLO', 'handler_AUTH', '_isSupported', 'close'] as const;
+
+function requirePrototypeMembers(): void {
+  const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
+  const missing = PATCHED_PROTOTYPE_MEMBERS.filter((name) => typeof proto[name] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`smtp-server's SMTPConnection has no ${missing.join(', ')}, which src/smtp/library.ts patches: reinstall the pinned smtp-server version (package.json) or port the patches`);
+  }
+}
+
 function patchReplies(): void {
   const proto = SMTPConnection.prototype as unknown as { send: SendFn; [PATCHED]?: boolean };
   if (proto[PATCHED]) return;
@@ -93,6 +110,7 @@ function patchAuthBeforeTls(): void {
   proto[PATCHED_AUTH] = true;
 }
 
+requirePrototypeMembers();
 patchReplies();
 patchAuthBeforeTls();
 
