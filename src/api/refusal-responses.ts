@@ -41,5 +41,18 @@ export function errorForRefusal(refusal: Refusal, fields: RefusalFields, now: nu
       return new ApiError(400, 'too_many_recipients', `Too many recipients; at most ${refusal.max} per message`, fields.recipient(''));
     case 'message-too-big':
       return new ApiError(413, 'message_too_big', `The message is larger than the maximum of ${refusal.max} bytes`, fields.message);
+    case 'forbidden-input':
+      switch (refusal.problem) {
+        case 'nul-byte':
+          return new ApiError(400, 'nul_byte', `The message contains a NUL byte (line ${refusal.line}), which RFC 5322 forbids; encode binary content as base64`, fields.message);
+        case 'header-line-too-long':
+          return new ApiError(400, 'header_line_too_long', `Header line ${refusal.line} of the message is ${refusal.length} octets long; RFC 5322 allows at most 998: fold the header`, fields.message);
+        case 'body-line-too-long':
+          return new ApiError(400, 'body_line_too_long', `Body line ${refusal.line} of the message is ${refusal.length} octets long; RFC 5322 allows at most 998: encode the body as quoted-printable or base64`, fields.message);
+      }
+      break;
+    case 'command-line-too-long':
+      // An SMTP-only refusal; the API has no command lines. Said plainly all the same.
+      return new ApiError(400, 'line_too_long', `A line of ${refusal.length} octets is too long`, fields.message);
   }
 }

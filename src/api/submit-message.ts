@@ -15,6 +15,7 @@ import { addressParser } from 'postal-mime';
 import { domainOf, isEmailAddress } from '../accounts/email.ts';
 import { checkEnvelopeSender, checkHeaderAuthors } from '../policy/sender.ts';
 import { refuse, type Verdict } from '../policy/refusal.ts';
+import { checkMessageLines } from '../policy/message-lines.ts';
 import { findSuppression, type Suppression } from '../suppressions/suppressions.ts';
 import { decodedSubject, headerFromAddress, headerFromAddresses, readHeaders, rfc5322Date } from '../message/headers.ts';
 import { withTraceHeaders, withoutHeader } from '../message/prepare.ts';
@@ -56,6 +57,8 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, inpu
   if (recipients.length === 0) throw new ApiError(400, 'missing_recipient', 'a message needs at least one recipient in to, cc or bcc', 'to');
   if (recipients.length > config.maxRecipients) refuseWith(refuse({ kind: 'too-many-recipients', max: config.maxRecipients }));
   if (raw.length > config.maxMessageSize) refuseWith(refuse({ kind: 'message-too-big', max: config.maxMessageSize }));
+  // NUL bytes and lines over 998 octets, as over SMTP; composed messages never have them (the composer encodes long lines).
+  refuseWith(checkMessageLines(raw));
 
   const domains = await accountDomainFacts(store, principal.accountId);
   refuseWith(checkEnvelopeSender(mailFrom, domains));

@@ -21,6 +21,7 @@ export type ProblemCode =
   | AuthFailure
   | 'null-sender' | 'domain-not-added' | 'domain-not-verified' | 'from-not-allowed' | 'missing-from'
   | 'limit-reached' | 'recipient-suppressed' | 'too-many-recipients' | 'message-too-big'
+  | 'forbidden-input' | 'command-line-too-long'
   | 'tls-handshake' | 'tls-abandoned';
 
 export interface Problem {
@@ -73,6 +74,13 @@ function explainRefusal(refusal: Refusal): Problem {
       return { code: 'too-many-recipients', words: `Too many recipients: at most ${refusal.max} per message.` };
     case 'message-too-big':
       return { code: 'message-too-big', words: `The message was larger than the limit of ${refusal.max} bytes.` };
+    case 'forbidden-input': {
+      const what = refusal.problem === 'nul-byte' ? `a NUL byte (line ${refusal.line})`
+        : `a ${refusal.problem === 'header-line-too-long' ? 'header' : 'body'} line of ${refusal.length} octets (line ${refusal.line}; at most 998 are allowed)`;
+      return { code: 'forbidden-input', words: `The message was refused: it contained ${what}, which RFC 5322 forbids. The client must encode it (quoted-printable or base64).` };
+    }
+    case 'command-line-too-long':
+      return { code: 'command-line-too-long', words: `The client sent a command line of ${refusal.length} octets; SMTP allows 512. It was answered 500 and the session went on.` };
   }
 }
 

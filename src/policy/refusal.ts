@@ -12,7 +12,13 @@ export type Refusal =
   | { kind: 'daily-limit'; limit: number; resetsAt: number }
   | { kind: 'recipient-suppressed'; address: string; reason: string; since: number }
   | { kind: 'too-many-recipients'; max: number }
-  | { kind: 'message-too-big'; max: number };
+  | { kind: 'message-too-big'; max: number }
+  /** RFC 5322 forbids it (policy/message-lines.ts); `line` counts from 1, `length` in octets without CRLF. */
+  | { kind: 'forbidden-input'; problem: InputProblem; line: number; length: number }
+  /** RFC 5321 4.5.3.1.4: an SMTP command line over 512 octets (the session goes on). */
+  | { kind: 'command-line-too-long'; length: number };
+
+export type InputProblem = 'nul-byte' | 'header-line-too-long' | 'body-line-too-long';
 
 export type Verdict = { ok: true } | { ok: false; refusal: Refusal };
 

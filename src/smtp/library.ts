@@ -15,13 +15,14 @@
  * handshake, 221/421 before the close — flushes what waits and goes at once.
  */
 import type { Socket } from 'node:net';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { Replies, replyText } from './replies.ts';
 
 const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 const PATCHED = Symbol.for('mailroom.smtp-send-patched');
 const PATCHED_AUTH = Symbol.for('mailroom.smtp-auth-before-tls-patched');
+const PATCHED_LINES = Symbol.for('mailroom.smtp-command-line-limit-patched');
 
 type SendFn = (code: number, data: unknown, context?: unknown) => void;
 interface Replier { _socket?: Socket; _upgrading?: boolean }
@@ -35,7 +36,7 @@ const HANDOVER_CODES = new Set([220, 221, 421]);
  * patch silently doing nothing (test/smtp/library-internals.test.ts checks
  * the per-connection ones too).
  */
-export const PATCHED_PROTOTYPE_MEMBERS = ['send', 'handler_EHLO', 'handler_AUTH', '_isSupported', 'close'] as const;
+export const PATCHED_PROTOTYPE_MEMBERS = ['send', 'handler_EHLO', 'handler_AUTH', '_isSupported', 'close', '_onCommand', '_whenWritable'] as const;
 
 function requirePrototypeMembers(): void {
   const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
@@ -110,9 +111,55 @@ function patchAuthBeforeTls(): void {
   proto[PATCHED_AUTH] = true;
 }
 
+/** RFC 5321 4.5.3.1.4: 512 octets with the CRLF. */
+export const MAX_COMMAND_LINE_OCTETS = 512;
+/** RFC 4954 4: AUTH and the SASL responses that follow it may be up to 12288 octets. */
+const MAX_AUTH_LINE_OCTETS = 12288;
+
+/** Mailroom's own server option: told of each command line refused as too long. */
+export interface LineLimitHooks {
+  onCommandLineTooLong?(session: SMTPServerSession, length: number): void;
+}
+
+interface CommandParser {
+  _nextHandler: unknown;
+  _upgrading?: boolean;
+  session: SMTPServerSession;
+  _server: { options: LineLimitHooks };
+  send(code: number, data: string): void;
+  _whenWritable(next: () => void): void;
+}
+type OnCommand = (this: CommandParser, command: Buffer, callback?: () => void) => void;
+
+/**
+ * smtp-server takes command lines up to its maxCommandLength and closes the
+ * connection beyond it. RFC 5321 wants `500` for a line over 512 octets and
+ * the session to go on: so a line over 512 (but within maxCommandLength,
+ * beyond which a client is hostile) is answered here and never reaches a
+ * handler. AUTH and SASL responses have RFC 4954's larger limit.
+ */
+function patchCommandLineLimit(): void {
+  const proto = SMTPConnection.prototype as unknown as { _onCommand: OnCommand; [PATCHED_LINES]?: boolean };
+  if (proto[PATCHED_LINES]) return;
+  const original = proto._onCommand;
+  proto._onCommand = function (command, callback) {
+    const octets = command.length + 2;
+    const limit = this._nextHandler || /^AUTH\b/i.test(command.subarray(0, 5).toString('latin1')) ? MAX_AUTH_LINE_OCTETS : MAX_COMMAND_LINE_OCTETS;
+    if (octets <= limit || this._upgrading) return original.call(this, command, callback);
+    // A SASL response too long ends the exchange; the library's own handler would wait for another.
+    this._nextHandler = false;
+    const reply = Replies.commandLineTooLong();
+    this.send(reply.code, replyText(reply));
+    this._server.options.onCommandLineTooLong?.(this.session, octets);
+    this._whenWritable(callback ?? (() => {}));
+  };
+  proto[PATCHED_LINES] = true;
+}
+
 requirePrototypeMembers();
 patchReplies();
 patchAuthBeforeTls();
+patchCommandLineLimit();
 
 export { SMTPServer };
 export type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream, SMTPServerAddress, SMTPServerAuthentication } from 'smtp-server';

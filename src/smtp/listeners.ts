@@ -39,7 +39,9 @@ export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServ
     logger: false,
     socketTimeout: config.smtpIdleTimeout,
     maxClients: 2000,
-    maxCommandLength: 4096,
+    // Lines over 512 octets are answered 500 and the session goes on (library.ts); only a
+    // line beyond this, longer than RFC 4954 allows even AUTH, ends the connection.
+    maxCommandLength: 16 * 1024,
     maxAllowedUnauthenticatedCommands: 20,
   };
 }

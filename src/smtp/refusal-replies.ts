@@ -13,5 +13,13 @@ export function replyForRefusal(refusal: Refusal): Reply {
     case 'recipient-suppressed': return Replies.recipientSuppressed(refusal.address, refusal.reason, refusal.since);
     case 'too-many-recipients': return Replies.tooManyRecipients(refusal.max);
     case 'message-too-big': return Replies.messageTooBig(refusal.max);
+    case 'forbidden-input':
+      switch (refusal.problem) {
+        case 'nul-byte': return Replies.nulByte(refusal.line);
+        case 'header-line-too-long': return Replies.headerLineTooLong(refusal.line, refusal.length);
+        case 'body-line-too-long': return Replies.bodyLineTooLong(refusal.line, refusal.length);
+      }
+      break;
+    case 'command-line-too-long': return Replies.commandLineTooLong();
   }
 }

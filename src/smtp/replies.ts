@@ -42,6 +42,14 @@ export const Replies = {
   messageTooBig: (max: number) => reply(552, '5.3.4', `Message size exceeds the fixed maximum of ${max} bytes`),
   bareLineEnding: () => reply(550, '5.5.2', 'Message contains a bare CR or LF; lines must end with CRLF'),
   missingHeaderFrom: () => reply(550, '5.6.0', 'Message has no valid From header'),
+  // RFC 5322 limits: nothing of the message is kept (policy/message-lines.ts)
+  nulByte: (line: number) => reply(550, '5.6.0', `Message contains a NUL byte (line ${line}), which RFC 5322 forbids; send binary content base64-encoded`),
+  headerLineTooLong: (line: number, length: number) =>
+    reply(550, '5.6.0', `Header line ${line} is ${length} octets long; RFC 5322 allows at most 998: fold the header`),
+  bodyLineTooLong: (line: number, length: number) =>
+    reply(550, '5.6.0', `Body line ${line} is ${length} octets long; RFC 5322 allows at most 998: encode the body as quoted-printable or base64`),
+  // RFC 5321 4.5.3.1.4; the session stays usable
+  commandLineTooLong: () => reply(500, '5.5.2', 'Line too long: a command line may have at most 512 octets'),
 
   // Acceptance
   // MAIL and RCPT success lines are the SMTP library's own (`250 2.1.0 Accepted`,

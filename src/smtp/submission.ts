@@ -16,7 +16,8 @@ import { checkEnvelopeSender, checkHeaderAuthors, type AccountDomainFact } from 
 import { checkDailyLimit, type UsageFact } from '../policy/limits.ts';
 import { findSuppression } from '../suppressions/suppressions.ts';
 import { decodedSubject, headerFromAddresses, headerValue, prependHeaders, readHeaders, rfc5322Date } from '../message/headers.ts';
-import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
+import type { LineLimitHooks, SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
+import { checkMessageLines } from '../policy/message-lines.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import type { Refusal } from '../policy/refusal.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
@@ -52,7 +53,7 @@ type Callback = (error?: Error | null) => void;
 
 const fail = (reply: Reply) => new SmtpReplyError(reply);
 
-export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' | 'submissions'): Partial<SMTPServerOptions> {
+export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' | 'submissions'): Partial<SMTPServerOptions> & LineLimitHooks {
   const { config, store, enqueuer, throttle, logger } = deps;
   const transactions = new Map<string, Transaction>();
   const alwaysDisabled = ['WIZ', 'SHELL', 'KILL', 'XCLIENT', 'XFORWARD', 'VRFY'];
@@ -64,10 +65,17 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
   };
   const refuse = (session: SMTPServerSession, refusal: Refusal) => {
     recorder?.note(session, { kind: 'refused', refusal });
-    return fail(replyForRefusal(refusal));
+    return refused(session, refusal.kind === 'forbidden-input' ? refusal.problem : refusal.kind, replyForRefusal(refusal));
   };
 
-  return {
+  const handlers: Partial<SMTPServerOptions> & LineLimitHooks = {
+    // Answered 500 by library.ts, which tells us so the refusal is logged and shown by the doctor.
+    onCommandLineTooLong(session, length) {
+      const refusal: Refusal = { kind: 'command-line-too-long', length };
+      recorder?.note(session, { kind: 'refused', refusal });
+      refused(session, 'command-line-too-long', replyForRefusal(refusal));
+    },
+
     // AUTH before TLS (MAILROOM_INSECURE_AUTH=false) is handled in library.ts.
     onConnect(session, callback) {
       (session as { disabledCommands?: string[] }).disabledCommands = alwaysDisabled;
@@ -147,6 +155,9 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       readMessage(stream, config.maxMessageSize).then(async (message) => {
         if (message.tooBig || stream.sizeExceeded) return callback(fail(Replies.messageTooBig(config.maxMessageSize)));
         if (message.bareLineEnding) return callback(fail(Replies.bareLineEnding()));
+        // NUL bytes and over-long lines (RFC 5322): refused before anything is queued.
+        const lines = checkMessageLines(message.raw);
+        if (!lines.ok) return callback(refuse(session, lines.refusal));
         if (!transaction) return callback(fail(Replies.temporaryFailure()));
         const fields = readHeaders(message.raw);
         const authors = headerFromAddresses(fields);
@@ -179,6 +190,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       recorder?.closed(session, listener);
     },
   };
+  return handlers;
 }
 
 

@@ -156,6 +156,28 @@ describeEachStore('API messages', (engine) => {
     assert.deepEqual([body.status, body.body.error.code], [413, 'body_too_large']);
   });
 
+  test('raw MIME with a NUL byte or a line over 998 octets is a 400 naming it, and nothing is queued; composed text with long lines is encoded', async () => {
+    const before = (await m.running.store.db.selectFrom('messages').select('id').where('account_id', '=', sender.accountId).execute()).length;
+    const head = `From: ${sender.email}\r\nTo: b@example.com\r\nSubject: limits\r\n`;
+    const cases: Array<[string, string, RegExp]> = [
+      [`${head}\r\nnul\0here\r\n`, 'nul_byte', /NUL byte \(line 5\)/],
+      [`${head}X-Long: ${'h'.repeat(1000)}\r\n\r\nbody\r\n`, 'header_line_too_long', /Header line 4 .* 1008 octets/],
+      [`${head}\r\n${'b'.repeat(999)}\r\n`, 'body_line_too_long', /Body line 5 .* 999 octets/],
+    ];
+    for (const [mime, code, words] of cases) {
+      const response = await api.post('/api/v1/messages', { raw: Buffer.from(mime).toString('base64') });
+      assert.deepEqual([response.status, response.body.error.code, response.body.error.field], [400, code, 'raw']);
+      assert.match(response.body.error.message, words);
+    }
+    assert.equal((await m.running.store.db.selectFrom('messages').select('id').where('account_id', '=', sender.accountId).execute()).length, before);
+
+    const composed = await api.post('/api/v1/messages', { from: sender.email, to: 'b@example.com', subject: 'long', text: `${'word '.repeat(1000)}end`, html: `<p>${'x'.repeat(5000)}</p>` });
+    assert.equal(composed.status, 202);
+    const stored = await storedRaw(composed.body.id);
+    const longest = Math.max(...stored.text.split('\r\n').map((line) => line.length));
+    assert.ok(longest <= 998, `the composed message has a line of ${longest} octets`);
+  });
+
   test('the daily limit answers 429 with Retry-After', async () => {
     const limited = await m.createSender({ dailyLimit: 2 });
     const client = apiClient(m.port('http'), limited.secret);
