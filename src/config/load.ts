@@ -21,6 +21,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Readonly<Record<string
       throw new ConfigError(`${source}=${JSON.stringify(raw)} is invalid: ${(error as Error).message}`);
     }
   }
+  // `auto`: plain-text AUTH is for the self-signed start (Gmail refuses that certificate, so the
+  // guide's "Unsecured connection" is the only way in); with a CA-signed one TLS works, so it is off.
+  if (values.insecureAuth === null) values.insecureAuth = values.tlsCert === null && values.acmeEmail === null;
   const config = values as Config;
   if ((config.tlsCert === null) !== (config.tlsKey === null)) {
     const [given, missing] = config.tlsCert !== null ? ['MAILROOM_TLS_CERT', 'MAILROOM_TLS_KEY'] : ['MAILROOM_TLS_KEY', 'MAILROOM_TLS_CERT'];

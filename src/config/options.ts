@@ -32,12 +32,13 @@ export const OPTIONS = {
   httpPort: option('MAILROOM_HTTP_PORT', '8025', parse.parseOptionalPort, 'API and dashboard'),
   tlsCert: option('MAILROOM_TLS_CERT', '', parse.parseOptionalText, 'PEM certificate file (default: generated self-signed)'),
   tlsKey: option('MAILROOM_TLS_KEY', '', parse.parseOptionalText, 'PEM private key file'),
-  insecureAuth: option('MAILROOM_INSECURE_AUTH', 'true', parse.parseBoolean, 'AUTH without TLS allowed'),
+  insecureAuth: option('MAILROOM_INSECURE_AUTH', 'auto', parseAutoBoolean, 'AUTH without TLS allowed (the guide\'s "Unsecured connection"); `auto`: on with the generated self-signed certificate, off once a CA-signed one is in use (MAILROOM_TLS_CERT or ACME)'),
+  metricsToken: option('MAILROOM_METRICS_TOKEN', '', parse.parseOptionalText, '`GET /metrics` requires `Authorization: Bearer <token>`; unset: it answers loopback clients only'),
   maxMessageSize: option('MAILROOM_MAX_MESSAGE_SIZE', '25MB', parse.parseSize, 'announced in SIZE and enforced'),
   maxRecipients: option('MAILROOM_MAX_RECIPIENTS', '100', parse.parsePositiveInteger, 'recipients per message'),
   defaultDailyLimit: option('MAILROOM_DEFAULT_DAILY_LIMIT', '1000', parse.parsePositiveInteger, 'daily limit of new accounts'),
   authMaxFailures: option('MAILROOM_AUTH_MAX_FAILURES', '10', parse.parsePositiveInteger, 'failed logins (SMTP or dashboard) from one client IP within MAILROOM_AUTH_FAILURE_WINDOW before that IP gets `421 4.7.0` (dashboard: 429) until the window passes'),
-  authMaxAccountFailuresPerIp: option('MAILROOM_AUTH_MAX_ACCOUNT_FAILURES_PER_IP', '5', parse.parsePositiveInteger, 'failed logins for one account from one IP within the window before that IP is refused for that account'),
+  authMaxAccountFailuresPerIp: option('MAILROOM_AUTH_MAX_ACCOUNT_FAILURES_PER_IP', '8', parse.parsePositiveInteger, 'failed logins for one account from one IP within the window before that IP is refused for that account (a Send-As doctor check makes 3)'),
   authAccountAlert: option('MAILROOM_AUTH_ACCOUNT_ALERT', '10', parse.parsePositiveInteger, 'failed logins for one account from all IPs within the window before further failures are slowed down and the owner is told (`auth.failures` event); never a lock'),
   authFailureWindow: option('MAILROOM_AUTH_FAILURE_WINDOW', '10m', (raw) => atLeast(raw, 1000), 'the window failed logins are counted in, and how long a lock lasts'),
   authMaxDelay: option('MAILROOM_AUTH_MAX_DELAY', '5s', parse.parseDuration, 'the longest wait before refusing a failed login for an account under attack (the wait doubles from 250 ms)'),
@@ -62,6 +63,16 @@ export const OPTIONS = {
   acmeDirectory: option('MAILROOM_ACME_DIRECTORY', 'https://acme-v02.api.letsencrypt.org/directory', parse.parseText, 'ACME directory URL (the client trusts NODE_EXTRA_CA_CERTS)'),
 } as const;
 
+/** `auto` (null: settled by loadConfig from other settings) or a boolean. */
+function parseAutoBoolean(raw: string): boolean | null {
+  if (raw.toLowerCase() === 'auto') return null;
+  try {
+    return parse.parseBoolean(raw);
+  } catch {
+    throw new Error('must be auto, true or false');
+  }
+}
+
 /** A duration with a floor: a zero lease or heartbeat would make every node look dead at once. */
 function atLeast(raw: string, floorMs: number): number {
   const ms = parse.parseDuration(raw);
@@ -71,7 +82,14 @@ function atLeast(raw: string, floorMs: number): number {
 
 export type OptionKey = keyof typeof OPTIONS;
 
-export type Config = Readonly<{ [K in OptionKey]: ReturnType<(typeof OPTIONS)[K]['parse']> }>;
+type Parsed = { [K in OptionKey]: ReturnType<(typeof OPTIONS)[K]['parse']> };
+
+/** Settings whose parsed value depends on others, settled by loadConfig. */
+interface Settled {
+  insecureAuth: boolean;
+}
+
+export type Config = Readonly<Omit<Parsed, keyof Settled> & Settled>;
 
 /** `MAILROOM_SMTP_PORT` → `smtp-port`. */
 export function flagName(env: string): string {

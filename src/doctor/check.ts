@@ -56,6 +56,8 @@ export interface CheckReport {
 const GMAIL_LABEL: Record<Connection, string> = {
   ssl: 'Secured connection using SSL', starttls: 'Secured connection using TLS', unsecured: 'Unsecured connection',
 };
+/** Said wherever the unsecured connection is offered. */
+export const CLEAR_TEXT_WARNING = 'Warning: on an unsecured connection your secret key crosses the network in clear text; anyone on the path can read it and send as you. Prefer SSL or STARTTLS with a trusted certificate.';
 const TLS_STEPS: StepName[] = ['connect', 'tls', 'certificate-trusted', 'name-matches', 'auth', 'sender'];
 /** In the clear there is no certificate to judge: the steps are the connection and the login. */
 const CLEAR_STEPS: StepName[] = ['connect', 'auth', 'sender'];
@@ -70,8 +72,10 @@ export async function checkSettings(input: CheckInput): Promise<CheckReport> {
   const onlyInTheClear = working.length > 0 && working.every((c) => c.connection === 'unsecured') && failedSecure
     ? ` Only in the clear, though: the secured choices fail (${firstFailure(failedSecure)})`
     : '';
+  // Encrypted choices are tried and recommended first; "Unsecured" only when nothing else works, with the warning.
+  const inClear = working[0]?.connection === 'unsecured' ? ` ${CLEAR_TEXT_WARNING}` : '';
   const summary = working.length > 0
-    ? `Gmail can send through ${input.host}: port ${working[0].port} with "${working[0].gmailLabel}", username ${input.email}, your secret key as the password.${onlyInTheClear}`
+    ? `Gmail can send through ${input.host}: port ${working[0].port} with "${working[0].gmailLabel}", username ${input.email}, your secret key as the password.${onlyInTheClear}${inClear}`
     : connections.length === 0
       ? 'This server has no SMTP submission listener open.'
       : `Gmail would refuse these settings: ${firstFailure(connections[0])}`;

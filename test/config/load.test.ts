@@ -18,6 +18,17 @@ function refusal(env: Record<string, string>, flags: Record<string, string> = {}
 }
 
 describe('loadConfig', () => {
+  it('turns plain-text AUTH off by default once a CA-signed certificate is in use, unless the operator turns it on', () => {
+    const cert = { MAILROOM_TLS_CERT: '/etc/ssl/mail.pem', MAILROOM_TLS_KEY: '/etc/ssl/mail.key' };
+    assert.equal(loadConfig({}).insecureAuth, true, 'the generated self-signed certificate: Gmail needs the unsecured connection');
+    assert.equal(loadConfig(cert).insecureAuth, false);
+    assert.equal(loadConfig({ MAILROOM_ACME_EMAIL: 'ops@example.com' }).insecureAuth, false);
+    assert.equal(loadConfig({ ...cert, MAILROOM_INSECURE_AUTH: 'true' }).insecureAuth, true);
+    assert.equal(loadConfig({ MAILROOM_ACME_EMAIL: 'ops@example.com', MAILROOM_INSECURE_AUTH: 'on' }).insecureAuth, true);
+    assert.equal(loadConfig({ MAILROOM_INSECURE_AUTH: 'false' }).insecureAuth, false);
+    assert.equal(loadConfig({ ...cert, MAILROOM_INSECURE_AUTH: 'auto' }).insecureAuth, false);
+  });
+
   it('has the defaults the product contract documents', () => {
     const config = loadConfig({});
     assert.equal(config.databaseUrl, 'sqlite:./data/mailroom.db');
@@ -84,7 +95,7 @@ describe('loadConfig', () => {
     ['MAILROOM_SMTP_IDLE_TIMEOUT', '300', /must be a duration/],
     ['MAILROOM_MAX_QUEUE_TIME', '5days', /must be a duration/],
     ['MAILROOM_RETRY_SCHEDULE', '5m,soon', /must be a duration/],
-    ['MAILROOM_INSECURE_AUTH', 'maybe', /must be true or false/],
+    ['MAILROOM_INSECURE_AUTH', 'maybe', /must be auto, true or false/],
     ['MAILROOM_DATABASE_URL', 'mysql://db/mailroom', /sqlite:PATH or postgres:\/\//],
     ['MAILROOM_DATABASE_URL', './data/mailroom.db', /sqlite:PATH or postgres:\/\//],
     ['MAILROOM_DATABASE_URL', 'sqlite:', /sqlite:PATH/],

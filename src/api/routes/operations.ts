@@ -1,6 +1,14 @@
-/** For operators and their tools: health, Prometheus metrics, and the API's own description. Public: no key needed. */
+/**
+ * For operators and their tools: health, Prometheus metrics, and the API's
+ * own description. No account key needed; /metrics is not for the world
+ * (it tells who sends how much to where): it takes a token of its own, or,
+ * without one, answers only clients on this host.
+ */
 import { Type } from 'typebox';
+import { timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { ApiApp, HttpDeps } from '../deps.ts';
+import { ApiError } from '../errors.ts';
 
 const Health = Type.Object({
   status: Type.Enum(['ok', 'degraded']),
@@ -29,8 +37,13 @@ export function operationsRoutes(app: ApiApp, deps: HttpDeps): void {
   });
 
   app.get('/metrics', {
-    schema: { tags: ['operations'], summary: 'Prometheus metrics of this node (text exposition format)', security: [] },
-  }, async (_request, reply) => {
+    schema: {
+      tags: ['operations'], security: [],
+      summary: 'Prometheus metrics of this node (text exposition format): with MAILROOM_METRICS_TOKEN set, for `Authorization: Bearer <token>`; else for loopback clients only',
+    },
+  }, async (request, reply) => {
+    const denied = metricsAccess(config.metricsToken, request.ip, request.headers.authorization);
+    if (denied) throw denied;
     // The queue is shared by every node, so its depth is read from the store when scraped.
     const row = await store.db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n'))
       .where('status', 'in', ['queued', 'deferred']).executeTakeFirstOrThrow();
@@ -41,4 +54,21 @@ export function operationsRoutes(app: ApiApp, deps: HttpDeps): void {
   app.get('/api/v1/openapi.json', {
     schema: { tags: ['operations'], summary: 'This API, described as OpenAPI 3.1', security: [] },
   }, async () => app.swagger());
+}
+
+/** Null when the scrape may proceed; else the error to answer. */
+function metricsAccess(token: string | null, ip: string, authorization: string | undefined): ApiError | null {
+  if (token !== null) {
+    const given = Buffer.from(/^Bearer (.+)$/i.exec(authorization ?? '')?.[1] ?? '');
+    const wanted = Buffer.from(token);
+    if (given.length === wanted.length && timingSafeEqual(given, wanted)) return null;
+    return new ApiError(401, 'metrics_token_required', 'GET /metrics needs Authorization: Bearer <MAILROOM_METRICS_TOKEN>');
+  }
+  if (isLoopback(ip)) return null;
+  return new ApiError(403, 'metrics_loopback_only', 'GET /metrics answers clients on this host only; set MAILROOM_METRICS_TOKEN to scrape it from elsewhere');
+}
+
+function isLoopback(ip: string): boolean {
+  const v4 = ip.startsWith('::ffff:') ? ip.slice('::ffff:'.length) : ip;
+  return (isIP(v4) === 4 && v4.startsWith('127.')) || ip === '::1';
 }

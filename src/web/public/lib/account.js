@@ -14,7 +14,8 @@ const CONNECTIONS = {
   STARTTLS: { connection: 'starttls', label: 'STARTTLS', gmail: 'Secured connection using TLS' },
   'SSL/TLS': { connection: 'ssl', label: 'SSL / TLS', gmail: 'Secured connection using SSL' },
 };
-const ORDER = { unsecured: 0, starttls: 1, ssl: 2 };
+// Encrypted choices first: the unsecured row comes last, with its warning (profile page).
+const ORDER = { ssl: 0, starttls: 1, unsecured: 2 };
 
 /**
  * A submission port offers both unsecured and STARTTLS: each becomes its own

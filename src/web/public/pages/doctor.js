@@ -77,6 +77,8 @@ function CheckCard() {
   <//>`;
 }
 
+const CLEAR_TEXT_WARNING = 'Not encrypted: on this connection your secret key crosses the network in clear text. Use it only when SSL and STARTTLS cannot work.';
+
 /** @param {{ report: any }} props */
 function CheckReport({ report }) {
   return html`<div class="stack" data-testid="doctor-report" aria-live="polite">
@@ -89,6 +91,7 @@ function CheckReport({ report }) {
         <h3 class="subheading">Port <span class="mono">${c.port}</span> · ${c.gmailLabel}</h3>
         <${Badge} tone=${c.ok ? 'ok' : 'bad'}>${c.ok ? 'Works' : 'Fails'}<//>
       </div>
+      ${c.connection === 'unsecured' ? html`<p class="small clear-text-warning" data-testid="clear-text-warning">${CLEAR_TEXT_WARNING}</p>` : null}
       <ol class="timeline">${c.steps.map((/** @type {any} */ s) => {
         const tone = STEP_TONES[s.status] ?? STEP_TONES.skipped;
         return html`<li class=${`timeline-item ${tone.dot}`} key=${s.step} data-step=${s.step} data-status=${s.status}>

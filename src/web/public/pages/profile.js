@@ -69,7 +69,8 @@ function PortsTable({ ports }) {
       <tbody>${ports.map((p) => html`<tr data-port=${p.port} data-connection=${p.connection}>
         <td data-label="Port" class="mono strong">${p.port}</td>
         <td data-label="Connection">${p.label}</td>
-        <td data-label="Use it when" class="muted port-advice">${PORT_ADVICE[p.connection]}</td>
+        <td data-label="Use it when" class="muted port-advice">${PORT_ADVICE[p.connection]}${p.connection === 'unsecured'
+          ? html` <strong class="clear-text-warning" data-testid="clear-text-warning">Warning: your secret key crosses the network in clear text.</strong>` : null}</td>
         <td class="cell-actions"><${CopyButton} value=${String(p.port)} label=${`port ${p.port}`} compact /></td>
       </tr>`)}</tbody>
     </table>
@@ -77,7 +78,7 @@ function PortsTable({ ports }) {
 }
 
 const PORT_ADVICE = {
-  unsecured: 'The client cannot use TLS, or the certificate is not trusted (Gmail with a self-signed certificate).',
+  unsecured: 'Only when the client cannot use TLS, or the certificate is not trusted (Gmail with a self-signed certificate).',
   starttls: 'Most apps and libraries: connect in plain text, then upgrade to TLS.',
   ssl: 'TLS from the first byte; Gmail’s “SSL” option.',
 };
