@@ -37,6 +37,8 @@ export interface RunningMailroom {
   certificates: Certificates | null;
   /** The Send-As doctor's log of recent SMTP sessions. */
   smtpSessions: SessionRecorder;
+  /** The admin login this start created (first start only), for the terminal, never the log. */
+  firstAdmin: { email: string; password: string } | null;
   /** Graceful stop: listeners answer 421, in-flight work finishes or is released. */
   stop(): Promise<void>;
 }
@@ -114,11 +116,13 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
 
   await registration.announce(listeners.map((l) => ({ name: l.name, port: l.port })));
   for (const listener of listeners) logger.info({ event: 'listener.ready', name: listener.name, host: listener.host, port: listener.port }, `listening: ${listener.name} on ${listener.host}:${listener.port}`);
-  if (admin?.created) logger.info({ event: 'admin.created', email: admin.email }, `first start: admin login ${admin.email} / ${admin.password}`);
+  // Never the password: logs are kept and shipped. The terminal shows it once (cli/first-admin.ts).
+  if (admin?.created) logger.info({ event: 'admin.created', email: admin.email }, `first start: created the admin login ${admin.email}`);
 
   let stopping: Promise<void> | null = null;
   return {
     config, store, listeners, nodeId, certificates, smtpSessions,
+    firstAdmin: admin?.created && admin.password ? { email: admin.email, password: admin.password } : null,
     stop() {
       stopping ??= (async () => {
         logger.info({ event: 'shutdown' }, 'stopping');

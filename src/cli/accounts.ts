@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createAccount, getAccountByEmail, listAccounts } from '../accounts/accounts.ts';
+import { createAccount, getAccountByEmail, listAccounts, setPassword } from '../accounts/accounts.ts';
 import { createSecretKey, listSecretKeys, revokeSecretKey } from '../accounts/keys.ts';
 import { parseLimit, runWithStore, withConfigFlags } from './context.ts';
 
@@ -27,6 +27,17 @@ export function registerAccountCommands(program: Command): void {
       `SMTP username: ${r.account.email}`,
       `Secret key (SMTP password and API token; shown only now): ${r.key.secret}`,
       ...('password' in r ? [`Dashboard password: ${r.password}`] : []),
+    ].join('\n')));
+
+  withConfigFlags(accounts.command('set-password <email>').description("reset an account's dashboard password (ends its dashboard sessions)"))
+    .option('--password <password>', 'the new password, at least 8 characters (default: generated and printed)')
+    .option('--json', 'print JSON')
+    .action((email: string, options) => runWithStore(options, async (store) => {
+      const { account, password } = await setPassword(store, email, options.password);
+      return { account: { id: account.id, email: account.email }, ...(options.password ? {} : { password }) };
+    }, (r) => [
+      `Set a new dashboard password for ${r.account.email}; its dashboard sessions have ended.`,
+      ...('password' in r ? [`Dashboard password (shown only now): ${r.password}`] : []),
     ].join('\n')));
 
   withConfigFlags(accounts.command('list').description('list accounts'))

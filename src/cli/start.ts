@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { RunningMailroom } from '../main.ts';
 import { configFrom, reportError, withConfigFlags } from './context.ts';
+import { revealFirstAdmin } from './first-admin.ts';
 
 export function registerStartCommand(program: Command): void {
   withConfigFlags(program.command('start').description('run Mailroom (SMTP, HTTP API and dashboard, delivery)'))
@@ -18,6 +19,7 @@ export function registerStartCommand(program: Command): void {
       }
       const lines = running.listeners.map((l) => `  ${l.name.padEnd(36)} ${l.host}:${l.port}`);
       process.stdout.write(`Mailroom is running (node ${running.nodeId}, ${running.store.engine} store):\n${lines.join('\n')}\n`);
+      if (running.firstAdmin) process.stdout.write(revealFirstAdmin(running.firstAdmin, { terminal: process.stdout.isTTY === true, dataDir: running.config.dataDir }));
       const stop = (signal: string) => {
         process.stdout.write(`Mailroom: ${signal} received, stopping gracefully\n`);
         running.stop().then(() => process.exit(0), () => process.exit(1));
