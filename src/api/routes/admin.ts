@@ -1,10 +1,10 @@
 /** Account management for administrators (the dashboard's Accounts page). */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { createAccount, findAccountById, setDailyLimit } from '../../accounts/accounts.ts';
+import { createAccount, findAccountById, setDailyLimit, setPassword } from '../../accounts/accounts.ts';
 import { readUsage } from '../../queue/usage.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
-import { requireAdmin } from '../auth.ts';
+import { principalOf, requireAdmin } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { decodeCursor, page } from '../pagination.ts';
 import { ERRORS, Page, PageQuery, Timestamp, iso } from '../schemas.ts';
@@ -82,5 +82,30 @@ export function adminRoutes(app: ApiApp, deps: HttpDeps): void {
     return {
       id: account.id, email: account.email, dailyLimit: request.body.dailyLimit, isAdmin: account.isAdmin, createdAt: iso(account.createdAt), sentLast24h: usage.used,
     };
+  });
+
+  // The login page's "ask your administrator" made real; `mailroom accounts set-password` does the same.
+  app.post('/admin/accounts/:id/password', {
+    onRequest: adminOnly,
+    schema: {
+      tags: ['admin'], summary: "Reset an account's dashboard password; its dashboard sessions end (administrators only)", params: AccountId,
+      body: Type.Object({
+        password: Type.Optional(Type.String({ minLength: 8, maxLength: 1000, description: 'the new password; generated and returned when omitted' })),
+      }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          account: Type.Object({ id: Type.String(), email: Type.String() }),
+          password: Type.Optional(Type.String({ description: 'the generated password, when none was given; shown only here' })),
+        }),
+        ...ERRORS,
+      },
+    },
+  }, async (request) => {
+    const account = await findAccountById(store, request.params.id);
+    if (!account) throw new ApiError(404, 'unknown_account', `no account with the id ${request.params.id}`, 'id');
+    const given = request.body.password;
+    const { password } = await setPassword(store, account.email, given);
+    deps.logger.info({ event: 'account.password_reset', account: account.email, by: principalOf(request).email }, `dashboard password of ${account.email} reset by an administrator`);
+    return { account: { id: account.id, email: account.email }, ...(given === undefined ? { password } : {}) };
   });
 }

@@ -21,7 +21,7 @@ export function AccountsPage() {
       ${accounts.loading && !accounts.data ? html`<${Loading} />`
         : list.length === 0 ? html`<${EmptyState} title="No accounts yet" />`
         : html`<div class="table-wrap"><table class="table accounts-table" aria-label="Accounts">
-          <thead><tr><th scope="col">Email</th><th scope="col">Daily limit</th><th scope="col" class="num">Sent (24 h)</th><th scope="col">Created</th></tr></thead>
+          <thead><tr><th scope="col">Email</th><th scope="col">Daily limit</th><th scope="col" class="num">Sent (24 h)</th><th scope="col">Created</th><th scope="col">Dashboard password</th></tr></thead>
           <tbody>${list.map((/** @type {any} */ a) => html`<${AccountRow} key=${a.id} account=${a} onChanged=${accounts.reload} />`)}</tbody>
         </table></div>`}
     <//>
@@ -133,5 +133,47 @@ function AccountRow({ account, onChanged }) {
           <button type="button" class="btn btn-ghost btn-sm" onClick=${() => setEditing(true)} aria-label=${`Edit daily limit of ${account.email}`}>Edit</button></span>`}</td>
     <td data-label="Sent (24 h)" class="num">${formatNumber(account.sentLast24h)}</td>
     <td data-label="Created"><${Time} value=${account.createdAt}>${formatDateTime(account.createdAt)}<//></td>
+    <td data-label="Dashboard password"><${ResetPassword} account=${account} /></td>
   </tr>`;
+}
+
+/**
+ * The login page tells users who forgot their password to ask an
+ * administrator: this is what the administrator does. A new password is
+ * generated and shown once; the account's dashboard sessions end.
+ * @param {{ account: any }} props
+ */
+function ResetPassword({ account }) {
+  const [confirming, setConfirming] = useState(false);
+  const [password, setPassword] = useState(/** @type {string | null} */ (null));
+  const [error, setError] = useState(/** @type {any} */ (null));
+  const [busy, setBusy] = useState(false);
+  const reset = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await post(`/admin/accounts/${enc(account.id)}/password`, {});
+      setPassword(result.password);
+      setConfirming(false);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (password) {
+    return html`<div class="stack-sm">
+      <${CopyField} label=${`New password for ${account.email} (shown only now)`} value=${password} testId="reset-password-value" />
+      <button type="button" class="btn btn-sm" onClick=${() => setPassword(null)}>Done</button>
+    </div>`;
+  }
+  if (confirming) {
+    return html`<span class="limit-view">
+      <button type="button" class="btn btn-primary btn-sm" disabled=${busy} onClick=${reset}>${busy ? 'Resetting…' : 'Yes, reset it'}</button>
+      <button type="button" class="btn btn-sm" onClick=${() => setConfirming(false)}>Cancel</button>
+      ${error ? html`<div class="field-error" role="alert">${error.message}</div>` : null}
+    </span>`;
+  }
+  return html`<button type="button" class="btn btn-ghost btn-sm" onClick=${() => setConfirming(true)}
+    aria-label=${`Reset the dashboard password of ${account.email}`}>Reset…</button>`;
 }
