@@ -100,11 +100,13 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
           return callback(null, { user });
         }
         const outcome = await throttle.recordFailure('smtp', ip, username);
-        logger.warn({ event: 'smtp.auth_failed', listener, ip, username, reason: check.reason, accountFailures: outcome.accountFailures, delayMs: outcome.delayMs }, 'login failed');
+        const reply = outcome.lockedUntil ? Replies.authThrottled(outcome.lockedUntil) : Replies.authFailed();
+        // The refusal's one log line: session, reason and reply, as every refusal's (see refused()).
+        logger.warn({ event: 'smtp.auth_failed', listener, session: session.id, ip, username, reason: check.reason, reply: replyText(reply), accountFailures: outcome.accountFailures, delayMs: outcome.delayMs }, 'login failed');
         if (outcome.alerted) logger.warn({ event: 'auth.failures', account: username, failures: outcome.accountFailures }, `failed logins for ${username} from several addresses; the owner is told`);
         recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: outcome.lockedUntil ? 'throttled' : check.reason });
         await AuthThrottle.wait(outcome);
-        callback(outcome.lockedUntil ? refused(session, 'login-throttled', Replies.authThrottled(outcome.lockedUntil)) : fail(Replies.authFailed()));
+        callback(fail(reply));
       })().catch((error) => {
         logger.error({ err: error, event: 'smtp.auth_error' }, 'login check failed');
         callback(fail(Replies.temporaryFailure()));
@@ -113,7 +115,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
 
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
       const principal = session.user as Principal | undefined;
-      if (!principal) return callback(fail(Replies.authRequired()));
+      if (!principal) return callback(refused(session, 'auth-required', Replies.authRequired()));
       const now = Date.now();
       Promise.all([accountDomainFacts(store, principal.accountId), readUsage(store.db, principal.accountId, now)]).then(([domains, usage]) => {
         const verdict = checkEnvelopeSender(address.address, domains);
@@ -135,12 +137,12 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       const wanted = address.address.toLowerCase();
       const repeated = session.envelope.rcptTo.some((rcpt) => rcpt.address.toLowerCase() === wanted);
       const recipients = session.envelope.rcptTo.length + (repeated ? 0 : 1);
-      if (recipients > config.maxRecipients) return callback(fail(Replies.tooManyRecipients(config.maxRecipients)));
+      if (recipients > config.maxRecipients) return callback(refuse(session, { kind: 'too-many-recipients', max: config.maxRecipients }));
       const limit = checkDailyLimit(transaction.usage, recipients, principal.dailyLimit, Date.now());
       if (!limit.ok) return callback(refuse(session, limit.refusal));
       findSuppression(store.db, principal.accountId, address.address).then((suppression) => {
         if (suppression) {
-          return callback(fail(Replies.recipientSuppressed(suppression.address, suppression.reason, suppression.createdAt)));
+          return callback(refuse(session, { kind: 'recipient-suppressed', address: suppression.address, reason: suppression.reason, since: suppression.createdAt }));
         }
         callback();
       }, (error) => {
@@ -153,8 +155,8 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       const principal = session.user as Principal;
       const transaction = transactions.get(session.id);
       readMessage(stream, config.maxMessageSize).then(async (message) => {
-        if (message.tooBig || stream.sizeExceeded) return callback(fail(Replies.messageTooBig(config.maxMessageSize)));
-        if (message.bareLineEnding) return callback(fail(Replies.bareLineEnding()));
+        if (message.tooBig || stream.sizeExceeded) return callback(refuse(session, { kind: 'message-too-big', max: config.maxMessageSize }));
+        if (message.bareLineEnding) return callback(refused(session, 'bare-line-ending', Replies.bareLineEnding()));
         // NUL bytes and over-long lines (RFC 5322): refused before anything is queued.
         const lines = checkMessageLines(message.raw);
         if (!lines.ok) return callback(refuse(session, lines.refusal));

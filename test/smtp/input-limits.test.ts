@@ -4,7 +4,8 @@
  * (RFC 5321 4.5.3.1.4); a NUL byte, a header line or a body line over 998
  * octets gets `550 5.6.0` naming the problem (RFC 5322 2.1.1), and nothing of
  * the message is queued. A canary message on the same session shows that
- * ordinary mail still flows, and the doctor lists each refusal.
+ * ordinary mail still flows, the doctor lists each refusal, and each is one
+ * JSON log line.
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,8 @@ import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { message, openDialogue, playTranscript, queueIdOf, sendMessage, type SmtpDialogue } from '../support/smtp-dialogue.ts';
 import { Replies, formatReply } from '../../src/smtp/replies.ts';
 import { recentSessions } from '../../src/doctor/sessions.ts';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const LINE_TOO_LONG = formatReply(Replies.commandLineTooLong());
@@ -33,8 +36,17 @@ describeEachStore('RFC input limits', (engine) => {
   const canary = async (client: SmtpDialogue) =>
     queueIdOf(await sendMessage(client, { from: from(), to: ['reader@rcpt.example'] }, message(from(), 'reader@rcpt.example', [], 'canary')));
 
+  /** The service's JSON log lines, as an operator's log collector would get them. */
+  const logLines: Array<Record<string, unknown>> = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
+
   before(async () => {
-    mailroom = await startTestMailroom(engine, { MAILROOM_ROLES: 'smtp' });
+    mailroom = await startTestMailroom(engine, { MAILROOM_ROLES: 'smtp' }, undefined, pino({ level: 'warn' }, logStream));
     sender = await mailroom.createSender({ domain: 'limits.example' });
   });
   after(async () => {
@@ -98,5 +110,20 @@ describeEachStore('RFC input limits', (engine) => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.ok(problems.includes('forbidden-input'), `doctor problems: ${problems.join(', ')}`);
+  });
+
+  it('logs each refusal as one JSON line with the session, the reason and the reply', async () => {
+    const client = await loggedIn();
+    const before = logLines.length;
+    await client.say(`NOOP ${'x'.repeat(600)}`);
+    await sendMessage(client, { from: from(), to: ['reader@rcpt.example'] }, message(from(), 'reader@rcpt.example', [], 'a\0b'));
+    await client.say('NOOP');
+    const refusals = logLines.slice(before).filter((line) => line.event === 'smtp.refused');
+    assert.deepEqual(refusals.map((line) => [line.reason, line.reply]), [
+      ['command-line-too-long', formatReply(Replies.commandLineTooLong()).slice(4)],
+      ['nul-byte', formatReply(Replies.nulByte(5)).slice(4)],
+    ]);
+    assert.equal(new Set(refusals.map((line) => line.session)).size, 1, 'both name the one session');
+    assert.equal(typeof refusals[0].session, 'string');
   });
 });

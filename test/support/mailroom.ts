@@ -3,7 +3,7 @@
  * stores.ts), every listener on 127.0.0.1 port 0, silent logs. Helpers create
  * an account with a verified sending domain the way an operator would.
  */
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/options.ts';
 import { startMailroom, type RunningMailroom, type StartOptions } from '../../src/main.ts';
@@ -23,7 +23,7 @@ export interface TestMailroom {
 
 const LISTENER_PREFIX = { submission: 'submission (plain', submissions: 'submission (implicit', http: 'http', mx: 'mx' } as const;
 
-export async function startTestMailroom(engine: EngineName, env: Record<string, string> = {}, options: StartOptions = { deliveryPollMs: 200, dnsCacheMs: 0 }): Promise<TestMailroom> {
+export async function startTestMailroom(engine: EngineName, env: Record<string, string> = {}, options: StartOptions = { deliveryPollMs: 200, dnsCacheMs: 0 }, logger?: Logger): Promise<TestMailroom> {
   const database = await createTestDatabase(engine);
   const config = loadConfig({
     MAILROOM_DATABASE_URL: database.url,
@@ -38,7 +38,7 @@ export async function startTestMailroom(engine: EngineName, env: Record<string, 
     MAILROOM_LOG_LEVEL: 'silent',
     ...env,
   });
-  const running = await startMailroom(config, pino({ level: process.env.MAILROOM_TEST_LOG ?? 'silent' }), options);
+  const running = await startMailroom(config, logger ?? pino({ level: process.env.MAILROOM_TEST_LOG ?? 'silent' }), options);
   let domainCounter = 0;
   return {
     running, config, database,
