@@ -50,7 +50,7 @@ function explainAuthFailure(reason: AuthFailure): Problem {
     case 'unknown-account':
       return { code: reason, words: 'No account has this username. The username is your account email address.' };
     case 'throttled':
-      return { code: reason, words: 'Too many failed logins from this address or for this account: logins are refused for 10 minutes. Fix the password in the client, then wait.' };
+      return { code: reason, words: 'Too many failed logins from this address (for any account, or for this one): logins from it are refused until the failure window passes (MAILROOM_AUTH_FAILURE_WINDOW, 10 minutes unless changed). Fix the password in the client, then wait. Other addresses are not affected.' };
   }
 }
 
