@@ -5,7 +5,8 @@
  * (npx and node die together; node may linger unreaped as a zombie), and it
  * is started again the moment its port closes. It must start at once (no
  * "node id … is already used") and deliver every acknowledged message at
- * least once; the duplicates are counted and printed.
+ * least once; the duplicates are counted and printed. A third process under
+ * the same id while that one lives is refused.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,7 +61,7 @@ describeEachStore('restart right after a crash', (engine) => {
       MAILROOM_DATABASE_URL: database.url, MAILROOM_DATA_DIR: database.dataDir, MAILROOM_HOSTNAME: HOSTNAME,
       MAILROOM_ROLES: 'smtp,delivery', MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0', MAILROOM_SMTPS_PORT: 'off',
       MAILROOM_DNS_SERVERS: dns.address, MAILROOM_DELIVERY_PORT: String(mx.port), MAILROOM_RETRY_SCHEDULE: '1s',
-      MAILROOM_LEASE_TIME: '3s', MAILROOM_LOG_LEVEL: 'warn', MAILROOM_DELIVERY_CONCURRENCY: String(DELIVERY_CONCURRENCY),
+      MAILROOM_LEASE_TIME: '3s', MAILROOM_HEARTBEAT_INTERVAL: '1s', MAILROOM_LOG_LEVEL: 'warn', MAILROOM_DELIVERY_CONCURRENCY: String(DELIVERY_CONCURRENCY),
     }, { launch: 'npx', timeoutMs: 30_000 });
     children.push(child);
     return child;
@@ -102,6 +103,11 @@ describeEachStore('restart right after a crash', (engine) => {
     t.diagnostic(summary);
     console.log(summary);
     assert.ok(duplicates <= DELIVERY_CONCURRENCY, 'a duplicate is an attempt in flight at the kill: at most the deliveries a node holds');
+
+    // Only a second *live* process under the id is refused, with the message operators know.
+    const duplicate = await start().then(() => 'started', (error: Error) => error.message);
+    assert.match(duplicate, /node id \S+ is already used by process \d+ on this host; give each node its own MAILROOM_NODE_ID/);
+    assert.equal(second.child.exitCode, null, 'the live node runs on');
     await second.kill();
   });
 });
