@@ -41,7 +41,7 @@ export const OPTIONS = {
   authMaxAccountFailuresPerIp: option('MAILROOM_AUTH_MAX_ACCOUNT_FAILURES_PER_IP', '8', parse.parsePositiveInteger, 'failed logins for one account from one IP within the window before that IP is refused for that account (a Send-As doctor check makes 3)'),
   authAccountAlert: option('MAILROOM_AUTH_ACCOUNT_ALERT', '10', parse.parsePositiveInteger, 'failed logins for one account from all IPs within the window before further failures are slowed down and the owner is told (`auth.failures` event); never a lock'),
   authFailureWindow: option('MAILROOM_AUTH_FAILURE_WINDOW', '10m', (raw) => atLeast(raw, 1000), 'the window failed logins are counted in, and how long a lock lasts'),
-  authMaxDelay: option('MAILROOM_AUTH_MAX_DELAY', '5s', parse.parseDuration, 'the longest wait before refusing a failed login for an account under attack (the wait doubles from 250 ms)'),
+  authMaxDelay: option('MAILROOM_AUTH_MAX_DELAY', '2s', parse.parseDuration, 'the longest wait before refusing a failed login for an account under attack (the wait doubles from 250 ms)'),
   smtpIdleTimeout: option('MAILROOM_SMTP_IDLE_TIMEOUT', '5m', (raw) => atLeast(raw, 100), 'an idle SMTP client is disconnected after this'),
   dnsServers: option('MAILROOM_DNS_SERVERS', 'system', parse.parseDnsServers, '`ip[:port],…` for MX, A/AAAA and TXT lookups'),
   deliveryPort: option('MAILROOM_DELIVERY_PORT', '25', parse.parsePort, 'port dialled on MX hosts'),
