@@ -38,7 +38,7 @@ export const OPTIONS = {
   maxRecipients: option('MAILROOM_MAX_RECIPIENTS', '100', parse.parsePositiveInteger, 'recipients per message'),
   defaultDailyLimit: option('MAILROOM_DEFAULT_DAILY_LIMIT', '1000', parse.parsePositiveInteger, 'daily limit of new accounts'),
   authMaxFailures: option('MAILROOM_AUTH_MAX_FAILURES', '10', parse.parsePositiveInteger, 'failed logins (SMTP or dashboard) from one client IP within MAILROOM_AUTH_FAILURE_WINDOW before that IP gets `421 4.7.0` (dashboard: 429) until the window passes'),
-  authMaxAccountFailuresPerIp: option('MAILROOM_AUTH_MAX_ACCOUNT_FAILURES_PER_IP', '8', parse.parsePositiveInteger, 'failed logins for one account from one IP within the window before that IP is refused for that account (a Send-As doctor check makes 3)'),
+  authMaxAccountFailuresPerIp: option('MAILROOM_AUTH_MAX_ACCOUNT_FAILURES_PER_IP', '10', parse.parsePositiveInteger, 'failed logins for one account from one IP within the window before that IP is refused for that account; matters when MAILROOM_AUTH_MAX_FAILURES is raised for relays many users share'),
   authAccountAlert: option('MAILROOM_AUTH_ACCOUNT_ALERT', '10', parse.parsePositiveInteger, 'failed logins for one account from all IPs within the window before further failures are slowed down and the owner is told (`auth.failures` event); never a lock'),
   authFailureWindow: option('MAILROOM_AUTH_FAILURE_WINDOW', '10m', (raw) => atLeast(raw, 1000), 'the window failed logins are counted in, and how long a lock lasts'),
   authMaxDelay: option('MAILROOM_AUTH_MAX_DELAY', '2s', parse.parseDuration, 'the longest wait before refusing a failed login for an account under attack (the wait doubles from 250 ms)'),
