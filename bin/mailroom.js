@@ -11,4 +11,5 @@ if (major < 24) {
     `or put it first on PATH: export PATH="$PWD/node_modules/.bin:$PATH" (run npm install first).\n`);
   process.exit(2);
 }
-await import('../src/cli/main.ts');
+const { program } = await import('../src/cli/main.ts');
+await program.parseAsync(process.argv);

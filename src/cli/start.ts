@@ -3,7 +3,7 @@ import type { RunningMailroom } from '../main.ts';
 import { configFrom, reportError, withConfigFlags } from './context.ts';
 
 export function registerStartCommand(program: Command): void {
-  withConfigFlags(program.command('start').description('run Mailroom (SMTP, HTTP API and dashboard, delivery)'))
+  withConfigFlags(program.command('start').description('run Mailroom (SMTP, HTTP API and dashboard, delivery)'), { listSettings: true, example: 'MAILROOM_HOSTNAME=mail.example.com mailroom start --roles smtp,http' })
     .action(async (options) => {
       let running: RunningMailroom;
       try {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { apiClient } from './client.ts';
+import { storeId } from '../../src/store/store-id.ts';
 
 /** Every endpoint of the contract (PRODUCT.md) and of the dashboard's needs. */
 const ENDPOINTS = [
@@ -32,7 +33,7 @@ describeEachStore('API operations', (engine) => {
     assert.equal(response.body.status, 'ok');
     assert.equal(response.body.node, m.running.nodeId);
     assert.deepEqual(response.body.roles, ['smtp', 'http']);
-    assert.deepEqual(response.body.store, { engine, ok: true });
+    assert.deepEqual(response.body.store, { engine, ok: true, id: await storeId(m.running.store) });
     assert.deepEqual(response.body.listeners.map((l: any) => l.port).sort(), [m.port('submission'), m.port('submissions'), m.port('http')].sort());
   });
 

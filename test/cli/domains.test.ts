@@ -100,6 +100,10 @@ describeEachStore('mailroom domains (CLI)', (engine) => {
       assert.match(partial.stdout, /^shop\.example: NOT verified$/m);
       assert.match(partial.stdout, /^ {2}ok {3}dkim/m);
       assert.match(partial.stdout, /^ {2}FAIL spf .*\n {7}No SPF record \(v=spf1\) found at shop\.example/m);
+      // While it waits, a person sees which DNS server is asked and each question answered (on stderr).
+      assert.match(partial.stderr, new RegExp(`^Asking DNS \\(${dns.address.replace(/[.]/g, '\\.')}\\) for the domain's records…$`, 'm'));
+      assert.match(partial.stderr, /^ {2}answered {2}TXT [^ ]+\._domainkey\.shop\.example \(\d+ ms\)$/m);
+      assert.match(partial.stderr, /^ {2}answered {2}TXT shop\.example \(\d+ ms\)$/m);
 
       dns.publish(records);
       const verified = await runCliJson<VerifyJson>(['domains', 'verify', 'shop.example'], env);

@@ -34,6 +34,9 @@ export function cliEnv(database: Pick<TestDatabase, 'url' | 'dataDir'> | null, e
     ...(database ? { MAILROOM_DATABASE_URL: database.url, MAILROOM_DATA_DIR: database.dataDir } : {}),
     MAILROOM_HOSTNAME: 'mailroom.test',
     MAILROOM_LOG_LEVEL: 'warn',
+    // Never the default 8025: a command asks the node listening there which store it uses,
+    // and on a shared machine that may be anyone's Mailroom.
+    MAILROOM_HTTP_PORT: '0',
     ...extra,
   };
 }
