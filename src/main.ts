@@ -27,6 +27,7 @@ import { startHttpServer } from './api/server.ts';
 import { startWebhookDispatcher, type WebhookDispatcherOptions } from './events/webhooks-dispatcher.ts';
 import { loadCertificates, type CertificateOptions, type Certificates } from './tls/certificates.ts';
 import { SessionRecorder } from './doctor/session-recorder.ts';
+import { hostnameWarning } from './domains/server-host.ts';
 
 export interface RunningMailroom {
   config: Config;
@@ -56,6 +57,8 @@ export interface StartOptions {
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
   const nodeId = config.nodeId ?? defaultNodeId(config);
   const roles = new Set(config.roles);
+  const badHostname = hostnameWarning(config.hostname);
+  if (badHostname) logger.warn({ event: 'hostname.not_fqdn', hostname: config.hostname }, badHostname);
 
   const store = await openStore(config.databaseUrl);
   // First: the id must be ours before any lease is taken or given back under it.

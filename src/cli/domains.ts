@@ -17,7 +17,8 @@ export function registerDomainCommands(program: Command): void {
       return { domain: { name: domain.name, verified: domain.verified }, records };
     }, (r) => [
       `Added ${r.domain.name}. Publish these DNS records, then run: mailroom domains verify ${r.domain.name}`,
-      ...r.records.map((rec) => `  ${rec.purpose.padEnd(12)} ${rec.type.padEnd(5)} ${rec.name}  ${rec.priority !== undefined ? rec.priority + ' ' : ''}${rec.value}`),
+      ...r.records.map((rec) => `  ${rec.purpose.padEnd(12)} ${rec.type.padEnd(5)} ${rec.name}  ${rec.priority !== undefined ? rec.priority + ' ' : ''}${rec.value}` +
+        (rec.warning ? `\n               NOT USABLE YET — ${rec.warning}` : '')),
     ].join('\n')));
 
   withConfigFlags(domains.command('verify <domain>').description("look up the domain's DNS records; exit 0 only when verified"), { example: 'mailroom domains verify example.com' })
@@ -45,7 +46,7 @@ export function registerDomainCommands(program: Command): void {
       };
     }, (r) => [
       `${r.domain}: ${r.verified ? 'verified' : 'NOT verified'}${'forced' in r ? ' (forced)' : ''}`,
-      ...r.records.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.purpose.padEnd(12)} ${c.type.padEnd(5)} ${c.name}${c.error ? `\n       ${c.error}` : ''}`),
+      ...r.records.map((c) => `  ${c.ok ? 'ok  ' : c.purpose === 'server-host' ? 'warn' : 'FAIL'} ${c.purpose.padEnd(12)} ${c.type.padEnd(5)} ${c.name}${c.error ? `\n       ${c.error}` : ''}`),
     ].join('\n'), (r) => (r.verified ? EXIT.ok : EXIT.failed)));
 
   withConfigFlags(domains.command('list').description('list sending domains'), { example: 'mailroom domains list --account you@example.com' })

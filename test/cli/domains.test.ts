@@ -13,7 +13,7 @@ import { cliEnv, runCli, runCliJson } from '../support/cli.ts';
 import { openDialogue } from '../support/smtp-dialogue.ts';
 import { EXIT } from '../../src/cli/context.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
-import { addDomain } from '../../src/domains/domains.ts';
+import { addDomain, deleteDomain, getDomainRow } from '../../src/domains/domains.ts';
 import type { DnsRecordToPublish } from '../../src/domains/records.ts';
 import { Replies, formatReply } from '../../src/smtp/replies.ts';
 
@@ -60,6 +60,20 @@ describeEachStore('mailroom domains (CLI)', (engine) => {
     assert.deepEqual(byPurpose['return-path'], { purpose: 'return-path', type: 'CNAME', name: 'bounces.shop.example', value: 'mailroom.test' });
   });
 
+  it('domains add marks the SPF and return-path records not usable yet when MAILROOM_HOSTNAME is a bare name', async () => {
+    const bare = { ...env, MAILROOM_HOSTNAME: 'vm' };
+    const text = await runCli(['domains', 'add', 'bare.example', '--account', owner.email], bare);
+    assert.equal(text.code, EXIT.ok, text.output);
+    assert.match(text.stdout, /spf +TXT +bare\.example +v=spf1 a:vm ~all\n +NOT USABLE YET — Not usable yet: "vm" is not a fully qualified name.*MAILROOM_HOSTNAME=mail\.example\.com/);
+    assert.match(text.stdout, /return-path +CNAME +bounces\.bare\.example +vm\n +NOT USABLE YET/);
+    const json = await runCliJson<AddedJson>(['domains', 'verify', 'bare.example'], bare);
+    const host = (json.json as unknown as VerifyJson).records.find((r) => r.purpose === 'server-host');
+    assert.equal(host?.ok, false);
+    assert.match(host?.error ?? '', /"vm" is not a fully qualified name/);
+    // Gone again, so the listing below sees only the suite's own domains.
+    await deleteDomain(mailroom.running.store, await getDomainRow(mailroom.running.store, 'bare.example', null));
+  });
+
   it('refuses a duplicate (4), a malformed name (2), unknown accounts and domains (3); verify fails (1) before DNS has the records', async () => {
     const cases: Array<[string[], number, string | null]> = [
       [['domains', 'add', 'shop.example', '--account', owner.email, '--json'], EXIT.conflict, 'domain_exists'],
@@ -77,7 +91,8 @@ describeEachStore('mailroom domains (CLI)', (engine) => {
     const unpublished = JSON.parse(results[4].stdout) as VerifyJson;
     assert.equal(unpublished.domain, 'shop.example');
     assert.equal(unpublished.verified, false);
-    assert.deepEqual(unpublished.records.map((r) => [r.purpose, r.ok]), [['dkim', false], ['spf', false], ['return-path', false], ['dmarc', false]]);
+    // The last check is the server's own name (mailroom.test), which this DNS server has no address for yet.
+    assert.deepEqual(unpublished.records.map((r) => [r.purpose, r.ok]), [['dkim', false], ['spf', false], ['return-path', false], ['dmarc', false], ['server-host', false]]);
     for (const record of unpublished.records) {
       assert.deepEqual(Object.keys(record).sort(), ['error', 'expected', 'found', 'name', 'ok', 'purpose', 'type']);
       assert.ok(record.error && record.error.length > 10, `${record.purpose} says what is wrong`);
@@ -106,6 +121,7 @@ describeEachStore('mailroom domains (CLI)', (engine) => {
       assert.match(partial.stderr, /^ {2}answered {2}TXT shop\.example \(\d+ ms\)$/m);
 
       dns.publish(records);
+      dns.set('mailroom.test', 'A', '127.0.0.1');
       const verified = await runCliJson<VerifyJson>(['domains', 'verify', 'shop.example'], env);
       assert.equal(verified.code, EXIT.ok, verified.output);
       assert.equal(verified.json.verified, true);

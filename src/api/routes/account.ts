@@ -8,6 +8,7 @@ import { readUsage } from '../../queue/usage.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { currentCertificateStatus } from '../../tls/certificate-status.ts';
 import { principalOf } from '../auth.ts';
+import { hostnameWarning } from '../../domains/server-host.ts';
 import { ERRORS, Timestamp, isoOrNull } from '../schemas.ts';
 
 const Connection = Type.Enum(['unsecured', 'STARTTLS', 'SSL/TLS']);
@@ -21,6 +22,7 @@ const AccountResponse = Type.Object({
   resetsAt: Type.Union([Timestamp, Type.Null()], { description: 'when the oldest email still counted leaves the 24-hour window' }),
   smtp: Type.Object({
     host: Type.String(),
+    hostWarning: Type.Union([Type.String(), Type.Null()], { description: 'set when host is not a fully qualified name, so mail clients (and Gmail) cannot use it yet; says the fix' }),
     username: Type.String({ description: 'the account email; the password is a secret key' }),
     insecureAuth: Type.Boolean({ description: 'whether AUTH is allowed before TLS (the guide\'s "Unsecured connection")' }),
     ports: Type.Array(Type.Object({ port: Type.Integer(), connections: Type.Array(Connection) })),
@@ -46,7 +48,7 @@ export function accountRoutes(app: ApiApp, deps: HttpDeps): void {
     return {
       id: principal.accountId, email: principal.email, isAdmin: principal.isAdmin, dailyLimit: principal.dailyLimit,
       sentLast24h: usage.used, resetsAt: isoOrNull(usage.nextRelease),
-      smtp: { host: config.hostname, username: principal.email, insecureAuth: config.insecureAuth, ports: smtpPorts(deps), certificate },
+      smtp: { host: config.hostname, hostWarning: hostnameWarning(config.hostname), username: principal.email, insecureAuth: config.insecureAuth, ports: smtpPorts(deps), certificate },
     };
   });
 }

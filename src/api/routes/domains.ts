@@ -17,10 +17,12 @@ const RecordType = Type.Enum(['TXT', 'CNAME', 'MX']);
 
 const DnsRecord = Type.Object({
   purpose: Purpose, type: RecordType, name: Type.String(), value: Type.String(), priority: Type.Optional(Type.Integer()),
+  warning: Type.Optional(Type.String({ description: 'set when the record cannot work yet (MAILROOM_HOSTNAME is not a fully qualified name), with the fix' })),
 });
 
 const CheckedRecord = Type.Object({
-  purpose: Purpose, type: RecordType, name: Type.String(), expected: Type.String(), found: Type.Array(Type.String()), ok: Type.Boolean(),
+  purpose: Type.Enum(['dkim', 'spf', 'return-path', 'dmarc', 'server-host'], { description: 'server-host: the name the SPF and return-path records point at has an address (advisory)' }),
+  type: Type.Enum(['TXT', 'CNAME', 'MX', 'A']), name: Type.String(), expected: Type.String(), found: Type.Array(Type.String()), ok: Type.Boolean(),
   error: Type.Optional(Type.String({ description: 'what is wrong and what to do' })),
 });
 

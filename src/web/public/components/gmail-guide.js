@@ -28,7 +28,8 @@ export function GmailGuide({ smtp, email, domains, loading }) {
       <li>
         <span>Fill in the SMTP fields with these values:</span>
         <div class="fields fields-compact gmail-values">
-          <${CopyField} label="SMTP Server" value=${smtp.host} testId="gmail-host" />
+          <${CopyField} label="SMTP Server" value=${smtp.host} testId="gmail-host"
+            hint=${smtp.hostWarning ? html`<span class="field-warning"><strong>Not usable yet:</strong> Gmail cannot reach this name. Ask your administrator to set MAILROOM_HOSTNAME.</span>` : null} />
           <${CopyField} label="Port" value=${choice ? String(choice.port) : '—'} testId="gmail-port" />
           <${CopyField} label="Username" value=${smtp.username || email} testId="gmail-username" />
           <div class="copy-field">

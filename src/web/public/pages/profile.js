@@ -28,7 +28,8 @@ export function ProfilePage() {
     <div class="grid-2">
       <${Card} title="SMTP credentials" id="smtp" description="Paste these into your mail client, app or Gmail.">
         <div class="fields">
-          <${CopyField} label="SMTP server" value=${smtp.host} testId="smtp-host" />
+          <${CopyField} label="SMTP server" value=${smtp.host} testId="smtp-host"
+            hint=${smtp.hostWarning ? html`<span class="field-warning" data-testid="smtp-host-warning"><strong>Not usable yet.</strong> ${smtp.hostWarning}</span>` : null} />
           <${CopyField} label="Username" value=${smtp.username} testId="smtp-username" hint="Your account email." />
           <div class="copy-field">
             <div class="copy-field-label">Password</div>
