@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './logger.ts';
 import type { Config } from './config/options.ts';
 import { openStore, type Store } from './store/database.ts';
 import { createResolver } from './dns/resolver.ts';
@@ -38,6 +39,8 @@ export interface RunningMailroom {
   certificates: Certificates | null;
   /** The Send-As doctor's log of recent SMTP sessions. */
   smtpSessions: SessionRecorder;
+  /** The service's log, for the few lines written outside startMailroom (the signal that stops it). */
+  logger: Logger;
   /** Graceful stop: listeners answer 421, in-flight work finishes or is released. */
   stop(): Promise<void>;
 }
@@ -120,7 +123,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
 
   let stopping: Promise<void> | null = null;
   return {
-    config, store, listeners, nodeId, certificates, smtpSessions,
+    config, store, listeners, nodeId, certificates, smtpSessions, logger,
     stop() {
       stopping ??= (async () => {
         logger.info({ event: 'shutdown' }, 'stopping');
@@ -140,9 +143,6 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   };
 }
 
-export function createLogger(config: Config): Logger {
-  return pino({ level: config.logLevel, base: { node: config.nodeId ?? undefined } });
-}
 
 /** Stable across restarts of the same installation, so a restarted node is recognisable in leases and logs. */
 function defaultNodeId(config: Config): string {

@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';
 import { submitMessage } from '../submit-message.ts';
+import { logAccepted } from '../../events/accepted-log.ts';
 import { RECIPIENT_STATUSES as DELIVERY_STATUSES, getMessage, listMessages } from '../../events/message-log.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import { ERRORS, Page, PageQuery, Timestamp } from '../schemas.ts';
@@ -80,7 +81,7 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
       idempotencyKey: request.headers['idempotency-key'] ?? null, clientIp: request.ip,
     });
     if (result.duplicate) reply.header('idempotent-replayed', 'true');
-    else deps.logger.info({ event: 'message.accepted', messageId: result.id, account: principal.email, source: 'api' }, 'message queued');
+    else logAccepted(deps.logger, { messageId: result.id, account: principal.email, source: 'api', recipients: result.recipients, size: result.size, clientIp: request.ip });
     return reply.code(202).send({ id: result.id });
   });
 
