@@ -9,7 +9,7 @@ import { storeId } from '../../src/store/store-id.ts';
 const ENDPOINTS = [
   'GET /healthz', 'GET /metrics', 'GET /api/v1/openapi.json',
   'POST /api/v1/session', 'DELETE /api/v1/session',
-  'GET /api/v1/account',
+  'GET /api/v1/account', 'GET /api/v1/overview',
   'GET /api/v1/keys', 'POST /api/v1/keys', 'DELETE /api/v1/keys/{id}',
   'GET /api/v1/admin/accounts', 'POST /api/v1/admin/accounts', 'PATCH /api/v1/admin/accounts/{id}',
   'GET /api/v1/doctor/sessions', 'POST /api/v1/doctor/check',
