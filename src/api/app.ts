@@ -60,7 +60,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
   await app.register(swaggerUi, {
     routePrefix: API_REFERENCE_PATH,
     uiConfig: { deepLinking: true, docExpansion: 'list', defaultModelsExpandDepth: 0, persistAuthorization: false, tryItOutEnabled: false },
-    staticCSP: true,
+    // Our own policy rather than the plugin's default, which allows styles and fonts from any https
+    // origin and upgrades requests to https (breaking a plain-http LAN install): this page may load
+    // from this server only, so the browser itself enforces "no internet needed".
+    staticCSP: "default-src 'self'; base-uri 'self'; connect-src 'self'; font-src 'self' data:; frame-ancestors 'self'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'",
   });
 
   operationsRoutes(app, deps);

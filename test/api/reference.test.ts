@@ -25,6 +25,10 @@ describeEachStore('API reference page', (engine) => {
     assert.equal(page.status, 200);
     const html = await page.text();
     assert.match(html, /<div id="swagger-ui">/);
+    // The browser is told to load nothing from anywhere else, and not to rewrite http to https.
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'self'/);
+    assert.doesNotMatch(csp, /https:|upgrade-insecure-requests|\*/);
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     assert.ok(assets.length >= 3, html);
     for (const asset of assets) {

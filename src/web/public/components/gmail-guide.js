@@ -14,6 +14,7 @@ export function GmailGuide({ smtp, email, domains, loading }) {
   const selfSigned = smtp.certificate?.selfSigned !== false;
   const example = verified[0] ? `you@${verified[0].name}` : 'you@your-domain.com';
 
+  // htm drops the whitespace between lines, so the certificate notice's sentences carry their own spaces.
   return html`<${Card} title="Send from Gmail with “Send mail as”" id="gmail"
       description="Gmail keeps your inbox; Mailroom sends the mail, signed for your domain.">
     ${!loading && verified.length === 0 ? html`<${Notice} kind="warn" title="First, verify a sending domain">
@@ -47,12 +48,11 @@ export function GmailGuide({ smtp, email, domains, loading }) {
     </ol>
     <p class="small">Gmail says something went wrong? <${Link} href="/app/doctor">Ask the doctor<//> — it connects the way Gmail does and names the step that fails.</p>
     ${selfSigned ? html`<${Notice} kind="warn" title="Gmail refuses self-signed certificates">
-      Gmail checks the certificate on “Secured connection using TLS” and “SSL” and rejects a self-signed one or one that does not name
-      <span class="mono">${smtp.host || 'this server'}</span>.
+      ${'Gmail checks the certificate on “Secured connection using TLS” and “SSL” and rejects a self-signed one or one that does not name '}<span class="mono">${smtp.host || 'this server'}</span>${'. '}
       ${smtp.certificate?.selfSigned !== true ? ''
-        : choice?.connection === 'unsecured' ? ' This server’s certificate is self-signed, so the values above use the unsecured connection (the secret key then crosses the network unencrypted).'
-        : ' This server’s certificate is self-signed and unsecured logins are turned off, so Gmail cannot connect yet.'}
-      With a trusted certificate (ask your administrator to set up Let’s Encrypt), choose SSL instead.
+        : choice?.connection === 'unsecured' ? 'This server’s certificate is self-signed, so the values above use the unsecured connection (the secret key then crosses the network unencrypted). '
+        : 'This server’s certificate is self-signed and unsecured logins are turned off, so Gmail cannot connect yet. '}
+      ${'With a trusted certificate (ask your administrator to set up Let’s Encrypt), choose SSL instead.'}
     <//>` : null}
   <//>`;
 }

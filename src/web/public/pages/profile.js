@@ -22,7 +22,7 @@ export function ProfilePage() {
   const domainList = domains.data?.items ?? [];
 
   return html`
-    <${PageHeader} title="Profile & SMTP settings"
+    <${PageHeader} section="Settings" title="Profile & SMTP"
       description="Everything an app or Gmail needs to send through Mailroom: the server, the port, your username and a secret key." />
     <${ErrorNotice} error=${error} />
     <div class="grid-2">
