@@ -59,7 +59,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
   // so it works on a server without internet access; the spec validator (an outside service) is off.
   await app.register(swaggerUi, {
     routePrefix: API_REFERENCE_PATH,
-    uiConfig: { deepLinking: true, docExpansion: 'list', defaultModelsExpandDepth: 0, persistAuthorization: false, tryItOutEnabled: false },
+    // BaseLayout: no top bar with a URL field for loading other people's specs, just this API.
+    uiConfig: { layout: 'BaseLayout', deepLinking: true, docExpansion: 'list', defaultModelsExpandDepth: 0, persistAuthorization: false, tryItOutEnabled: false },
+    theme: { title: 'Mailroom API reference' },
     // Our own policy rather than the plugin's default, which allows styles and fonts from any https
     // origin and upgrades requests to https (breaking a plain-http LAN install): this page may load
     // from this server only, so the browser itself enforces "no internet needed".

@@ -27,13 +27,13 @@ export function CopyButton({ value, label = 'value', compact = false }) {
 }
 
 /**
- * An email address (or host name) that wraps only at its "@" and dots, never inside a word:
- * table columns then keep addresses readable instead of breaking them at any letter.
+ * An email address that wraps only before its "@" (a very long part still breaks as a last
+ * resort): table columns then keep addresses readable instead of breaking them at any letter.
  * @param {{ value: string | null | undefined, class?: string }} props
  */
 export function Address({ value, class: className = '' }) {
   if (!value) return html`<span class="muted">—</span>`;
-  const parts = value.split(/(?=@)|(?<=\.)/);
+  const parts = value.split(/(?=@)/);
   return html`<span class=${`address ${className}`} title=${value}>${parts.map((part, i) => html`${i > 0 ? html`<wbr />` : null}${part}`)}</span>`;
 }
 
