@@ -111,7 +111,10 @@ export function domainRoutes(app: ApiApp, deps: HttpDeps): void {
 }
 
 function recordView(record: DnsRecordToPublish) {
-  return { purpose: record.purpose, type: record.type, name: record.name, value: record.value, ...(record.priority !== undefined ? { priority: record.priority } : {}) };
+  return {
+    purpose: record.purpose, type: record.type, name: record.name, value: record.value,
+    ...(record.priority !== undefined ? { priority: record.priority } : {}), ...(record.warning ? { warning: record.warning } : {}),
+  };
 }
 
 function checkView(check: RecordCheck) {
