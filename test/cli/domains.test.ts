@@ -12,7 +12,7 @@ import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
 import { cliEnv, runCli, runCliJson } from '../support/cli.ts';
 import { openDialogue } from '../support/smtp-dialogue.ts';
 import { EXIT } from '../../src/cli/context.ts';
-import { createAccount } from '../../src/accounts/accounts.ts';
+import { createAccount, getAccountByEmail } from '../../src/accounts/accounts.ts';
 import { addDomain, deleteDomain, getDomainRow } from '../../src/domains/domains.ts';
 import type { DnsRecordToPublish } from '../../src/domains/records.ts';
 import { Replies, formatReply } from '../../src/smtp/replies.ts';
@@ -72,6 +72,20 @@ describeEachStore('mailroom domains (CLI)', (engine) => {
     assert.match(host?.error ?? '', /"vm" is not a fully qualified name/);
     // Gone again, so the listing below sees only the suite's own domains.
     await deleteDomain(mailroom.running.store, await getDomainRow(mailroom.running.store, 'bare.example', null));
+  });
+
+  it('domains verify says which DNS questions it is still waiting for', async () => {
+    await addDomain(mailroom.running.store, (await getAccountByEmail(mailroom.running.store, owner.email)).id, 'slow.example', mailroom.config.hostname);
+    dns.failWith('slow.example', 'TIMEOUT');
+    try {
+      const result = await runCli(['domains', 'verify', 'slow.example'], env);
+      assert.equal(result.code, EXIT.failed, result.output);
+      assert.match(result.stderr, /^ {2}still waiting \(\d+ s\) for .*TXT slow\.example/m);
+      assert.match(result.stderr, /^ {2}no answer {2}TXT slow\.example \(\d+ ms\)$/m);
+    } finally {
+      dns.failWith('slow.example', null);
+      await deleteDomain(mailroom.running.store, await getDomainRow(mailroom.running.store, 'slow.example', null));
+    }
   });
 
   it('refuses a duplicate (4), a malformed name (2), unknown accounts and domains (3); verify fails (1) before DNS has the records', async () => {
