@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './logger.ts';
 import type { Config } from './config/options.ts';
 import { openStore, type Store } from './store/database.ts';
 import { createResolver } from './dns/resolver.ts';
@@ -27,6 +28,7 @@ import { startHttpServer } from './api/server.ts';
 import { startWebhookDispatcher, type WebhookDispatcherOptions } from './events/webhooks-dispatcher.ts';
 import { loadCertificates, type CertificateOptions, type Certificates } from './tls/certificates.ts';
 import { SessionRecorder } from './doctor/session-recorder.ts';
+import { hostnameWarning } from './domains/server-host.ts';
 
 export interface RunningMailroom {
   config: Config;
@@ -39,6 +41,8 @@ export interface RunningMailroom {
   smtpSessions: SessionRecorder;
   /** The admin login this start created (first start only), for the terminal, never the log. */
   firstAdmin: { email: string; password: string } | null;
+  /** The service's log, for the few lines written outside startMailroom (the signal that stops it). */
+  logger: Logger;
   /** Graceful stop: listeners answer 421, in-flight work finishes or is released. */
   stop(): Promise<void>;
 }
@@ -58,6 +62,8 @@ export interface StartOptions {
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
   const nodeId = config.nodeId ?? defaultNodeId(config);
   const roles = new Set(config.roles);
+  const badHostname = hostnameWarning(config.hostname);
+  if (badHostname) logger.warn({ event: 'hostname.not_fqdn', hostname: config.hostname }, badHostname);
 
   const store = await openStore(config.databaseUrl);
   // First: the id must be ours before any lease is taken or given back under it.
@@ -121,7 +127,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
 
   let stopping: Promise<void> | null = null;
   return {
-    config, store, listeners, nodeId, certificates, smtpSessions,
+    config, store, listeners, nodeId, certificates, smtpSessions, logger,
     firstAdmin: admin?.created && admin.password ? { email: admin.email, password: admin.password } : null,
     stop() {
       stopping ??= (async () => {
@@ -142,9 +148,6 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   };
 }
 
-export function createLogger(config: Config): Logger {
-  return pino({ level: config.logLevel, base: { node: config.nodeId ?? undefined } });
-}
 
 /** Stable across restarts of the same installation, so a restarted node is recognisable in leases and logs. */
 function defaultNodeId(config: Config): string {

@@ -5,6 +5,7 @@
  */
 import Fastify from 'fastify';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { registerDashboard } from '../web/routes.ts';
 import type { ApiApp, HttpDeps } from './deps.ts';
@@ -20,8 +21,12 @@ import { messageRoutes } from './routes/messages.ts';
 import { suppressionRoutes } from './routes/suppressions.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { overviewRoutes } from './routes/overview.ts';
 import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
 import { doctorRoutes } from '../doctor/routes.ts';
+
+/** Where the browsable API reference is served (linked from the dashboard and the README). */
+export const API_REFERENCE_PATH = '/api/docs';
 
 const isDocumented = (url: string) => url.startsWith('/api/') || url === '/healthz' || url === '/metrics';
 
@@ -50,6 +55,19 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
     transform: ({ schema, url }) => ({ schema: isDocumented(url) ? schema : { ...schema, hide: true }, url }),
   });
 
+  // The API reference as a page (Swagger UI). Every file it needs comes from the package itself,
+  // so it works on a server without internet access; the spec validator (an outside service) is off.
+  await app.register(swaggerUi, {
+    routePrefix: API_REFERENCE_PATH,
+    // BaseLayout: no top bar with a URL field for loading other people's specs, just this API.
+    uiConfig: { layout: 'BaseLayout', deepLinking: true, docExpansion: 'list', defaultModelsExpandDepth: 0, persistAuthorization: false, tryItOutEnabled: false },
+    theme: { title: 'Mailroom API reference' },
+    // Our own policy rather than the plugin's default, which allows styles and fonts from any https
+    // origin and upgrades requests to https (breaking a plain-http LAN install): this page may load
+    // from this server only, so the browser itself enforces "no internet needed".
+    staticCSP: "default-src 'self'; base-uri 'self'; connect-src 'self'; font-src 'self' data:; frame-ancestors 'self'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'",
+  });
+
   operationsRoutes(app, deps);
   // ACME HTTP-01 answers, from the store, so any HTTP node can answer for an order another node placed.
   await app.register(acmeChallengeRoute, { store: deps.store });
@@ -61,7 +79,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       const routes = authenticated.withTypeProvider<TypeBoxTypeProvider>();
       // onRequest, before the body is read: an unauthenticated upload is refused without being received.
       routes.addHook('onRequest', authenticate(deps.store));
-      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes]) {
+      for (const register of [accountRoutes, overviewRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes]) {
         register(routes, deps);
       }
       await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });

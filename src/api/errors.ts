@@ -95,6 +95,8 @@ function validationError(error: AjvError, context: string): ApiError {
   const name = field || context;
   const message = error.keyword === 'required' ? `${where}${name} is required`
     : error.keyword === 'additionalProperties' ? `${where}${name} is not a known field`
+    // Ajv says "must be equal to one of the allowed values" without naming them; name them.
+    : error.keyword === 'enum' && Array.isArray(error.params.allowedValues) ? `${where}${name} must be one of: ${error.params.allowedValues.join(', ')}`
     : `${where}${name} ${error.message ?? 'is invalid'}`;
   return new ApiError(400, 'invalid_request', message, name);
 }

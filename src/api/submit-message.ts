@@ -44,7 +44,7 @@ interface Prepared {
 
 const JSON_ONLY_FIELDS = ['subject', 'text', 'html', 'headers', 'attachments', 'replyTo'] as const;
 
-export async function submitMessage(deps: SubmitDeps, principal: Principal, input: MessageInput, context: SubmitContext): Promise<{ id: string; duplicate: boolean }> {
+export async function submitMessage(deps: SubmitDeps, principal: Principal, input: MessageInput, context: SubmitContext): Promise<{ id: string; duplicate: boolean; recipients: number; size: number }> {
   const { config, store, enqueuer } = deps;
   const id = newId();
   const now = Date.now();
@@ -93,7 +93,7 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, inpu
     idempotencyKey: context.idempotencyKey,
   });
   if (!result.ok) throw errorForRefusal(result.refusal, fields, now);
-  return { id: result.id, duplicate: result.duplicate };
+  return { id: result.id, duplicate: result.duplicate, recipients: deliverable.length, size: raw.length };
 }
 
 async function prepareComposed(input: MessageInput, id: string, now: number, hostname: string): Promise<Prepared> {

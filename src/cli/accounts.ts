@@ -7,7 +7,7 @@ const when = (at: number | null) => (at === null ? '-' : new Date(at).toISOStrin
 
 export function registerAccountCommands(program: Command): void {
   const accounts = program.command('accounts').description('manage accounts');
-  withConfigFlags(accounts.command('create <email>').description('create an account and its first secret key'))
+  withConfigFlags(accounts.command('create <email>').description('create an account and its first secret key'), { example: 'mailroom accounts create you@example.com --daily-limit 500' })
     .option('--daily-limit <n>', 'emails per rolling 24 hours (default MAILROOM_DEFAULT_DAILY_LIMIT)')
     .option('--password <password>', 'dashboard password (default: generated and printed)')
     .option('--admin', 'may manage every account in the dashboard')
@@ -29,7 +29,7 @@ export function registerAccountCommands(program: Command): void {
       ...('password' in r ? [`Dashboard password: ${r.password}`] : []),
     ].join('\n')));
 
-  withConfigFlags(accounts.command('set-password <email>').description("reset an account's dashboard password (ends its dashboard sessions)"))
+  withConfigFlags(accounts.command('set-password <email>').description("reset an account's dashboard password (ends its dashboard sessions)"), { example: 'mailroom accounts set-password you@example.com' })
     .option('--password <password>', 'the new password, at least 8 characters (default: generated and printed)')
     .option('--json', 'print JSON')
     .action((email: string, options) => runWithStore(options, async (store) => {
@@ -40,13 +40,13 @@ export function registerAccountCommands(program: Command): void {
       ...('password' in r ? [`Dashboard password (shown only now): ${r.password}`] : []),
     ].join('\n')));
 
-  withConfigFlags(accounts.command('list').description('list accounts'))
+  withConfigFlags(accounts.command('list').description('list accounts'), { example: 'mailroom accounts list --json' })
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, (store) => listAccounts(store),
       (rows) => rows.map((a) => `${a.email}\tdaily limit ${a.dailyLimit}${a.isAdmin ? '\tadmin' : ''}`).join('\n') || 'No accounts.'));
 
   const keys = program.command('keys').description('manage secret keys');
-  withConfigFlags(keys.command('create').description('create a secret key (shown once)'))
+  withConfigFlags(keys.command('create').description('create a secret key (shown once)'), { example: 'mailroom keys create --account you@example.com --name billing-app' })
     .requiredOption('--account <email>', 'account email')
     .option('--name <name>', 'a name to recognise the key by', 'key')
     .option('--json', 'print JSON')
@@ -56,7 +56,7 @@ export function registerAccountCommands(program: Command): void {
       return { id: key.id, name: key.name, secret: key.secret, createdAt: new Date(key.createdAt).toISOString() };
     }, (k) => `Created key ${k.id} (${k.name}). Secret, shown only now: ${k.secret}`));
 
-  withConfigFlags(keys.command('list').description("list an account's keys"))
+  withConfigFlags(keys.command('list').description("list an account's keys"), { example: 'mailroom keys list --account you@example.com' })
     .requiredOption('--account <email>', 'account email')
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, async (store) => {
@@ -67,7 +67,7 @@ export function registerAccountCommands(program: Command): void {
       }));
     }, (rows) => rows.map((k) => `${k.id}\t${k.name}\t${k.hint}\tcreated ${k.createdAt}\tlast used ${k.lastUsedAt ?? 'never'}${k.revokedAt ? `\tREVOKED ${k.revokedAt}` : ''}`).join('\n') || 'No keys.'));
 
-  withConfigFlags(keys.command('revoke <keyId>').description('revoke a key; it stops working at once'))
+  withConfigFlags(keys.command('revoke <keyId>').description('revoke a key; it stops working at once'), { example: 'mailroom keys revoke 0mwucufn81faro1a20aj' })
     .option('--json', 'print JSON')
     .action((keyId: string, options) => runWithStore(options, async (store) => {
       await revokeSecretKey(store, keyId, null);

@@ -2,20 +2,32 @@
  * What every CLI command shares: the configuration (same variables and flags
  * as the service), the store, output in words or JSON, and exit codes.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig, ConfigError } from '../config/load.ts';
 import { OPTIONS, flagName, type Config } from '../config/options.ts';
 import { openStore, type Store } from '../store/database.ts';
 import { UserError, type UserErrorKind } from '../errors.ts';
+import { warnIfRunningNodeUsesAnotherStore } from './store-check.ts';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, failed: 1, invalid: 2, notFound: 3, conflict: 4 } as const;
 
 const EXIT_FOR_KIND: Record<UserErrorKind, number> = { invalid: EXIT.invalid, 'not-found': EXIT.notFound, conflict: EXIT.conflict, forbidden: EXIT.failed };
 
-/** Adds every configuration flag (--smtp-port ⇔ MAILROOM_SMTP_PORT …) to a command. */
-export function withConfigFlags(command: Command): Command {
-  for (const spec of Object.values(OPTIONS)) command.option(`--${flagName(spec.env)} <value>`, `${spec.help} [${spec.env}]`);
+/**
+ * Adds every configuration flag (--smtp-port ⇔ MAILROOM_SMTP_PORT …) to a command. Only
+ * `start` lists them in its help; a management command accepts them all (it must open the
+ * same store as the service) but its help shows its own options and an example.
+ */
+export function withConfigFlags(command: Command, help: { example?: string; listSettings?: boolean } = {}): Command {
+  for (const spec of Object.values(OPTIONS)) {
+    const option = new Option(`--${flagName(spec.env)} <value>`, `${spec.help} [${spec.env}]`);
+    command.addOption(help.listSettings ? option : option.hideHelp());
+  }
+  if (help.example) command.addHelpText('after', `\nExample:\n  $ ${help.example}`);
+  if (!help.listSettings) {
+    command.addHelpText('after', '\nSettings: the same MAILROOM_* variables as the service (each also a flag, e.g. --database-url);\n`mailroom start --help` lists them.');
+  }
   return command;
 }
 
@@ -45,6 +57,7 @@ export async function runWithStore<T>(
   try {
     const config = configFrom(options);
     store = await openStore(config.databaseUrl);
+    await warnIfRunningNodeUsesAnotherStore(store, config);
     const result = await body(store, config);
     process.stdout.write((json ? JSON.stringify(result, null, 2) : print(result)) + '\n');
     process.exitCode = exitCode(result);

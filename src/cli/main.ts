@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `mailroom` — the service and its management commands. */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerStartCommand } from './start.ts';
 import { registerAccountCommands } from './accounts.ts';
@@ -10,8 +11,12 @@ import { registerNodeCommands } from './nodes.ts';
 import { EXIT } from './context.ts';
 import { configurationTable } from '../config/docs.ts';
 
-const program = new Command('mailroom')
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export const program = new Command('mailroom')
   .description('Mailroom: a self-hosted email delivery service')
+  .version(version, '-V, --version', 'print the version')
+  .addHelpText('after', '\nEach command has its own help, e.g. `mailroom domains add --help`.\nExample:\n  $ mailroom accounts create you@example.com && mailroom domains add example.com --account you@example.com')
   .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.invalid));
 
 registerStartCommand(program);
@@ -20,6 +25,8 @@ registerDomainCommands(program);
 registerMessageCommands(program);
 registerSuppressionCommands(program);
 registerNodeCommands(program);
-program.command('config-docs').description('print the configuration table (Markdown)').action(() => { process.stdout.write(configurationTable() + '\n'); });
+program.command('config-docs').description('print the configuration table (Markdown)').addHelpText('after', '\nExample:\n  $ mailroom config-docs > settings.md').action(() => { process.stdout.write(configurationTable() + '\n'); });
 
-await program.parseAsync(process.argv);
+// Run when started as a program (npm scripts, tests, bin/mailroom.js); imported, it only
+// describes the commands, which is how the help tests read every one of them.
+if (import.meta.main) await program.parseAsync(process.argv);

@@ -13,11 +13,11 @@ import { runWithStore, withConfigFlags } from './context.ts';
 export function registerMessageCommands(program: Command): void {
   const messages = program.command('messages').description('read the message log');
 
-  withConfigFlags(messages.command('show <id>').description('per-recipient status and every delivery attempt of a message'))
+  withConfigFlags(messages.command('show <id>').description('per-recipient status and every delivery attempt of a message'), { example: 'mailroom messages show 0mwucufn81faro1a20aj' })
     .option('--json', 'print JSON')
     .action((id: string, options) => runWithStore(options, (store) => getMessage(store, id, null), formatMessage));
 
-  withConfigFlags(messages.command('list').description('messages, newest first'))
+  withConfigFlags(messages.command('list').description('messages, newest first'), { example: 'mailroom messages list --status deferred --account you@example.com' })
     .option('--recipient <address>', 'only messages to this address')
     .option('--status <status>', 'only messages with a recipient in this status (queued, deferred, delivered, bounced, complained, suppressed, expired)')
     .option('--tag <tag>', 'only messages with this tag')

@@ -4,7 +4,7 @@ import { runWithStore, withConfigFlags } from './context.ts';
 
 export function registerNodeCommands(program: Command): void {
   const nodes = program.command('nodes').description('the nodes sharing this store');
-  withConfigFlags(nodes.command('list').description('live nodes and the deliveries and webhooks each holds'))
+  withConfigFlags(nodes.command('list').description('live nodes and the deliveries and webhooks each holds'), { example: 'mailroom nodes list --all' })
     .option('--all', 'include nodes that stopped heart-beating')
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, async (store) => {

@@ -14,7 +14,7 @@ const MAX_PAGE = 1000;
 export function registerSuppressionCommands(program: Command): void {
   const suppressions = program.command('suppressions').description("manage an account's suppression list");
 
-  withConfigFlags(suppressions.command('list').description('addresses the account no longer sends to, and why'))
+  withConfigFlags(suppressions.command('list').description('addresses the account no longer sends to, and why'), { example: 'mailroom suppressions list --account you@example.com' })
     .requiredOption('--account <email>', 'account email')
     .option('--limit <n>', `addresses per page (1-${MAX_PAGE})`, String(MAX_PAGE))
     .option('--cursor <address>', 'the next page: the `next` of the previous one')
@@ -31,7 +31,7 @@ export function registerSuppressionCommands(program: Command): void {
       ...(page.next ? [`More: --cursor ${page.next}`] : []),
     ].join('\n') || 'No suppressed addresses.'));
 
-  withConfigFlags(suppressions.command('remove <address>').description('send to the address again'))
+  withConfigFlags(suppressions.command('remove <address>').description('send to the address again'), { example: 'mailroom suppressions remove friend@example.org --account you@example.com' })
     .requiredOption('--account <email>', 'account email')
     .option('--json', 'print JSON')
     .action((address: string, options) => runWithStore(options, async (store) => {

@@ -59,6 +59,10 @@ export const OPTIONS = {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new Error('must be one of fatal, error, warn, info, debug, trace, silent');
     return raw;
   }, 'log level of the JSON logs'),
+  logFormat: option('MAILROOM_LOG_FORMAT', 'auto', (raw) => {
+    if (!['auto', 'json', 'pretty'].includes(raw)) throw new Error('must be one of auto, json, pretty');
+    return raw as 'auto' | 'json' | 'pretty';
+  }, '`json` (one object a line), `pretty` (human lines, via pino-pretty) or `auto`: pretty when stdout is a terminal'),
   acmeEmail: option('MAILROOM_ACME_EMAIL', '', parse.parseOptionalText, 'turns ACME on: a certificate for MAILROOM_HOSTNAME is obtained (HTTP-01 on the HTTP listener: forward port 80 to it) and renewed 30 days before expiry'),
   acmeDirectory: option('MAILROOM_ACME_DIRECTORY', 'https://acme-v02.api.letsencrypt.org/directory', parse.parseText, 'ACME directory URL (the client trusts NODE_EXTRA_CA_CERTS)'),
 } as const;

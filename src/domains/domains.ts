@@ -9,6 +9,7 @@ import { UserError } from '../errors.ts';
 import type { DnsResolver } from '../dns/resolver.ts';
 import { generateDkimKey, recordsToPublish, type DnsRecordToPublish } from './records.ts';
 import { checkDomainRecords, failedOnlyForLackOfAnswer, isVerified, type RecordCheck } from './verify.ts';
+import { checkServerHost } from './server-host.ts';
 import type { DomainsTable } from '../store/schema.ts';
 
 export interface SendingDomain {
@@ -82,7 +83,9 @@ export async function listDomains(store: Store, accountId: string | null): Promi
 
 /** Looks every record up and stores the result; the domain becomes verified when DKIM, SPF and the return path check out. */
 export async function verifyDomain(store: Store, row: DomainsTable, resolver: DnsResolver, serverHostname: string): Promise<DomainVerification> {
-  const checks = await checkDomainRecords(domainRecords(row, serverHostname), resolver);
+  const [recordChecks, hostCheck] = await Promise.all([checkDomainRecords(domainRecords(row, serverHostname), resolver), checkServerHost(serverHostname, resolver)]);
+  // The server-host check is advisory (not in verify.ts's REQUIRED): it describes this server, not the user's records.
+  const checks: RecordCheck[] = [...recordChecks, hostCheck];
   const verified = isVerified(checks);
   const now = Date.now();
   // A forced domain stays forced; a verified one stays verified while DNS merely fails to answer.

@@ -6,6 +6,7 @@
  */
 import { createPublicKey, generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
+import { HOSTNAME_FIX, hostnameProblem } from './server-host.ts';
 
 export type RecordPurpose = 'dkim' | 'spf' | 'return-path' | 'dmarc';
 
@@ -15,6 +16,8 @@ export interface DnsRecordToPublish {
   name: string;
   value: string;
   priority?: number;
+  /** Set when the record cannot work yet (it points at a server name no one else can look up) and why. */
+  warning?: string;
 }
 
 export interface SendingDomainDns {
@@ -34,6 +37,9 @@ export interface DkimKey {
 export function recordsToPublish(domain: SendingDomainDns, serverHostname: string): DnsRecordToPublish[] {
   const name = normaliseName(domain.name);
   const host = normaliseName(serverHostname);
+  const problem = hostnameProblem(host);
+  // Shown next to the value rather than withheld: the user sees what is wrong and the fix.
+  const hostWarning = problem ? { warning: `Not usable yet: ${problem}. Fix: ${HOSTNAME_FIX}; the value then changes.` } : {};
   return [
     {
       purpose: 'dkim',
@@ -41,10 +47,10 @@ export function recordsToPublish(domain: SendingDomainDns, serverHostname: strin
       name: `${normaliseName(domain.dkimSelector)}._domainkey.${name}`,
       value: `v=DKIM1; k=rsa; p=${dkimPublicKeyBase64(domain.dkimPublicKeyPem)}`,
     },
-    { purpose: 'spf', type: 'TXT', name, value: `v=spf1 a:${host} ~all` },
+    { purpose: 'spf', type: 'TXT', name, value: `v=spf1 a:${host} ~all`, ...hostWarning },
     // A CNAME rather than an MX: bounces to the return-path reach our MX listener, and SPF
     // checks of the envelope domain follow the CNAME to our host's own SPF record.
-    { purpose: 'return-path', type: 'CNAME', name: normaliseName(domain.returnPathDomain), value: host },
+    { purpose: 'return-path', type: 'CNAME', name: normaliseName(domain.returnPathDomain), value: host, ...hostWarning },
     { purpose: 'dmarc', type: 'TXT', name: `_dmarc.${name}`, value: `v=DMARC1; p=none; rua=mailto:dmarc@${name}` },
   ];
 }

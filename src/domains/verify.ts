@@ -9,8 +9,9 @@ import { DnsLookupError, type DnsResolver } from '../dns/resolver.ts';
 import type { DnsRecordToPublish, RecordPurpose } from './records.ts';
 
 export interface RecordCheck {
-  purpose: RecordPurpose;
-  type: DnsRecordToPublish['type'];
+  /** server-host: the name the records point at resolves (advisory, see server-host.ts). */
+  purpose: RecordPurpose | 'server-host';
+  type: DnsRecordToPublish['type'] | 'A';
   name: string;
   expected: string;
   /** What DNS holds at the name now (for SPF only the v=spf1 records). */
@@ -20,7 +21,7 @@ export interface RecordCheck {
 }
 
 /** DMARC is advisory: a domain sends without it, so it does not block verification. */
-const REQUIRED: readonly RecordPurpose[] = ['dkim', 'spf', 'return-path'];
+const REQUIRED: readonly RecordCheck['purpose'][] = ['dkim', 'spf', 'return-path'];
 
 export async function checkDomainRecords(records: DnsRecordToPublish[], resolver: DnsResolver): Promise<RecordCheck[]> {
   return Promise.all(records.map((record) => checkRecord(record, resolver)));

@@ -47,6 +47,8 @@ export interface MessageView {
 
 export interface MessageSummary {
   id: string;
+  /** The sending account's email; null for Mailroom's own reports (DSNs). */
+  account: string | null;
   from: string;
   subject: string;
   createdAt: string;
@@ -124,7 +126,7 @@ export async function listMessages(store: Store, filter: MessageFilter): Promise
     throw new UserError('invalid', 'invalid_cursor', 'the cursor is not one this list handed out', 'cursor');
   }
 
-  let query = store.db.selectFrom('messages').select(['id', 'header_from', 'mail_from', 'subject', 'tags', 'created_at'])
+  let query = store.db.selectFrom('messages').select(['id', 'account_id', 'header_from', 'mail_from', 'subject', 'tags', 'created_at'])
     .orderBy('id', 'desc').limit(limit + 1);
   if (filter.accountId !== null) query = query.where('account_id', '=', filter.accountId);
   if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);
@@ -162,8 +164,11 @@ export async function listMessages(store: Store, filter: MessageFilter): Promise
     list.push({ address: d.recipient, status: d.status as RecipientStatus });
     recipients.set(d.message_id, list);
   }
+  const accountIds = [...new Set(page.flatMap((m) => (m.account_id ? [m.account_id] : [])))];
+  const emails = new Map(accountIds.length === 0 ? [] : (await store.db.selectFrom('accounts').select(['id', 'email']).where('id', 'in', accountIds).execute())
+    .map((a) => [a.id, a.email] as const));
   const items = page.map((m) => ({
-    id: m.id, from: senderOf(m), subject: m.subject, createdAt: iso(m.created_at), tags: parseTags(m.tags), recipients: recipients.get(m.id) ?? [],
+    id: m.id, account: m.account_id ? emails.get(m.account_id) ?? null : null, from: senderOf(m), subject: m.subject, createdAt: iso(m.created_at), tags: parseTags(m.tags), recipients: recipients.get(m.id) ?? [],
   }));
   return rows.length > limit ? { items, next: page[page.length - 1].id } : { items };
 }

@@ -24,6 +24,7 @@ import type { SessionRecorder } from '../doctor/session-recorder.ts';
 import { readMessage } from './message-reader.ts';
 import { replyForRefusal } from './refusal-replies.ts';
 import { Replies, SmtpReplyError, replyText, type Reply } from './replies.ts';
+import { logAccepted } from '../events/accepted-log.ts';
 
 export interface SubmissionDeps {
   config: Config;
@@ -178,7 +179,9 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
           clientIp: session.remoteAddress, idempotencyKey: null,
         });
         if (!result.ok) return callback(refuse(session, result.refusal));
-        logger.info({ event: 'message.accepted', messageId: result.id, account: principal.email, recipients: session.envelope.rcptTo.length, size: message.raw.length }, 'message queued');
+        logAccepted(logger, {
+          messageId: result.id, account: principal.email, source: 'smtp', recipients: session.envelope.rcptTo.length, size: message.raw.length, clientIp: session.remoteAddress ?? null,
+        });
         recorder?.note(session, { kind: 'accepted' });
         callback(null, replyText(Replies.queued(result.id)));
       }).catch((error) => {

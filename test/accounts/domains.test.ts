@@ -72,9 +72,12 @@ describeEachStore('sending domains', (engine) => {
     assert.ok(before.records.every((r) => !r.ok && r.error));
 
     dns.publish(domainRecords(row, HOST));
+    // What the SPF record and the return-path CNAME point at must have an address too.
+    dns.set(HOST, 'A', '192.0.2.25');
     const after = await verifyDomain(t.store, await getDomainRow(t.store, 'news.alice.example', alice), resolver(), HOST);
     assert.equal(after.verified, true);
-    assert.ok(after.records.every((r) => r.ok));
+    assert.ok(after.records.every((r) => r.ok), JSON.stringify(after.records.filter((r) => !r.ok)));
+    assert.deepEqual(after.records.find((r) => r.purpose === 'server-host')?.found, ['192.0.2.25']);
     const stored = await getDomainRow(t.store, 'news.alice.example', alice);
     assert.ok(stored.verified_at !== null);
     assert.equal(stored.verified_by, 'dns');

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { apiClient } from './client.ts';
+import { storeId } from '../../src/store/store-id.ts';
 
 /** Every endpoint of the contract (PRODUCT.md) and of the dashboard's needs. */
 const ENDPOINTS = [
   'GET /healthz', 'GET /metrics', 'GET /api/v1/openapi.json',
   'POST /api/v1/session', 'DELETE /api/v1/session',
-  'GET /api/v1/account',
+  'GET /api/v1/account', 'GET /api/v1/overview',
   'GET /api/v1/keys', 'POST /api/v1/keys', 'DELETE /api/v1/keys/{id}',
   'GET /api/v1/admin/accounts', 'POST /api/v1/admin/accounts', 'PATCH /api/v1/admin/accounts/{id}', 'POST /api/v1/admin/accounts/{id}/password',
   'GET /api/v1/doctor/sessions', 'POST /api/v1/doctor/check',
@@ -32,7 +33,7 @@ describeEachStore('API operations', (engine) => {
     assert.equal(response.body.status, 'ok');
     assert.equal(response.body.node, m.running.nodeId);
     assert.deepEqual(response.body.roles, ['smtp', 'http']);
-    assert.deepEqual(response.body.store, { engine, ok: true });
+    assert.deepEqual(response.body.store, { engine, ok: true, id: await storeId(m.running.store) });
     assert.deepEqual(response.body.listeners.map((l: any) => l.port).sort(), [m.port('submission'), m.port('submissions'), m.port('http')].sort());
   });
 

@@ -12,8 +12,8 @@ import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
 import { cliEnv, runCli, runCliJson } from '../support/cli.ts';
 import { openDialogue } from '../support/smtp-dialogue.ts';
 import { EXIT } from '../../src/cli/context.ts';
-import { createAccount } from '../../src/accounts/accounts.ts';
-import { addDomain } from '../../src/domains/domains.ts';
+import { createAccount, getAccountByEmail } from '../../src/accounts/accounts.ts';
+import { addDomain, deleteDomain, getDomainRow } from '../../src/domains/domains.ts';
 import type { DnsRecordToPublish } from '../../src/domains/records.ts';
 import { Replies, formatReply } from '../../src/smtp/replies.ts';
 
@@ -60,6 +60,34 @@ describeEachStore('mailroom domains (CLI)', (engine) => {
     assert.deepEqual(byPurpose['return-path'], { purpose: 'return-path', type: 'CNAME', name: 'bounces.shop.example', value: 'mailroom.test' });
   });
 
+  it('domains add marks the SPF and return-path records not usable yet when MAILROOM_HOSTNAME is a bare name', async () => {
+    const bare = { ...env, MAILROOM_HOSTNAME: 'vm' };
+    const text = await runCli(['domains', 'add', 'bare.example', '--account', owner.email], bare);
+    assert.equal(text.code, EXIT.ok, text.output);
+    assert.match(text.stdout, /spf +TXT +bare\.example +v=spf1 a:vm ~all\n +NOT USABLE YET — Not usable yet: "vm" is not a fully qualified name.*MAILROOM_HOSTNAME=mail\.example\.com/);
+    assert.match(text.stdout, /return-path +CNAME +bounces\.bare\.example +vm\n +NOT USABLE YET/);
+    const json = await runCliJson<AddedJson>(['domains', 'verify', 'bare.example'], bare);
+    const host = (json.json as unknown as VerifyJson).records.find((r) => r.purpose === 'server-host');
+    assert.equal(host?.ok, false);
+    assert.match(host?.error ?? '', /"vm" is not a fully qualified name/);
+    // Gone again, so the listing below sees only the suite's own domains.
+    await deleteDomain(mailroom.running.store, await getDomainRow(mailroom.running.store, 'bare.example', null));
+  });
+
+  it('domains verify says which DNS questions it is still waiting for', async () => {
+    await addDomain(mailroom.running.store, (await getAccountByEmail(mailroom.running.store, owner.email)).id, 'slow.example', mailroom.config.hostname);
+    dns.failWith('slow.example', 'TIMEOUT');
+    try {
+      const result = await runCli(['domains', 'verify', 'slow.example'], env);
+      assert.equal(result.code, EXIT.failed, result.output);
+      assert.match(result.stderr, /^ {2}still waiting \(\d+ s\) for .*TXT slow\.example/m);
+      assert.match(result.stderr, /^ {2}no answer {2}TXT slow\.example \(\d+ ms\)$/m);
+    } finally {
+      dns.failWith('slow.example', null);
+      await deleteDomain(mailroom.running.store, await getDomainRow(mailroom.running.store, 'slow.example', null));
+    }
+  });
+
   it('refuses a duplicate (4), a malformed name (2), unknown accounts and domains (3); verify fails (1) before DNS has the records', async () => {
     const cases: Array<[string[], number, string | null]> = [
       [['domains', 'add', 'shop.example', '--account', owner.email, '--json'], EXIT.conflict, 'domain_exists'],
@@ -77,7 +105,8 @@ describeEachStore('mailroom domains (CLI)', (engine) => {
     const unpublished = JSON.parse(results[4].stdout) as VerifyJson;
     assert.equal(unpublished.domain, 'shop.example');
     assert.equal(unpublished.verified, false);
-    assert.deepEqual(unpublished.records.map((r) => [r.purpose, r.ok]), [['dkim', false], ['spf', false], ['return-path', false], ['dmarc', false]]);
+    // The last check is the server's own name (mailroom.test), which this DNS server has no address for yet.
+    assert.deepEqual(unpublished.records.map((r) => [r.purpose, r.ok]), [['dkim', false], ['spf', false], ['return-path', false], ['dmarc', false], ['server-host', false]]);
     for (const record of unpublished.records) {
       assert.deepEqual(Object.keys(record).sort(), ['error', 'expected', 'found', 'name', 'ok', 'purpose', 'type']);
       assert.ok(record.error && record.error.length > 10, `${record.purpose} says what is wrong`);
@@ -100,8 +129,13 @@ describeEachStore('mailroom domains (CLI)', (engine) => {
       assert.match(partial.stdout, /^shop\.example: NOT verified$/m);
       assert.match(partial.stdout, /^ {2}ok {3}dkim/m);
       assert.match(partial.stdout, /^ {2}FAIL spf .*\n {7}No SPF record \(v=spf1\) found at shop\.example/m);
+      // While it waits, a person sees which DNS server is asked and each question answered (on stderr).
+      assert.match(partial.stderr, new RegExp(`^Asking DNS \\(${dns.address.replace(/[.]/g, '\\.')}\\) for the domain's records…$`, 'm'));
+      assert.match(partial.stderr, /^ {2}answered {2}TXT [^ ]+\._domainkey\.shop\.example \(\d+ ms\)$/m);
+      assert.match(partial.stderr, /^ {2}answered {2}TXT shop\.example \(\d+ ms\)$/m);
 
       dns.publish(records);
+      dns.set('mailroom.test', 'A', '127.0.0.1');
       const verified = await runCliJson<VerifyJson>(['domains', 'verify', 'shop.example'], env);
       assert.equal(verified.code, EXIT.ok, verified.output);
       assert.equal(verified.json.verified, true);

@@ -36,7 +36,7 @@ describe('mailroom start refuses a bad configuration', () => {
     ]);
     assert.equal(port.code, EXIT.invalid);
     assert.equal(port.stderr, 'mailroom: MAILROOM_SMTP_PORT="99999" is invalid: must be a port number (0-65535)\n');
-    assert.doesNotMatch(port.stdout, /Mailroom is running/);
+    assert.doesNotMatch(port.output, /Mailroom is running/);
     assert.equal(flag.code, EXIT.invalid);
     assert.equal(flag.stderr, 'mailroom: --max-message-size="25XB" is invalid: must be a size such as 25MB, 512KB or 1048576\n');
     assert.equal(tls.code, EXIT.invalid);

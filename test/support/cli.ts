@@ -34,6 +34,9 @@ export function cliEnv(database: Pick<TestDatabase, 'url' | 'dataDir'> | null, e
     ...(database ? { MAILROOM_DATABASE_URL: database.url, MAILROOM_DATA_DIR: database.dataDir } : {}),
     MAILROOM_HOSTNAME: 'mailroom.test',
     MAILROOM_LOG_LEVEL: 'warn',
+    // Never the default 8025: a command asks the node listening there which store it uses,
+    // and on a shared machine that may be anyone's Mailroom.
+    MAILROOM_HTTP_PORT: '0',
     ...extra,
   };
 }
@@ -87,6 +90,9 @@ export interface RunningService {
   /** The submission (plain, STARTTLS) port. */
   submissionPort: number;
   output(): string;
+  /** Each stream on its own: stdout carries the log lines, stderr the banner. */
+  stdout(): string;
+  stderr(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -107,10 +113,11 @@ export function startService(env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promis
       reject(new Error(`mailroom start did not come up within ${timeoutMs}ms:\n${stdout}\n${stderr}`));
     }, timeoutMs);
     const tryParse = () => {
-      const banner = stdout.indexOf('Mailroom is running');
+      // The banner is on stderr (stdout carries only log lines).
+      const banner = stderr.indexOf('Mailroom is running');
       if (banner === -1) return;
       const ports = new Map<string, number>();
-      const complete = stdout.slice(banner).split('\n').slice(1, -1); // the last piece may be half a line
+      const complete = stderr.slice(banner).split('\n').slice(1, -1); // the last piece may be half a line
       for (const line of complete) {
         const match = /^ {2}(.+?)\s+[\d.:a-f]+:(\d+)$/.exec(line);
         if (!match) break;
@@ -119,10 +126,10 @@ export function startService(env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promis
       const submission = [...ports].find(([name]) => name.startsWith('submission (plain'));
       if (!submission) return;
       clearTimeout(timer);
-      resolve({ child, ports, submissionPort: submission[1], output: () => stdout + stderr, exited });
+      resolve({ child, ports, submissionPort: submission[1], output: () => stdout + stderr, stdout: () => stdout, stderr: () => stderr, exited });
     };
-    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); tryParse(); });
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); tryParse(); });
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`mailroom start exited (code ${code}, signal ${signal}) before it was ready:\n${stdout}\n${stderr}`));

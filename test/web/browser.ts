@@ -30,7 +30,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 860 },
+    viewport: { width: 1280, height: 800 },
     locale: 'en-GB',
     timezoneId: 'UTC',
   });
@@ -39,7 +39,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
     context,
     async newPage(width = 1280) {
       const page = await context.newPage();
-      await page.setViewportSize({ width, height: width < 600 ? 812 : 860 });
+      await page.setViewportSize({ width, height: width < 600 ? 844 : 800 });
       return page;
     },
     async close() {

@@ -8,6 +8,7 @@ import { readUsage } from '../../queue/usage.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { currentCertificateStatus } from '../../tls/certificate-status.ts';
 import { principalOf } from '../auth.ts';
+import { hostnameWarning } from '../../domains/server-host.ts';
 import { ERRORS, Timestamp, iso, isoOrNull } from '../schemas.ts';
 
 const NOTICE_DAYS = 7;
@@ -26,6 +27,7 @@ const AccountResponse = Type.Object({
   }), { description: 'things the owner should know of from the last 7 days, newest first: many failed logins for this account (they are slowed down; logins from addresses that have not failed are not affected)' }),
   smtp: Type.Object({
     host: Type.String(),
+    hostWarning: Type.Union([Type.String(), Type.Null()], { description: 'set when host is not a fully qualified name, so mail clients (and Gmail) cannot use it yet; says the fix' }),
     username: Type.String({ description: 'the account email; the password is a secret key' }),
     insecureAuth: Type.Boolean({ description: 'whether AUTH is allowed before TLS (the guide\'s "Unsecured connection")' }),
     ports: Type.Array(Type.Object({ port: Type.Integer(), connections: Type.Array(Connection) })),
@@ -55,7 +57,7 @@ export function accountRoutes(app: ApiApp, deps: HttpDeps): void {
       id: principal.accountId, email: principal.email, isAdmin: principal.isAdmin, dailyLimit: principal.dailyLimit,
       sentLast24h: usage.used, resetsAt: isoOrNull(usage.nextRelease),
       notices: notices.map((notice) => ({ type: 'auth.failures' as const, at: iso(Number(notice.created_at)), message: notice.reply ?? '' })),
-      smtp: { host: config.hostname, username: principal.email, insecureAuth: config.insecureAuth, ports: smtpPorts(deps), certificate },
+      smtp: { host: config.hostname, hostWarning: hostnameWarning(config.hostname), username: principal.email, insecureAuth: config.insecureAuth, ports: smtpPorts(deps), certificate },
     };
   });
 }

@@ -17,10 +17,12 @@ const RecordType = Type.Enum(['TXT', 'CNAME', 'MX']);
 
 const DnsRecord = Type.Object({
   purpose: Purpose, type: RecordType, name: Type.String(), value: Type.String(), priority: Type.Optional(Type.Integer()),
+  warning: Type.Optional(Type.String({ description: 'set when the record cannot work yet (MAILROOM_HOSTNAME is not a fully qualified name), with the fix' })),
 });
 
 const CheckedRecord = Type.Object({
-  purpose: Purpose, type: RecordType, name: Type.String(), expected: Type.String(), found: Type.Array(Type.String()), ok: Type.Boolean(),
+  purpose: Type.Enum(['dkim', 'spf', 'return-path', 'dmarc', 'server-host'], { description: 'server-host: the name the SPF and return-path records point at has an address (advisory)' }),
+  type: Type.Enum(['TXT', 'CNAME', 'MX', 'A']), name: Type.String(), expected: Type.String(), found: Type.Array(Type.String()), ok: Type.Boolean(),
   error: Type.Optional(Type.String({ description: 'what is wrong and what to do' })),
 });
 
@@ -109,7 +111,10 @@ export function domainRoutes(app: ApiApp, deps: HttpDeps): void {
 }
 
 function recordView(record: DnsRecordToPublish) {
-  return { purpose: record.purpose, type: record.type, name: record.name, value: record.value, ...(record.priority !== undefined ? { priority: record.priority } : {}) };
+  return {
+    purpose: record.purpose, type: record.type, name: record.name, value: record.value,
+    ...(record.priority !== undefined ? { priority: record.priority } : {}), ...(record.warning ? { warning: record.warning } : {}),
+  };
 }
 
 function checkView(check: RecordCheck) {

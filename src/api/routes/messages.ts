@@ -7,6 +7,8 @@ import { Type } from 'typebox';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';
 import { submitMessage } from '../submit-message.ts';
+import { logAccepted } from '../../events/accepted-log.ts';
+import { AccountScopeQuery, accountScope } from '../account-scope.ts';
 import { RECIPIENT_STATUSES as DELIVERY_STATUSES, getMessage, listMessages } from '../../events/message-log.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import { ERRORS, Page, PageQuery, Timestamp } from '../schemas.ts';
@@ -50,7 +52,7 @@ const Attempt = Type.Object({
 });
 
 const MessageSummary = Type.Object({
-  id: Type.String(), from: Type.String(), subject: Type.String(), createdAt: Timestamp, tags: Type.Array(Type.String()),
+  id: Type.String(), account: Type.Union([Type.String(), Type.Null()], { description: 'the sending account\'s email; null for Mailroom\'s own bounce reports' }), from: Type.String(), subject: Type.String(), createdAt: Timestamp, tags: Type.Array(Type.String()),
   recipients: Type.Array(Type.Object({ address: Type.String(), status: Type.String() })),
 });
 
@@ -80,7 +82,7 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
       idempotencyKey: request.headers['idempotency-key'] ?? null, clientIp: request.ip,
     });
     if (result.duplicate) reply.header('idempotent-replayed', 'true');
-    else deps.logger.info({ event: 'message.accepted', messageId: result.id, account: principal.email, source: 'api' }, 'message queued');
+    else logAccepted(deps.logger, { messageId: result.id, account: principal.email, source: 'api', recipients: result.recipients, size: result.size, clientIp: request.ip });
     return reply.code(202).send({ id: result.id });
   });
 
@@ -92,13 +94,15 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
         status: Type.Optional(Status),
         tag: Type.Optional(Tag),
         from: Type.Optional(Type.String({ maxLength: 254, description: 'messages from this sender address (From header or envelope)' })),
+        ...AccountScopeQuery,
         ...PageQuery,
       }),
       response: { 200: Page(MessageSummary), ...ERRORS },
     },
   }, async (request) => {
-    const { limit = 50, cursor, ...filter } = request.query;
-    const result = await listMessages(store, { ...filter, accountId: principalOf(request).accountId, limit, cursor: decodeCursor(cursor) });
+    const { limit = 50, cursor, account, ...filter } = request.query;
+    const accountId = await accountScope(store, request, account);
+    const result = await listMessages(store, { ...filter, accountId, limit, cursor: decodeCursor(cursor) });
     return result.next ? { items: result.items, next: encodeCursor(result.next) } : { items: result.items };
   });
 
@@ -108,6 +112,8 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
       params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 200: MessageDetail, ...ERRORS },
     },
   }, async (request) => {
-    return getMessage(store, request.params.id, principalOf(request).accountId);
+    // An admin reads any account's message (the dashboard's all-accounts log links here).
+    const principal = principalOf(request);
+    return getMessage(store, request.params.id, principal.isAdmin ? null : principal.accountId);
   });
 }

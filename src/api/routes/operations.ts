@@ -9,12 +9,16 @@ import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
+import { storeId } from '../../store/store-id.ts';
 
 const Health = Type.Object({
   status: Type.Enum(['ok', 'degraded']),
   node: Type.String(),
   roles: Type.Array(Type.String()),
-  store: Type.Object({ engine: Type.String(), ok: Type.Boolean() }),
+  store: Type.Object({
+    engine: Type.String(), ok: Type.Boolean(),
+    id: Type.Optional(Type.String({ description: 'a random id kept in the store: nodes (and the CLI) with the same id share one store' })),
+  }),
   listeners: Type.Array(Type.Object({ name: Type.String(), port: Type.Integer() })),
 });
 
@@ -25,13 +29,14 @@ export function operationsRoutes(app: ApiApp, deps: HttpDeps): void {
     schema: { tags: ['operations'], summary: 'Store reachable, listeners up, node id and roles; 503 when the store is not', security: [], response: { 200: Health, 503: Health } },
   }, async (_request, reply) => {
     let storeOk = true;
+    let id: string | undefined;
     try {
-      await store.db.selectFrom('settings').select('key').limit(1).execute();
+      id = await storeId(store);
     } catch {
       storeOk = false;
     }
     return reply.code(storeOk ? 200 : 503).send({
-      status: storeOk ? 'ok' : 'degraded', node: deps.nodeId, roles: [...config.roles], store: { engine: store.engine, ok: storeOk },
+      status: storeOk ? 'ok' : 'degraded', node: deps.nodeId, roles: [...config.roles], store: { engine: store.engine, ok: storeOk, id },
       listeners: deps.listeners.map((listener) => ({ name: listener.name, port: listener.port })),
     });
   });

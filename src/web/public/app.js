@@ -9,6 +9,7 @@ import { Layout } from './components/layout.js';
 import { Loading, Notice } from './components/ui.js';
 import { LoginPage } from './pages/login.js';
 import { ProfilePage } from './pages/profile.js';
+import { OverviewPage } from './pages/overview.js';
 import { DoctorPage } from './pages/doctor.js';
 import { DomainsPage } from './pages/domains.js';
 import { DomainPage } from './pages/domain.js';
@@ -21,6 +22,7 @@ import { AccountsPage } from './pages/admin-accounts.js';
 
 /** Path pattern → page, in the order they are tried. */
 const ROUTES = [
+  { pattern: '/app/overview', page: OverviewPage, title: 'Overview' },
   { pattern: '/app/profile', page: ProfilePage, title: 'Profile & SMTP' },
   { pattern: '/app/doctor', page: DoctorPage, title: 'Send-As doctor' },
   { pattern: '/app/domains', page: DomainsPage, title: 'Domains' },
@@ -61,7 +63,7 @@ function App() {
       navigate(`/login${back}`, { replace: true });
     } else if (signedIn && (wantsLogin || path === '/' || path === '/app' || path === '/app/')) {
       const next = new URLSearchParams(search).get('next');
-      navigate(next && next.startsWith('/app/') ? next : state.isAdmin ? '/app/admin/accounts' : '/app/profile', { replace: true });
+      navigate(next && next.startsWith('/app/') ? next : '/app/overview', { replace: true });
     }
   }, [state.status, path]);
 

@@ -22,9 +22,9 @@ function addUplotStylesheet() {
 }
 
 /**
- * @param {{ buckets: { start: number, [key: string]: number }[], interval: 'hour' | 'day', label: string }} props
+ * @param {{ buckets: { start: number, [key: string]: number }[], interval: 'hour' | 'day', label: string, totals?: Record<string, number>, rangeLabel?: string }} props
  */
-export function EventsChart({ buckets, interval, label }) {
+export function EventsChart({ buckets, interval, label, totals, rangeLabel = 'whole range' }) {
   const box = useRef(/** @type {HTMLDivElement | null} */ (null));
   const [failed, setFailed] = useState(false);
 
@@ -53,11 +53,12 @@ export function EventsChart({ buckets, interval, label }) {
           { stroke: '#64748b', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e2e8f0' }, size: 44 },
         ],
         series: [
-          // The legend shows values only while the pointer is on the chart; otherwise just the names.
-          { value: (/** @type {any} */ _u, /** @type {number | null} */ v) => (v === null ? '' : new Date(v * 1000).toLocaleString(undefined, interval === 'hour' ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' })) },
+          // With the pointer on the chart the legend shows that hour's (or day's) values;
+          // otherwise the totals of the whole range, never an empty legend.
+          { label: 'Time', value: (/** @type {any} */ _u, /** @type {number | null} */ v) => (v === null ? rangeLabel : new Date(v * 1000).toLocaleString(undefined, interval === 'hour' ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' })) },
           ...drawn.map((s) => ({
             label: s.label, stroke: s.color, width: 2,
-            value: (/** @type {any} */ _u, /** @type {number | null} */ v) => (v === null ? '' : String(v)),
+            value: (/** @type {any} */ _u, /** @type {number | null} */ v) => (v === null ? (totals ? String(totals[s.key] ?? 0) : '–') : String(v)),
             ...(s.key === 'accepted' ? { dash: [6, 4] } : { fill: `${s.color}12` }),
             points: { show: false },
           })),
@@ -74,7 +75,7 @@ export function EventsChart({ buckets, interval, label }) {
       observer?.disconnect();
       plot?.destroy();
     };
-  }, [buckets, interval]);
+  }, [buckets, interval, totals, rangeLabel]);
 
   if (failed) return html`<p class="muted">The chart could not be drawn; the numbers are in the table below.</p>`;
   return html`<div class="chart" ref=${box} role="img" aria-label=${label}></div>`;

@@ -14,6 +14,7 @@ export function GmailGuide({ smtp, email, domains, loading }) {
   const selfSigned = smtp.certificate?.selfSigned !== false;
   const example = verified[0] ? `you@${verified[0].name}` : 'you@your-domain.com';
 
+  // htm drops the whitespace between lines, so the certificate notice's sentences carry their own spaces.
   return html`<${Card} title="Send from Gmail with “Send mail as”" id="gmail"
       description="Gmail keeps your inbox; Mailroom sends the mail, signed for your domain.">
     ${!loading && verified.length === 0 ? html`<${Notice} kind="warn" title="First, verify a sending domain">
@@ -28,7 +29,8 @@ export function GmailGuide({ smtp, email, domains, loading }) {
       <li>
         <span>Fill in the SMTP fields with these values:</span>
         <div class="fields fields-compact gmail-values">
-          <${CopyField} label="SMTP Server" value=${smtp.host} testId="gmail-host" />
+          <${CopyField} label="SMTP Server" value=${smtp.host} testId="gmail-host"
+            hint=${smtp.hostWarning ? html`<span class="field-warning"><strong>Not usable yet:</strong> Gmail cannot reach this name. Ask your administrator to set MAILROOM_HOSTNAME.</span>` : null} />
           <${CopyField} label="Port" value=${choice ? String(choice.port) : '—'} testId="gmail-port" />
           <${CopyField} label="Username" value=${smtp.username || email} testId="gmail-username" />
           <div class="copy-field">
@@ -46,12 +48,11 @@ export function GmailGuide({ smtp, email, domains, loading }) {
     </ol>
     <p class="small">Gmail says something went wrong? <${Link} href="/app/doctor">Ask the doctor<//> — it connects the way Gmail does and names the step that fails.</p>
     ${selfSigned ? html`<${Notice} kind="warn" title="Gmail refuses self-signed certificates">
-      Gmail checks the certificate on “Secured connection using TLS” and “SSL” and rejects a self-signed one or one that does not name
-      <span class="mono">${smtp.host || 'this server'}</span>.
+      ${'Gmail checks the certificate on “Secured connection using TLS” and “SSL” and rejects a self-signed one or one that does not name '}<span class="mono">${smtp.host || 'this server'}</span>${'. '}
       ${smtp.certificate?.selfSigned !== true ? ''
-        : choice?.connection === 'unsecured' ? ' This server’s certificate is self-signed, so the values above use the unsecured connection (the secret key then crosses the network unencrypted).'
-        : ' This server’s certificate is self-signed and unsecured logins are turned off, so Gmail cannot connect yet.'}
-      With a trusted certificate (ask your administrator to set up Let’s Encrypt), choose SSL instead.
+        : choice?.connection === 'unsecured' ? 'This server’s certificate is self-signed, so the values above use the unsecured connection (the secret key then crosses the network unencrypted). '
+        : 'This server’s certificate is self-signed and unsecured logins are turned off, so Gmail cannot connect yet. '}
+      ${'With a trusted certificate (ask your administrator to set up Let’s Encrypt), choose SSL instead.'}
     <//>` : null}
   <//>`;
 }

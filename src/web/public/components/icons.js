@@ -22,6 +22,8 @@ export const PulseIcon = icon('M3 12h4l3-7 4 14 3-7h4');
 export const RefreshIcon = icon('M20 11a8 8 0 1 0-2.3 5.7', 'M20 4v7h-7');
 export const ArrowLeftIcon = icon('M19 12H5M11 6l-6 6 6 6');
 export const WarnIcon = icon('M12 3l10 18H2z', 'M12 10v5M12 18h.01');
+export const HomeIcon = icon('M4 11l8-7 8 7v9H4z', 'M10 20v-6h4v6');
+export const BookIcon = icon('M5 4h11a3 3 0 0 1 3 3v13H8a3 3 0 0 1-3-3z', 'M5 17a3 3 0 0 1 3-3h11');
 export const InfoIcon = icon('M12 3a9 9 0 1 0 0 18a9 9 0 0 0 0-18z', 'M12 11v6M12 7.5h.01');
 
 export const Logo = () => html`<svg class="logo-mark" viewBox="0 0 32 32" width="28" height="28" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="8" fill="currentColor" /><path d="M8 11.5l8 5.5 8-5.5M8 10h16v12H8z" fill="none" stroke="#fff" stroke-width="2" stroke-linejoin="round" /></svg>`;

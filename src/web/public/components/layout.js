@@ -4,18 +4,24 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
-import { ChartIcon, PulseIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, UserIcon, UsersIcon } from './icons.js';
+import { BookIcon, ChartIcon, HomeIcon, PulseIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, UserIcon, UsersIcon } from './icons.js';
 
+// The headings are the names replies and docs use: "Settings → Domains" is the Domains item under Settings.
 const SENDING = [
-  { href: '/app/profile', label: 'Profile & SMTP', icon: UserIcon },
-  { href: '/app/doctor', label: 'Send-As doctor', icon: PulseIcon },
-  { href: '/app/domains', label: 'Domains', icon: GlobeIcon },
+  { href: '/app/overview', label: 'Overview', icon: HomeIcon },
   { href: '/app/messages', label: 'Messages', icon: InboxIcon },
-  { href: '/app/suppressions', label: 'Suppressions', icon: BlockIcon },
-  { href: '/app/webhooks', label: 'Webhooks', icon: HookIcon },
   { href: '/app/usage', label: 'Usage & stats', icon: ChartIcon },
 ];
+const SETTINGS = [
+  { href: '/app/profile', label: 'Profile & SMTP', icon: UserIcon },
+  { href: '/app/domains', label: 'Domains', icon: GlobeIcon },
+  { href: '/app/suppressions', label: 'Suppressions', icon: BlockIcon },
+  { href: '/app/webhooks', label: 'Webhooks', icon: HookIcon },
+  { href: '/app/doctor', label: 'Send-As doctor', icon: PulseIcon },
+];
 const ADMIN = [{ href: '/app/admin/accounts', label: 'Accounts', icon: UsersIcon }];
+/** Served by the API server itself (Swagger UI), outside the dashboard's pages. */
+const API_REFERENCE = '/api/docs';
 
 /** @param {{ path: string, children: any }} props */
 export function Layout({ path, children }) {
@@ -48,21 +54,31 @@ export function Layout({ path, children }) {
   return html`<div class=${`shell ${open ? 'nav-open' : ''}`}>
     <a class="skip-link" href="#main" onClick=${(/** @type {Event} */ e) => { e.preventDefault(); mainRef.current?.focus(); }}>Skip to content</a>
     <header class="topbar">
-      <${Link} href="/app/profile" class="brand"><${Logo} /><span>Mailroom</span><//>
+      <${Link} href="/app/overview" class="brand"><${Logo} /><span>Mailroom</span><//>
       <button type="button" class="btn btn-ghost menu-button" aria-expanded=${open} aria-controls="sidebar" onClick=${() => setOpen(!open)}>
         ${open ? html`<${CloseIcon} />` : html`<${MenuIcon} />`}<span>Menu</span>
       </button>
     </header>
     <nav class="sidebar" id="sidebar" aria-label="Main">
-      <${Link} href="/app/profile" class="brand brand-sidebar"><${Logo} /><span>Mailroom</span><//>
+      <${Link} href="/app/overview" class="brand brand-sidebar"><${Logo} /><span>Mailroom</span><//>
       <div class="nav-section">
         <div class="nav-heading" id="nav-sending">Sending</div>
         <ul class="nav-list" aria-labelledby="nav-sending">${SENDING.map(navItem)}</ul>
+      </div>
+      <div class="nav-section">
+        <div class="nav-heading" id="nav-settings">Settings</div>
+        <ul class="nav-list" aria-labelledby="nav-settings">${SETTINGS.map(navItem)}</ul>
       </div>
       ${session.isAdmin ? html`<div class="nav-section">
         <div class="nav-heading" id="nav-admin">Administration</div>
         <ul class="nav-list" aria-labelledby="nav-admin">${ADMIN.map(navItem)}</ul>
       </div>` : null}
+      <div class="nav-section">
+        <div class="nav-heading" id="nav-help">Help</div>
+        <ul class="nav-list" aria-labelledby="nav-help">
+          <li><a href=${API_REFERENCE} class="nav-link" target="_blank" rel="noopener" data-testid="api-reference-link"><${BookIcon} /><span>API reference</span><span class="sr-only"> (opens in a new tab)</span></a></li>
+        </ul>
+      </div>
       <div class="sidebar-footer">
         <div class="signed-in-as">
           <span class="signed-in-label">Signed in as</span>

@@ -27,6 +27,17 @@ export function CopyButton({ value, label = 'value', compact = false }) {
 }
 
 /**
+ * An email address that wraps only before its "@" (a very long part still breaks as a last
+ * resort): table columns then keep addresses readable instead of breaking them at any letter.
+ * @param {{ value: string | null | undefined, class?: string }} props
+ */
+export function Address({ value, class: className = '' }) {
+  if (!value) return html`<span class="muted">—</span>`;
+  const parts = value.split(/(?=@)/);
+  return html`<span class=${`address ${className}`} title=${value}>${parts.map((part, i) => html`${i > 0 ? html`<wbr />` : null}${part}`)}</span>`;
+}
+
+/**
  * A labelled value with a copy button, e.g. "SMTP server  mail.example.com  [Copy]".
  * @param {{ label: string, value: string, mono?: boolean, hint?: any, testId?: string }} props
  */
@@ -69,10 +80,11 @@ export function ErrorNotice({ error }) {
   return html`<${Notice} kind="error">${error.message || String(error)}<//>`;
 }
 
-/** @param {{ title: string, description?: any, actions?: any, back?: any }} props */
-export function PageHeader({ title, description, actions, back }) {
+/** `section`: the menu heading the page sits under ("Settings"), shown above its title. @param {{ title: string, description?: any, actions?: any, back?: any, section?: string }} props */
+export function PageHeader({ title, description, actions, back, section }) {
   return html`<header class="page-header">
     ${back ? html`<div class="page-back">${back}</div>` : null}
+    ${section && !back ? html`<div class="page-section" data-testid="page-section">${section}</div>` : null}
     <div class="page-header-row">
       <div>
         <h1>${title}</h1>

@@ -25,7 +25,7 @@ const ORDER = { ssl: 0, starttls: 1, unsecured: 2 };
  */
 export function smtpSettings(account) {
   const smtp = account?.smtp;
-  if (!smtp) return { host: '', username: '', insecureAuth: false, ports: [], certificate: null };
+  if (!smtp) return { host: '', hostWarning: null, username: '', insecureAuth: false, ports: [], certificate: null };
   /** @type {SmtpPort[]} */
   const ports = smtp.ports.flatMap((/** @type {{ port: number, connections: string[] }} */ p) =>
     p.connections.flatMap((c) => {
@@ -33,7 +33,7 @@ export function smtpSettings(account) {
       return known ? [{ port: p.port, ...known }] : [];
     }));
   ports.sort((a, b) => ORDER[a.connection] - ORDER[b.connection] || a.port - b.port);
-  return { host: smtp.host, username: smtp.username, insecureAuth: smtp.insecureAuth, ports, certificate: smtp.certificate };
+  return { host: smtp.host, hostWarning: smtp.hostWarning ?? null, username: smtp.username, insecureAuth: smtp.insecureAuth, ports, certificate: smtp.certificate };
 }
 
 /** @param {any} account  GET /api/v1/account */

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { enc, patch, post } from '../lib/api.js';
 import { useApi } from '../lib/use-api.js';
 import { formatDateTime, formatNumber } from '../lib/format.js';
-import { Badge, Card, CopyField, EmptyState, ErrorNotice, Field, Loading, PageHeader, Time } from '../components/ui.js';
+import { Address, Badge, Card, CopyField, EmptyState, ErrorNotice, Field, Loading, PageHeader, Time } from '../components/ui.js';
 
 export function AccountsPage() {
   const accounts = useApi('/admin/accounts');
@@ -13,7 +13,7 @@ export function AccountsPage() {
   /** @type {any[]} */
   const list = accounts.data?.items ?? [];
   return html`
-    <${PageHeader} title="Accounts" description="Who may send through this Mailroom, and how much each may send per 24 hours." />
+    <${PageHeader} section="Administration" title="Accounts" description="Who may send through this Mailroom, and how much each may send per 24 hours." />
     <${CreateAccount} onCreated=${async (/** @type {any} */ result) => { setCreated(result); await accounts.reload(); }} />
     ${created ? html`<${CreatedAccount} result=${created} onDone=${() => setCreated(null)} />` : null}
     <${ErrorNotice} error=${accounts.error} />
@@ -118,7 +118,7 @@ function AccountRow({ account, onChanged }) {
   };
   const inputId = `limit-${account.id}`;
   return html`<tr data-account=${account.email}>
-    <td data-label="Email"><span><span class="strong">${account.email}</span> ${account.isAdmin ? html`<${Badge} tone="info">Admin<//>` : null}</span></td>
+    <td data-label="Email"><span><${Address} class="strong" value=${account.email} /> ${account.isAdmin ? html`<${Badge} tone="info">Admin<//>` : null}</span></td>
     <td data-label="Daily limit">${editing
       ? html`<form class="limit-form" onSubmit=${save}>
           <label for=${inputId} class="sr-only">Daily limit for ${account.email}</label>

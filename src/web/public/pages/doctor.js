@@ -27,7 +27,7 @@ const STEP_TONES = /** @type {Record<string, {badge: string, dot: string, label:
 
 export function DoctorPage() {
   return html`
-    <${PageHeader} title="Send-As doctor"
+    <${PageHeader} section="Settings" title="Send-As doctor"
       description="Gmail only says “something went wrong”. The doctor connects the way Gmail does and names the step that fails." />
     <${CheckCard} />
     <${SessionsCard} />

@@ -63,6 +63,10 @@ export function DomainPage({ name }) {
   const verified = check ? Boolean(check.verified) : Boolean(info.verified);
   const rows = recordRows(domain.data, check);
   const checkedAt = check ? Date.now() : domain.data?.lastCheck?.at;
+  // The server's own name (MAILROOM_HOSTNAME) is not a record the user publishes, but the SPF
+  // and return-path records point at it, so its check is shown with them.
+  const hostCheck = (check?.records ?? domain.data?.lastCheck?.records ?? []).find((/** @type {any} */ c) => c.purpose === 'server-host') ?? null;
+  const hostWarning = rows.find((r) => r.warning)?.warning ?? null;
   const back = html`<${Link} href="/app/domains" class="back-link"><${ArrowLeftIcon} />All domains<//>`;
 
   if (domain.loading && !domain.data) return html`<${PageHeader} title=${name} back=${back} /><${Loading} />`;
@@ -78,6 +82,8 @@ export function DomainPage({ name }) {
     <${ErrorNotice} error=${error} />
     ${check && check.verified ? html`<${Notice} kind="ok" title="Domain verified">All required records check out. You can send from any address at ${name}.<//>` : null}
     ${check && !check.verified ? html`<${Notice} kind="warn" title="Not verified yet">Some records are missing or different. DNS changes can take a few minutes (sometimes hours) to appear; fix what is listed below and verify again.<//>` : null}
+    ${hostWarning ? html`<${Notice} kind="warn" title="Records not usable yet">${hostWarning}<//>` : null}
+    ${hostCheck && !hostCheck.ok && !hostWarning ? html`<${Notice} kind="warn" title="The server name has no address">${hostCheck.error}<//>` : null}
     <${Card} title="DNS records to publish"
       description=${html`Add these at your DNS provider. ${checkedAt ? html`Last checked ${formatRelative(checkedAt)}.` : 'Not checked yet.'}`}>
       <ul class="records" aria-label="DNS records">${rows.map((r) => html`<${RecordItem} key=${r.purpose + r.name} record=${r} />`)}</ul>
@@ -106,7 +112,7 @@ function RecordItem({ record }) {
         <h3 class="record-title">${purpose.title} <span class="record-type">${record.type}</span></h3>
         <p class="muted small">${purpose.why}</p>
       </div>
-      ${badge}
+      ${record.warning ? html`<${Badge} tone="bad">Not usable yet<//>` : badge}
     </div>
     <dl class="record-fields">
       <div class="record-field">

@@ -30,7 +30,7 @@ export function DomainsPage() {
   /** @type {any[]} */
   const list = domains.data?.items ?? [];
   return html`
-    <${PageHeader} title="Domains" description="Mailroom sends only from domains you have proven are yours, by publishing a few DNS records." />
+    <${PageHeader} section="Settings" title="Domains" description="Mailroom sends only from domains you have proven are yours, by publishing a few DNS records." />
     <${Card} title="Add a sending domain">
       <form class="inline-form" onSubmit=${add}>
         <${Field} id="domain-name" label="Domain" hint="The part after @ in your From address, e.g. example.com." error=${error?.message}>

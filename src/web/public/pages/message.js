@@ -6,7 +6,7 @@ import { useApi } from '../lib/use-api.js';
 import { formatDateTime, formatDuration, formatNumber, statusInfo } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import { ArrowLeftIcon } from '../components/icons.js';
-import { Badge, Card, CopyButton, EmptyState, ErrorNotice, Loading, PageHeader, StatusBadge, Time } from '../components/ui.js';
+import { Address, Badge, Card, CopyButton, EmptyState, ErrorNotice, Loading, PageHeader, StatusBadge, Time } from '../components/ui.js';
 
 /** @param {{ id: string }} props */
 export function MessagePage({ id }) {
@@ -63,7 +63,7 @@ function RecipientItem({ recipient: r }) {
   const info = statusInfo(r.status);
   return html`<li class="recipient" data-recipient=${r.address}>
     <div class="recipient-head">
-      <span class="mono strong break">${r.address}</span>
+      <${Address} class="mono strong" value=${r.address} />
       <${StatusBadge} status=${r.status} />
     </div>
     <p class="muted small">${info.help}${r.nextAttemptAt && r.status === 'deferred' ? ` Next attempt ${formatDateTime(r.nextAttemptAt)}.` : ''}</p>

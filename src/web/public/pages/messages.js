@@ -6,14 +6,19 @@ import { get, query } from '../lib/api.js';
 import { useApi } from '../lib/use-api.js';
 import { formatDateTime, STATUS_TEXT } from '../lib/format.js';
 import { Link, navigate } from '../lib/router.js';
-import { Card, EmptyState, ErrorNotice, Loading, PageHeader, StatusBadge, Time } from '../components/ui.js';
+import { Address, Card, EmptyState, ErrorNotice, Loading, PageHeader, StatusBadge, Time } from '../components/ui.js';
+import { useSession } from '../lib/session.js';
 
-const FILTERS = /** @type {const} */ (['recipient', 'from', 'status', 'tag', 'since', 'until']);
+const FILTERS = /** @type {const} */ (['recipient', 'from', 'status', 'tag', 'since', 'until', 'account']);
 
-/** The form's times are local date-times; the API's are ISO 8601. @param {URLSearchParams} params */
-function apiQuery(params) {
+/**
+ * The form's times are local date-times; the API's are ISO 8601. An admin sees every account's
+ * messages unless the account filter names one.
+ * @param {URLSearchParams} params @param {boolean} isAdmin
+ */
+function apiQuery(params, isAdmin) {
   /** @type {Record<string, string | undefined>} */
-  const out = {};
+  const out = isAdmin ? { account: 'all' } : {};
   for (const key of FILTERS) {
     const value = params.get(key) ?? '';
     if (!value) continue;
@@ -58,7 +63,8 @@ function overallStatus(m) {
 /** @param {{ search: string }} props */
 export function MessagesPage({ search }) {
   const params = new URLSearchParams(search);
-  const path = `/messages${query(apiQuery(params))}`;
+  const { isAdmin } = useSession();
+  const path = `/messages${query(apiQuery(params, isAdmin))}`;
   const page = useApi(path);
   const [more, setMore] = useState(/** @type {any[]} */ ([]));
   const [next, setNext] = useState(/** @type {string | null} */ (null));
@@ -73,7 +79,7 @@ export function MessagesPage({ search }) {
     if (!next) return;
     setLoadingMore(true);
     try {
-      const data = await get(`/messages${query({ ...apiQuery(params), cursor: next })}`);
+      const data = await get(`/messages${query({ ...apiQuery(params, isAdmin), cursor: next })}`);
       const { exhausted } = withinTime(data.items ?? [], params);
       setMore((m) => [...m, ...(data.items ?? [])]);
       setNext(exhausted ? null : data.next ?? null);
@@ -89,9 +95,11 @@ export function MessagesPage({ search }) {
   const filtered = FILTERS.some((k) => params.get(k));
 
   return html`
-    <${PageHeader} title="Messages" description="Every message accepted over SMTP or the API, with what happened to each recipient." />
+    <${PageHeader} section="Sending" title="Messages" description=${isAdmin
+      ? 'Every account’s messages, accepted over SMTP or the API, with what happened to each recipient. Filter by account below.'
+      : 'Every message accepted over SMTP or the API, with what happened to each recipient.'} />
     <${Card}>
-      <${SearchForm} params=${params} />
+      <${SearchForm} params=${params} isAdmin=${isAdmin} />
     <//>
     <${ErrorNotice} error=${page.error} />
     <${Card} class="card-flush">
@@ -99,8 +107,8 @@ export function MessagesPage({ search }) {
         : items.length === 0 ? html`<${EmptyState} title=${filtered ? 'No messages match these filters' : 'No messages yet'}>
             ${filtered ? 'Try a wider time range or fewer filters.' : 'Messages appear here as soon as Mailroom accepts them.'}<//>`
         : html`<div class="table-wrap"><table class="table messages-table" aria-label="Messages">
-          <thead><tr><th scope="col">Sent</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Status</th></tr></thead>
-          <tbody>${items.map((m) => html`<${MessageRow} key=${m.id} message=${m} />`)}</tbody>
+          <thead><tr><th scope="col">Sent</th>${isAdmin ? html`<th scope="col">Account</th>` : null}<th scope="col">From</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Status</th></tr></thead>
+          <tbody>${items.map((m) => html`<${MessageRow} key=${m.id} message=${m} showAccount=${isAdmin} />`)}</tbody>
         </table></div>`}
       ${next ? html`<div class="card-footer">
         <${ErrorNotice} error=${moreError} />
@@ -110,21 +118,22 @@ export function MessagesPage({ search }) {
   `;
 }
 
-/** @param {{ message: any }} props */
-function MessageRow({ message: m }) {
+/** @param {{ message: any, showAccount: boolean }} props */
+function MessageRow({ message: m, showAccount }) {
   const recipients = recipientsOf(m);
   const href = `/app/messages/${encodeURIComponent(m.id)}`;
   return html`<tr data-message-id=${m.id}>
     <td data-label="Sent" class="nowrap"><${Time} value=${m.createdAt}>${formatDateTime(m.createdAt)}<//></td>
-    <td data-label="From" class="truncate">${m.from}</td>
-    <td data-label="To" class="truncate">${recipients[0]?.address ?? '—'}${recipients.length > 1 ? html` <span class="muted">+${recipients.length - 1}</span>` : null}</td>
+    ${showAccount ? html`<td data-label="Account">${m.account ? html`<${Address} value=${m.account} />` : html`<span class="muted">Mailroom (bounce report)</span>`}</td>` : null}
+    <td data-label="From"><${Address} value=${m.from} /></td>
+    <td data-label="To"><${Address} value=${recipients[0]?.address} />${recipients.length > 1 ? html` <span class="muted">+${recipients.length - 1}</span>` : null}</td>
     <td data-label="Subject" class="subject-cell"><${Link} href=${href} class="row-link">${m.subject || html`<span class="muted">(no subject)</span>`}<//></td>
     <td data-label="Status"><${StatusBadge} status=${overallStatus(m)} /></td>
   </tr>`;
 }
 
-/** @param {{ params: URLSearchParams }} props */
-function SearchForm({ params }) {
+/** @param {{ params: URLSearchParams, isAdmin: boolean }} props */
+function SearchForm({ params, isAdmin }) {
   /** @param {Event} event */
   const submit = (event) => {
     event.preventDefault();
@@ -141,6 +150,7 @@ function SearchForm({ params }) {
   // overwritten by a re-render, and Back shows the search that was made.
   const key = params.toString();
   return html`<form class="filters" onSubmit=${submit} key=${key} role="search" aria-label="Search messages">
+    ${isAdmin ? html`<${AccountFilter} selected=${params.get('account') ?? ''} />` : null}
     <div class="field"><label for="f-recipient">Recipient</label>
       <input id="f-recipient" name="recipient" type="search" placeholder="someone@example.com" defaultValue=${params.get('recipient') ?? ''} /></div>
     <div class="field"><label for="f-from">Sender</label>
@@ -162,4 +172,17 @@ function SearchForm({ params }) {
         ? html`<${Link} href="/app/messages" class="btn btn-ghost">Clear<//>` : null}
     </div>
   </form>`;
+}
+
+/** The admin's account filter: every account (the default) or one of them. @param {{ selected: string }} props */
+function AccountFilter({ selected }) {
+  const accounts = useApi('/admin/accounts?limit=100');
+  /** @type {{ email: string }[]} */
+  const list = accounts.data?.items ?? [];
+  return html`<div class="field"><label for="f-account">Account</label>
+    <select id="f-account" name="account">
+      <option value="">All accounts</option>
+      ${list.map((a) => html`<option value=${a.email} selected=${selected === a.email}>${a.email}</option>`)}
+      ${selected && !list.some((a) => a.email === selected) ? html`<option value=${selected} selected>${selected}</option>` : null}
+    </select></div>`;
 }

@@ -22,14 +22,15 @@ export function ProfilePage() {
   const domainList = domains.data?.items ?? [];
 
   return html`
-    <${PageHeader} title="Profile & SMTP settings"
+    <${PageHeader} section="Settings" title="Profile & SMTP"
       description="Everything an app or Gmail needs to send through Mailroom: the server, the port, your username and a secret key." />
     <${ErrorNotice} error=${error} />
     <${LoginAlerts} notices=${account?.notices ?? []} />
     <div class="grid-2">
       <${Card} title="SMTP credentials" id="smtp" description="Paste these into your mail client, app or Gmail.">
         <div class="fields">
-          <${CopyField} label="SMTP server" value=${smtp.host} testId="smtp-host" />
+          <${CopyField} label="SMTP server" value=${smtp.host} testId="smtp-host"
+            hint=${smtp.hostWarning ? html`<span class="field-warning" data-testid="smtp-host-warning"><strong>Not usable yet.</strong> ${smtp.hostWarning}</span>` : null} />
           <${CopyField} label="Username" value=${smtp.username} testId="smtp-username" hint="Your account email." />
           <div class="copy-field">
             <div class="copy-field-label">Password</div>

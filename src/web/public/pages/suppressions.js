@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { del, enc, get, post, query } from '../lib/api.js';
 import { useApi } from '../lib/use-api.js';
 import { formatDateTime } from '../lib/format.js';
-import { Badge, Card, ConfirmButton, EmptyState, ErrorNotice, Field, Loading, PageHeader, Time } from '../components/ui.js';
+import { Address, Badge, Card, ConfirmButton, EmptyState, ErrorNotice, Field, Loading, PageHeader, Time } from '../components/ui.js';
 
 const REASONS = {
   bounce: { label: 'Hard bounce', tone: 'bad' },
@@ -69,7 +69,7 @@ export function SuppressionsPage() {
 
   const items = [...(list.data?.items ?? []), ...more];
   return html`
-    <${PageHeader} title="Suppressions"
+    <${PageHeader} section="Settings" title="Suppressions"
       description="Mailroom skips these addresses to protect your sending reputation. Hard bounces and spam complaints are added automatically." />
     <${Card} title="Suppress an address">
       <form class="inline-form" onSubmit=${add}>
@@ -88,7 +88,7 @@ export function SuppressionsPage() {
         : html`<div class="table-wrap"><table class="table" aria-label="Suppressed addresses">
           <thead><tr><th scope="col">Address</th><th scope="col">Reason</th><th scope="col">Since</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>${items.map((s) => html`<tr key=${s.address} data-address=${s.address}>
-            <td data-label="Address" class="mono break">${s.address}</td>
+            <td data-label="Address" class="mono"><${Address} value=${s.address} /></td>
             <td data-label="Reason">${reasonBadge(s.reason)}</td>
             <td data-label="Since"><${Time} value=${s.createdAt}>${formatDateTime(s.createdAt)}<//></td>
             <td class="cell-actions"><${ConfirmButton} label="Remove" question=${`Send to ${s.address} again?`} onConfirm=${() => remove(s.address)} /></td>

@@ -36,12 +36,12 @@ export function UsagePage() {
   const stats = useApi(`/stats${query({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), interval: range.interval })}`);
   const buckets = useMemo(() => toBuckets(stats.data), [stats.data]);
   /** @type {Record<string, number>} */
-  const totals = Object.fromEntries(SERIES.map((s) => [s.key, Number(stats.data?.totals?.[s.key] ?? 0)]));
+  const totals = useMemo(() => Object.fromEntries(SERIES.map((s) => [s.key, Number(stats.data?.totals?.[s.key] ?? 0)])), [stats.data]);
   const finished = totals.delivered + totals.bounced;
   const summary = `Last ${range.label}: ${SERIES.map((s) => `${formatNumber(totals[s.key])} ${s.label.toLowerCase()}`).join(', ')}.`;
 
   return html`
-    <${PageHeader} title="Usage & stats" description="How much you are sending, and what happens to it." />
+    <${PageHeader} section="Sending" title="Usage & stats" description="How much you are sending, and what happens to it." />
     <${Card} title="Daily sending limit" description="Rolling 24 hours; every recipient counts as one email.">
       ${account.data ? html`<${UsageMeter} usage=${usageOf(account.data)} />` : account.error ? html`<${ErrorNotice} error=${account.error} />` : html`<${Loading} />`}
     <//>
@@ -61,7 +61,7 @@ export function UsagePage() {
       </div>
       <${ErrorNotice} error=${stats.error} />
       ${stats.loading && !stats.data ? html`<${Loading} />` : stats.data ? html`
-        <${EventsChart} buckets=${buckets} interval=${range.interval} label=${summary} />
+        <${EventsChart} buckets=${buckets} interval=${range.interval} label=${summary} totals=${totals} rangeLabel=${`last ${range.label}`} />
         <details class="chart-table">
           <summary>Show the numbers as a table</summary>
           <div class="table-wrap"><table class="table table-compact">

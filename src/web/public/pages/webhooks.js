@@ -21,7 +21,7 @@ export function WebhooksPage() {
   const hooks = useApi('/webhooks');
   const list = hooks.data?.items ?? [];
   return html`
-    <${PageHeader} title="Webhooks" description="Mailroom POSTs a JSON event to your endpoint when something happens to a message, and retries until it answers 2xx." />
+    <${PageHeader} section="Settings" title="Webhooks" description="Mailroom POSTs a JSON event to your endpoint when something happens to a message, and retries until it answers 2xx." />
     <${AddWebhook} onAdded=${hooks.reload} />
     <${ErrorNotice} error=${hooks.error} />
     ${hooks.loading && !hooks.data ? html`<${Loading} />`
