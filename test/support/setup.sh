@@ -2,7 +2,8 @@
 # Run by `npm test` (the "pretest" script) and by CI: makes sure the programs
 # the tests use besides Node are installed. Some suites use Debian packages:
 # pebble (an ACME server), chromium (the dashboard's browser tests),
-# python3-dkim + python3-dnspython (an independent DKIM verifier) and swaks.
+# python3-dkim + python3-dnspython (an independent DKIM verifier) and swaks
+# (with libnet-ssleay-perl for its TLS).
 # As root it installs what is missing with apt-get; otherwise it stops at once
 # and prints the exact command to run.
 set -euo pipefail
@@ -12,6 +13,8 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import dkim, dns.resolver' 2>/dev/null || missing+=(python3-dkim python3-dnspython)
 command -v swaks >/dev/null || missing+=(swaks)
+# swaks speaks STARTTLS and implicit TLS only with Net::SSLeay (a Recommends, which --no-install-recommends skips).
+perl -MNet::SSLeay -e1 2>/dev/null || missing+=(libnet-ssleay-perl)
 
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 
