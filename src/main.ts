@@ -27,6 +27,7 @@ import { startHttpServer } from './api/server.ts';
 import { startWebhookDispatcher, type WebhookDispatcherOptions } from './events/webhooks-dispatcher.ts';
 import { loadCertificates, type CertificateOptions, type Certificates } from './tls/certificates.ts';
 import { SessionRecorder } from './doctor/session-recorder.ts';
+import type { Shaper } from './delivery/shaper.ts';
 
 export interface RunningMailroom {
   config: Config;
@@ -37,6 +38,8 @@ export interface RunningMailroom {
   certificates: Certificates | null;
   /** The Send-As doctor's log of recent SMTP sessions. */
   smtpSessions: SessionRecorder;
+  /** This node's side of adaptive shaping; null on a node without the delivery role. */
+  shaper: Shaper | null;
   /** Graceful stop: listeners answer 421, in-flight work finishes or is released. */
   stop(): Promise<void>;
 }
@@ -117,7 +120,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
 
   let stopping: Promise<void> | null = null;
   return {
-    config, store, listeners, nodeId, certificates, smtpSessions,
+    config, store, listeners, nodeId, certificates, smtpSessions, shaper: worker?.shaper ?? null,
     stop() {
       stopping ??= (async () => {
         logger.info({ event: 'shutdown' }, 'stopping');

@@ -12,6 +12,8 @@ import { claimDueDeliveries, type ClaimRequest } from '../store/claim-deliveries
 import { commitSubmissions, type Submission } from './enqueue.ts';
 import { recordOutcomes, rememberSignature, type AttemptRecord } from './record-outcomes.ts';
 import { extendLeases, releaseLeases, type LeaseExtension, type LeaseRelease } from './lease.ts';
+import { holdBack, type HoldBack } from './hold-back.ts';
+import { addSiteStats, applyIncrease, applySignal, type SignalChange, type StatsDelta } from '../delivery/shaping-store.ts';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
@@ -27,6 +29,12 @@ export const WRITE_OPERATIONS = {
     recordOutcomes(tx, { ...record, message: { ...record.message, raw: asBuffer(record.message.raw) } })),
   extendLeases: operation((tx, engine, extension: LeaseExtension) => extendLeases(tx, engine, extension)),
   releaseLeases: operation((tx, _engine, release: LeaseRelease) => releaseLeases(tx, release)),
+  /** Deliveries a site asked us to hold back: not an attempt (see hold-back.ts). */
+  holdBack: operation((tx, _engine, request: HoldBack) => holdBack(tx, request)),
+  /** Shared shaping (delivery/shaping-store.ts): a throttling or block signal, one step up, and the nodes' statistics. */
+  siteSignal: operation((tx, engine, change: SignalChange) => applySignal(tx, engine, change)),
+  siteIncrease: operation((tx, _engine, change: { site: string; seenChangedAt: number; now: number; defaultConcurrency: number }) => applyIncrease(tx, change)),
+  siteStats: operation((tx, engine, report: { now: number; sites: readonly StatsDelta[] }) => addSiteStats(tx, engine, report)),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;
