@@ -10,17 +10,19 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 import type { QueueWriter } from '../queue/writer.ts';
 import type { Outcome } from './outcome.ts';
+import type { Metrics } from '../events/metrics.ts';
 import { SiteGate, type Admission } from './site-gate.ts';
 import { siteSignalOf, type SiteSignal } from './shaping-rules.ts';
 import { nodeLimits, DECREASE_COOLDOWN_MS, INCREASE_AFTER_MS, type NodeLimits } from './shaping.ts';
-import { NO_STATS, readSites, type SiteRecord, type SiteStats } from './shaping-store.ts';
-import { STALE_AFTER_BEATS } from '../nodes/registry.ts';
+import { NO_STATS, deliveryNodeCount, readSites, type SiteRecord, type SiteStats } from './shaping-store.ts';
 import { Pace } from './pace.ts';
 
 export interface ShaperDeps {
   store: Store;
   writer: QueueWriter;
   logger: Logger;
+  /** Per-node counters of throttling replies and held-back deliveries. */
+  metrics?: Pick<Metrics, 'siteThrottled' | 'siteHeldBack'>;
   /** MAILROOM_DESTINATION_CONCURRENCY: a site's connections per node before anything was learnt. */
   defaultConcurrency: number;
   syncMs?: number;
@@ -37,6 +39,8 @@ interface Local {
   domains: Set<string>;
   /** Envelopes that reached the site lately (this node), for its pace. */
   sent: Pace;
+  /** When this node first reached the site: a pace over a shorter time than the window is over that time. */
+  firstSentAt: number | null;
   /** The last throttling signal this node saw, and whether a write for one is on its way. */
   lastSignalAt: number;
   signalling: boolean;
@@ -92,6 +96,7 @@ export class Shaper {
   /** Counts deliveries held back before they were sent. */
   heldBack(site: string, count: number): void {
     this.#localOf(site).stats.held += count;
+    this.#deps.metrics?.siteHeldBack.inc({ site }, count);
   }
 
   /**
@@ -103,6 +108,7 @@ export class Shaper {
     const local = this.#localOf(site);
     local.domains.add(domain);
     local.stats.held += heldAfterReply;
+    if (heldAfterReply > 0) this.#deps.metrics?.siteHeldBack.inc({ site }, heldAfterReply);
     let signal: { signal: SiteSignal; reply: string } | null = null;
     let reachedSite = false;
     for (const outcome of outcomes) {
@@ -110,12 +116,16 @@ export class Shaper {
       const found = this.signalOf(outcome);
       if (found) {
         local.stats.throttled++;
+        this.#deps.metrics?.siteThrottled.inc({ site });
         signal ??= { signal: found, reply: outcome.reply };
       } else if (outcome.kind === 'delivered') local.stats.delivered++;
       else if (outcome.kind === 'deferred') local.stats.deferred++;
       else local.stats.bounced++;
     }
-    if (reachedSite) local.sent.add(now);
+    if (reachedSite) {
+      local.sent.add(now);
+      local.firstSentAt ??= now;
+    }
     if (signal) {
       local.lastSignalAt = now;
       this.#signal(site, signal.signal, signal.reply, now);
@@ -138,10 +148,9 @@ export class Shaper {
   async #sync(): Promise<void> {
     const now = Date.now();
     const { db } = this.#deps.store;
-    const [sites, nodes] = await Promise.all([readSites(db), db.selectFrom('nodes').select(['roles', 'heartbeat_at', 'heartbeat_ms']).execute()]);
+    const [sites, nodes] = await Promise.all([readSites(db), deliveryNodeCount(db, now)]);
     this.#state = new Map(sites.map((s) => [s.site, s]));
-    const delivering = nodes.filter((n) => n.roles.split(',').includes('delivery') && now - Number(n.heartbeat_at) < STALE_AFTER_BEATS * Number(n.heartbeat_ms)).length;
-    this.#nodes = Math.max(1, delivering);
+    this.#nodes = nodes;
     await this.#report(now);
     await this.#increase(now);
   }
@@ -168,7 +177,8 @@ export class Shaper {
       if (state.rate === null && state.concurrency === null) continue;
       if (now - state.changedAt < INCREASE_AFTER_MS) continue;
       const local = this.#local.get(site);
-      if (!local || local.lastSignalAt >= state.changedAt) continue;
+      // Replies to mail sent before the last change may still come back throttled: only a quiet stretch counts.
+      if (!local || now - local.lastSignalAt < INCREASE_AFTER_MS) continue;
       const share = this.limits(site);
       const recent = local.sent.count(now, INCREASE_AFTER_MS);
       const expected = share.rate === null ? 1 : Math.max(1, (share.rate * INCREASE_AFTER_MS) / 1000 / 2);
@@ -186,7 +196,8 @@ export class Shaper {
     // Already decreased lately (by any node) or a write on its way: a throttle adds nothing. A suspension always goes.
     if (signal.signal === 'throttle' && (local.signalling || (known?.lastDecreaseAt != null && now - known.lastDecreaseAt < DECREASE_COOLDOWN_MS))) return;
     local.signalling = true;
-    const pace = (local.sent.count(now, PACE_WINDOW_MS) / (PACE_WINDOW_MS / 1000)) * this.#nodes;
+    const seconds = Math.max(1000, Math.min(PACE_WINDOW_MS, now - (local.firstSentAt ?? now))) / 1000;
+    const pace = (local.sent.count(now, PACE_WINDOW_MS) / seconds) * this.#nodes;
     this.#deps.writer.run('siteSignal', {
       site, signal: signal.signal, suspendMs: signal.suspendMs, now, observedRate: pace,
       defaultConcurrency: this.#deps.defaultConcurrency * this.#nodes, reply, rule: signal.rule,
@@ -203,7 +214,7 @@ export class Shaper {
   #localOf(site: string): Local {
     let local = this.#local.get(site);
     if (!local) {
-      local = { stats: { ...NO_STATS }, domains: new Set(), sent: new Pace(), lastSignalAt: 0, signalling: false };
+      local = { stats: { ...NO_STATS }, domains: new Set(), sent: new Pace(), firstSentAt: null, lastSignalAt: 0, signalling: false };
       this.#local.set(site, local);
     }
     return local;

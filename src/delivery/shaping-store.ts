@@ -8,6 +8,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Engine } from '../store/database.ts';
 import type { Database, SiteShapingTable } from '../store/schema.ts';
+import { STALE_AFTER_BEATS } from '../nodes/registry.ts';
 import { decrease, freshShaping, increase, suspend, type DecreaseFacts, type ShapingChange, type SiteShaping } from './shaping.ts';
 
 export interface SiteStats {
@@ -30,10 +31,19 @@ export const NO_STATS: SiteStats = { delivered: 0, deferred: 0, bounced: 0, thro
 /** How many recipient domains a site keeps as a sample. */
 const DOMAIN_SAMPLE = 20;
 
-export async function readSites(db: Kysely<Database>, site?: string): Promise<SiteRecord[]> {
+export async function readSites(db: Kysely<Database>, site?: string, page?: { after?: string; limit: number }): Promise<SiteRecord[]> {
   let query = db.selectFrom('site_shaping').selectAll().orderBy('site');
   if (site !== undefined) query = query.where('site', '=', site);
+  if (page?.after !== undefined) query = query.where('site', '>', page.after);
+  if (page) query = query.limit(page.limit);
   return (await query.execute()).map(fromRow);
+}
+
+/** Live nodes with the delivery role: each applies 1/n of a site's limits. */
+export async function deliveryNodeCount(db: Kysely<Database>, now: number): Promise<number> {
+  const nodes = await db.selectFrom('nodes').select(['roles', 'heartbeat_at', 'heartbeat_ms']).execute();
+  const live = nodes.filter((n) => n.roles.split(',').includes('delivery') && now - Number(n.heartbeat_at) < STALE_AFTER_BEATS * Number(n.heartbeat_ms));
+  return Math.max(1, live.length);
 }
 
 export interface SignalChange extends DecreaseFacts {

@@ -75,7 +75,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const fresh = new FreshMessages();
   const domains = new SigningDomains(store);
   const budget = new ByteBudget(IN_FLIGHT_MESSAGE_BYTES);
-  const shaper = new Shaper({ store, writer, logger, defaultConcurrency: config.destinationConcurrency });
+  const shaper = new Shaper({ store, writer, logger, metrics, defaultConcurrency: config.destinationConcurrency });
   const held = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
