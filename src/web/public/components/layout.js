@@ -4,7 +4,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
-import { ChartIcon, PulseIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, UserIcon, UsersIcon } from './icons.js';
+import { ChartIcon, PulseIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, RouteIcon, UserIcon, UsersIcon } from './icons.js';
 
 const SENDING = [
   { href: '/app/profile', label: 'Profile & SMTP', icon: UserIcon },
@@ -15,7 +15,10 @@ const SENDING = [
   { href: '/app/webhooks', label: 'Webhooks', icon: HookIcon },
   { href: '/app/usage', label: 'Usage & stats', icon: ChartIcon },
 ];
-const ADMIN = [{ href: '/app/admin/accounts', label: 'Accounts', icon: UsersIcon }];
+const ADMIN = [
+  { href: '/app/admin/accounts', label: 'Accounts', icon: UsersIcon },
+  { href: '/app/admin/destinations', label: 'Destinations', icon: RouteIcon },
+];
 
 /** @param {{ path: string, children: any }} props */
 export function Layout({ path, children }) {
