@@ -180,7 +180,8 @@ export class Shaper {
       // Replies to mail sent before the last change may still come back throttled: only a quiet stretch counts.
       if (!local || now - local.lastSignalAt < INCREASE_AFTER_MS) continue;
       const share = this.limits(site);
-      const recent = local.sent.count(now, INCREASE_AFTER_MS);
+      // Over the last full seconds and the current one: at least half of what the rate allowed in that time.
+      const recent = local.sent.count(now, INCREASE_AFTER_MS + 1000);
       const expected = share.rate === null ? 1 : Math.max(1, (share.rate * INCREASE_AFTER_MS) / 1000 / 2);
       if (recent < expected) continue;
       const applied = await this.#deps.writer.run('siteIncrease', {

@@ -5,11 +5,11 @@
  * The values in the state are for the whole cluster; every delivery node applies its share
  * (`nodeLimits`). A site starts with no learnt rate and the configured connections per node
  * (MAILROOM_DESTINATION_CONCURRENCY). It is AIMD, as TCP does it:
- * - a throttling reply halves the concurrency and the rate (the first one sets the rate from
- *   what the cluster was actually sending), at most once per cooldown: the replies to mail
- *   that was already on its way at the old rate must not halve it again and again;
+ * - a throttling reply cuts the concurrency and the rate to 70% (the first one sets the rate
+ *   from what the cluster was actually sending), at most once per cooldown: the replies to
+ *   mail that was already on its way at the old rate must not cut it again and again;
  * - every stretch of deliveries without a throttling reply, at a pace that actually used the
- *   limit, adds one connection and a fixed step of rate (a tenth of the rate the last decrease
+ *   limit, adds one connection and a fixed step of rate (5% of the rate the last decrease
  *   left), so a site climbs back steadily and falls quickly;
  * - a block signal suspends the site for a while on top of the decrease;
  * - an operator's pin overrides the learnt value it names (suspensions still apply).
@@ -39,7 +39,10 @@ export interface SiteShaping {
 
 /** The lowest rate a decrease goes to: one message every five seconds still tells us when the site recovers. */
 export const MIN_RATE = 0.2;
-export const DECREASE_FACTOR = 0.5;
+/** Gentler than TCP's half: a site's limit is steady, so less is lost below it between two decreases. */
+export const DECREASE_FACTOR = 0.7;
+/** The additive step, as a share of the rate the last decrease left: back to the old rate in about six steps. */
+export const STEP_SHARE = 0.05;
 /** Replies arriving this soon after a decrease answer mail sent at the old pace: they do not decrease again. */
 export const DECREASE_COOLDOWN_MS = 2000;
 /** How long deliveries must go through without throttling before the limits grow by one step. */
@@ -74,7 +77,7 @@ export function decrease(state: SiteShaping, facts: DecreaseFacts): SiteShaping 
     ...state,
     concurrency: Math.max(1, Math.floor(concurrency * DECREASE_FACTOR)),
     rate,
-    growStep: roundRate(Math.max(MIN_RATE, rate / 10)),
+    growStep: roundRate(Math.max(MIN_RATE / 2, rate * STEP_SHARE)),
     lastChange: 'decreased', changedAt: facts.now, lastDecreaseAt: facts.now, reason: facts.reply, reasonRule: facts.rule,
   };
 }

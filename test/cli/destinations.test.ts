@@ -30,11 +30,11 @@ describeEachStore('mailroom destinations (CLI)', (engine) => {
     assert.equal(code, EXIT.ok);
     assert.equal(json.length, 1);
     assert.equal(json[0].site, 'google');
-    assert.equal(json[0].rate, 10);
-    assert.equal(json[0].concurrency, 4);
+    assert.equal(json[0].rate, 14);
+    assert.equal(json[0].concurrency, 5);
     assert.equal(json[0].lastChange?.reply, GMAIL_RATE_LIMITED);
     const text = await runCli(['destinations', 'list'], env);
-    assert.match(text.stdout, /^google\t4 connections, 10 msg\/s \(learnt\)\t.*decreased at .*: 421 4\.7\.28 /m);
+    assert.match(text.stdout, /^google\t5 connections, 14 msg\/s \(learnt\)\t.*decreased at .*: 421 4\.7\.28 /m);
   });
 
   it('pins a limit that the running delivery engine applies, and lifts it', async () => {
@@ -48,7 +48,7 @@ describeEachStore('mailroom destinations (CLI)', (engine) => {
     const unpinned = await runCli(['destinations', 'unpin', 'google'], env);
     assert.equal(unpinned.code, EXIT.ok, unpinned.output);
     await shaper.sync();
-    assert.deepEqual(shaper.limits('google'), { concurrency: 4, rate: 10, suspendedUntil: null });
+    assert.deepEqual(shaper.limits('google'), { concurrency: 5, rate: 14, suspendedUntil: null });
   });
 
   it('refuses a pin without limits or with a bad value, and an unknown site', async () => {

@@ -43,7 +43,7 @@ describe('Destinations page in a browser', { skip }, () => {
       await createAccount(mailroom.running.store, { ...USER, dailyLimit: 1000 });
       const now = Date.now();
       await mailroom.running.store.db.transaction().execute(async (tx) => {
-        await applySignal(tx, engine, { site: 'google', signal: 'throttle', suspendMs: 0, now, observedRate: 24, defaultConcurrency: 20, reply: GMAIL_RATE_LIMITED, rule: 'gmail-rate-limit' });
+        await applySignal(tx, engine, { site: 'google', signal: 'throttle', suspendMs: 0, now, observedRate: 20, defaultConcurrency: 20, reply: GMAIL_RATE_LIMITED, rule: 'gmail-rate-limit' });
         await addSiteStats(tx, engine, { now, sites: [
           { site: 'google', delivered: 1200, deferred: 3, bounced: 1, throttled: 17, held: 240, domains: ['gmail.com', 'shop-customer.example'] },
           { site: 'mx1.quiet.example,mx2.quiet.example', delivered: 12, deferred: 0, bounced: 0, throttled: 0, held: 0, domains: ['quiet.example'] },
@@ -63,7 +63,7 @@ describe('Destinations page in a browser', { skip }, () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Destinations' }).click();
       await page.waitForURL(/\/app\/admin\/destinations$/);
       const google = page.locator('tr[data-site="google"]');
-      await google.getByTestId('limits').getByText('10 connections · 12 msg/s').waitFor();
+      await google.getByTestId('limits').getByText('14 connections · 14 msg/s').waitFor();
       await google.getByText('Slowed by the site').waitFor();
       assert.match(await google.getByTestId('why').textContent() ?? '', /Slowed down .*421 4\.7\.28 /);
       assert.match(await google.textContent() ?? '', /gmail\.com/);
@@ -99,7 +99,7 @@ describe('Destinations page in a browser', { skip }, () => {
       assert.equal(stored.pinnedRate, 2.5);
 
       await google.getByRole('button', { name: 'Unpin google' }).click();
-      await google.getByTestId('limits').getByText('10 connections · 12 msg/s').waitFor();
+      await google.getByTestId('limits').getByText('14 connections · 14 msg/s').waitFor();
       assert.deepEqual(errors, []);
     });
 
