@@ -43,6 +43,8 @@ export const MIN_RATE = 0.2;
 export const DECREASE_FACTOR = 0.7;
 /** The additive step, as a share of the rate the last decrease left: back to the old rate in about six steps. */
 export const STEP_SHARE = 0.05;
+/** ...but at least half a message per second, so a site cut very low does not take minutes to climb back. */
+export const MIN_STEP = 0.5;
 /** Replies arriving this soon after a decrease answer mail sent at the old pace: they do not decrease again. */
 export const DECREASE_COOLDOWN_MS = 2000;
 /** How long deliveries must go through without throttling before the limits grow by one step. */
@@ -77,7 +79,7 @@ export function decrease(state: SiteShaping, facts: DecreaseFacts): SiteShaping 
     ...state,
     concurrency: Math.max(1, Math.floor(concurrency * DECREASE_FACTOR)),
     rate,
-    growStep: roundRate(Math.max(MIN_RATE / 2, rate * STEP_SHARE)),
+    growStep: roundRate(Math.max(MIN_STEP, rate * STEP_SHARE)),
     lastChange: 'decreased', changedAt: facts.now, lastDecreaseAt: facts.now, reason: facts.reply, reasonRule: facts.rule,
   };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DECREASE_COOLDOWN_MS, DECREASE_FACTOR, INCREASE_AFTER_MS, MIN_RATE, STEP_SHARE, decrease, freshShaping, increase, nodeLimits, suspend,
+  DECREASE_COOLDOWN_MS, DECREASE_FACTOR, INCREASE_AFTER_MS, MIN_RATE, MIN_STEP, STEP_SHARE, decrease, freshShaping, increase, nodeLimits, suspend,
 } from '../../src/delivery/shaping.ts';
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -40,7 +40,7 @@ test('decreases stop at one connection and the minimum rate', () => {
 
 test('increases are additive: one connection and a fixed share of the decreased rate per step, back to the default', () => {
   const low = decrease(freshShaping('google', 0), facts(0, 100))!; // rate 70, concurrency 14
-  assert.equal(low.growStep, round(low.rate! * STEP_SHARE));
+  assert.equal(low.growStep, round(Math.max(MIN_STEP, low.rate! * STEP_SHARE)));
   assert.equal(increase(low, { now: INCREASE_AFTER_MS - 1, defaultConcurrency: 20 }), null);
   let state = low;
   for (let i = 1; i <= 12; i++) state = increase(state, { now: i * INCREASE_AFTER_MS, defaultConcurrency: 20 })!;

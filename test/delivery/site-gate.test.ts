@@ -64,3 +64,16 @@ test('deliveries turned away by a throttling reply get the next free slots, neve
   assert.equal(gate.reserve('s', limits, ['b'], 1000), 6500);
   assert.equal(gate.reserve('t', open, ['c'], 1000), 6000, 'no rate: just the minimum delay');
 });
+
+test('beyond the horizon, deliveries are held a while without a slot, so a faster rate later is not stuck with old reservations', async () => {
+  const clock = 0;
+  const gate = new SiteGate({ maxWaitMs: 0, horizonMs: 3000, now: () => clock });
+  const limits = () => ({ ...open, rate: 1 });
+  const held = [];
+  for (let i = 0; i < 6; i++) held.push(await gate.admit('s', limits, [`d${i}`]));
+  // Slots at 0 (goes), 1 s, 2 s, 3 s are reserved; the next ones are beyond the horizon.
+  assert.deepEqual(held.slice(1, 4).map((h) => h.kind === 'hold' && h.until), [1000, 2000, 3000]);
+  for (const h of held.slice(4)) {
+    assert.ok(h.kind === 'hold' && h.until >= 3000 && h.until <= 6000, JSON.stringify(h));
+  }
+});
