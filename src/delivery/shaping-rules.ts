@@ -9,7 +9,7 @@
  * - `suspend`: the site refuses us for a while (a temporary block). Nothing is sent to it
  *   until `suspendMs` has passed, then the throttled rate applies.
  *
- * What is deliberately NOT here: plain "try again later" and greylisting (a 451 4.7.1 says
+ * What is deliberately NOT here: a plain 450/451 "try again later" and greylisting (a 451 4.7.1 says
  * nothing about our rate, and greylisting wants exactly one retry after a delay), a
  * per-mailbox limit such as Gmail's 450 4.2.1 "receiving mail at a rate" (only that
  * recipient is busy), and 5xx block-list refusals (they bounce, see reply-rules.ts; a
@@ -90,6 +90,13 @@ export const SHAPING_RULES: readonly ShapingRule[] = [
     text: /rate.?limit|too (many messages|fast|quickly)|throttl|slow down|sending rate|unexpected volume|unusual (rate|volume)|reputation/i,
     signal: 'throttle',
     example: '450 4.7.1 Rate limit exceeded for 192.0.2.1, slow down',
+  },
+  {
+    // 421 closes the channel: from a receiver that is up, it is how "not so much, not so fast" is
+    // said (the product contract counts it as throttling). A server going down for maintenance
+    // (4.3.2) or dropping an idle session (4.4.2) is not saying anything about our pace.
+    id: 'service-not-available', code: /^421$/, enhanced: /^(?!4\.(3|4)\.2$)/, signal: 'throttle',
+    example: '421 4.7.0 mx.example.net Service temporarily unavailable, try again later',
   },
 ];
 

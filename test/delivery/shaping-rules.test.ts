@@ -20,6 +20,10 @@ const REAL_REPLIES: Array<[string, 'throttle' | 'suspend' | null]> = [
   ['421 4.7.0 [TSS09] All messages from 192.0.2.1 will be permanently deferred; Retrying will NOT succeed.', 'suspend'],
   ['421 Too many concurrent SMTP connections from this IP address; please try again later.', 'throttle'],
   ['452 4.7.1 Rate limit exceeded, please slow down', 'throttle'],
+  ['421 4.7.0 Try again later', 'throttle'],
+  ['421 mx.example.net Service not available, closing transmission channel', 'throttle'],
+  ['421 4.3.2 Service shutting down', null],
+  ['421 4.4.2 mx.example.net Error: timeout exceeded', null],
   // Not about the site:
   ['451 4.7.1 Try again later', null],
   ['451 4.7.1 <user@example.org>: Recipient address rejected: Greylisted, see https://postgrey.schweikert.ch/help/example.org.html', null],
