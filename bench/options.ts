@@ -27,7 +27,7 @@ export const USAGE = `npm run bench -- [options]
   --warmup S           warm-up seconds per case, not measured (default 2; --quick: 1)
   --sizes LIST         message sizes, e.g. 1k,50k (default 1k,50k)
   --stores LIST        sqlite,postgres (default both; postgres is skipped if unreachable)
-  --cases LIST         case kinds to run: ceiling,acceptance,multinode (default all)
+  --cases LIST         case kinds to run: ceiling,acceptance,multinode,throttled (default all)
   --no-starttls        skip the STARTTLS runs
   --profile DIR        write a V8 CPU profile of each server child into DIR
   --quick              short run: 1 s warm-up, 3 s measured

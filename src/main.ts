@@ -29,6 +29,7 @@ import { startWebhookDispatcher, type WebhookDispatcherOptions } from './events/
 import { loadCertificates, type CertificateOptions, type Certificates } from './tls/certificates.ts';
 import { SessionRecorder } from './doctor/session-recorder.ts';
 import { hostnameWarning } from './domains/server-host.ts';
+import type { Shaper } from './delivery/shaper.ts';
 
 export interface RunningMailroom {
   config: Config;
@@ -43,6 +44,8 @@ export interface RunningMailroom {
   firstAdmin: { email: string; password: string } | null;
   /** The service's log, for the few lines written outside startMailroom (the signal that stops it). */
   logger: Logger;
+  /** This node's side of adaptive shaping; null on a node without the delivery role. */
+  shaper: Shaper | null;
   /** Graceful stop: listeners answer 421, in-flight work finishes or is released. */
   stop(): Promise<void>;
 }
@@ -127,7 +130,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
 
   let stopping: Promise<void> | null = null;
   return {
-    config, store, listeners, nodeId, certificates, smtpSessions, logger,
+    config, store, listeners, nodeId, certificates, smtpSessions, logger, shaper: worker?.shaper ?? null,
     firstAdmin: admin?.created && admin.password ? { email: admin.email, password: admin.password } : null,
     stop() {
       stopping ??= (async () => {

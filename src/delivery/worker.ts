@@ -24,6 +24,9 @@ import { ByteBudget } from './byte-budget.ts';
 import type { CommittedMessage } from '../queue/enqueue.ts';
 import type { Signer } from '../signing/signing-pool.ts';
 import type { Outcome } from './outcome.ts';
+import { siteOf } from './sites.ts';
+import { Shaper } from './shaper.ts';
+import { hasExpired } from '../queue/retry.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -45,6 +48,8 @@ export interface WorkerDeps {
 }
 
 export interface DeliveryWorker {
+  /** The node's side of adaptive shaping (read by tests and the bench). */
+  readonly shaper: Shaper;
   /** Look for work now (new mail was queued). */
   wake(): void;
   /** This node just queued these: keep them for their first attempt, and look for work. */
@@ -70,6 +75,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const fresh = new FreshMessages();
   const domains = new SigningDomains(store);
   const budget = new ByteBudget(IN_FLIGHT_MESSAGE_BYTES);
+  const shaper = new Shaper({ store, writer, logger, metrics, defaultConcurrency: config.destinationConcurrency });
   const held = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
@@ -90,22 +96,53 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
 
   async function attempt(group: Group): Promise<void> {
     const now = Date.now();
-    const message = await prepareMessage({ store, sign: deps.sign, fresh, domains }, group.messageId);
-    if (!message) return;
+    const ids = group.deliveries.map((d) => d.id);
     const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost });
-    const sender = envelopeSender(message, group.deliveries.map((d) => d.id), deps.verpSecret);
-    const outcomes = await sendEnvelope({ from: sender, recipients: group.deliveries.map((d) => d.recipient), raw: message.raw }, route, {
-      heloName: config.hostname, pool, timeouts: deps.timeouts,
-      auth: config.relayHost && config.relayUser ? { user: config.relayUser, pass: config.relayPassword ?? '' } : null,
-    });
+    // Every destination that has hosts is a site, shaped as one (sites.ts); a domain without a route has nothing to shape.
+    const site = route.kind === 'hosts' ? siteOf(route.hosts.map((h) => h.name)) : null;
+    const admission = site ? await shaper.admit(site, ids) : null;
+    if (site && admission?.kind === 'hold') {
+      await holdBack(group, admission.until, null);
+      shaper.heldBack(site, ids.length);
+      logger.debug({ event: 'delivery.held_back', messageId: group.messageId, site, why: admission.why, until: admission.until }, `held back for ${site}`);
+      return;
+    }
+    let outcomes: Map<string, Outcome>;
+    let message;
+    try {
+      message = await prepareMessage({ store, sign: deps.sign, fresh, domains }, group.messageId);
+      if (!message) return;
+      const sender = envelopeSender(message, ids, deps.verpSecret);
+      outcomes = await sendEnvelope({ from: sender, recipients: group.deliveries.map((d) => d.recipient), raw: message.raw }, route, {
+        heloName: config.hostname, pool, timeouts: deps.timeouts,
+        auth: config.relayHost && config.relayUser ? { user: config.relayUser, pass: config.relayPassword ?? '' } : null,
+      });
+    } finally {
+      if (admission?.kind === 'go') admission.release();
+    }
     // Only a retry reads the signature again (so that it sends identical bytes): it is kept when
     // a recipient will be tried again, not for mail that is done. A lost one means a retry signs again.
     if (message.newSignature !== null && [...outcomes.values()].some((outcome) => outcome.kind === 'deferred')) {
       await writer.run('rememberSignature', { messageId: message.id, signature: message.newSignature })
         .catch((error) => logger.warn({ err: error, event: 'delivery.signature_not_stored', messageId: message.id }, 'could not keep the DKIM signature; a retry signs again'));
     }
+    // A site that said "slower" holds these back: not an attempt, no step of the retry schedule
+    // (the product contract). Mail that has been queued too long is recorded as usual, so it expires.
+    const throttled = site ? group.deliveries.filter((d) => {
+      const outcome = outcomes.get(d.recipient)!;
+      return outcome.kind === 'deferred' && shaper.signalOf(outcome) !== null && !hasExpired(d.created_at, now, config.maxQueueTime);
+    }) : [];
+    if (site) shaper.observe(site, group.domain, outcomes.values(), throttled.length);
+    if (throttled.length > 0) {
+      const throttledIds = throttled.map((d) => d.id);
+      const reply = outcomes.get(throttled[0].recipient)!.reply;
+      await holdBack({ ...group, deliveries: throttled }, shaper.holdUntil(site!, throttledIds), reply);
+      for (const d of throttled) logger.info({ event: 'delivery.throttled', messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, site, reply }, `held back (the site asked for less): ${d.recipient}`);
+    }
+    const recorded = group.deliveries.filter((d) => !throttled.includes(d));
+    if (recorded.length === 0) return;
     const record = {
-      owner: nodeId, now: Date.now(), message, deliveries: group.deliveries, outcomes, hostname: config.hostname,
+      owner: nodeId, now: Date.now(), message, deliveries: recorded, outcomes, hostname: config.hostname,
       retrySchedule: config.retrySchedule, maxQueueTime: config.maxQueueTime,
     };
     const states = await recordWithRetries(() => writer.run('recordAttempt', record), group);
@@ -114,6 +151,12 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       observe(state.status, delivery, outcomes.get(delivery.recipient)!, now);
       if (!state.written) logger.warn({ event: 'delivery.lease_lost', messageId: message.id, deliveryId: delivery.id }, 'lease lost before the outcome was recorded; another worker owns this delivery now');
     }
+  }
+
+  /** Gives deliveries back until `until` without an attempt; a failed write leaves them to the lease's end, which is no worse. */
+  async function holdBack(group: Group, until: number, reply: string | null): Promise<void> {
+    await writer.run('holdBack', { owner: nodeId, ids: group.deliveries.map((d) => d.id), until, now: Date.now(), reply })
+      .catch((error) => logger.warn({ err: error, event: 'delivery.hold_back_failed', messageId: group.messageId }, 'could not hold deliveries back; they come due when their lease runs out'));
   }
 
   /**
@@ -193,9 +236,11 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   // back now instead of waiting for them to run out.
   const looping = writer.run('releaseLeases', { owner: nodeId, ids: null, now: Date.now() })
     .catch((error) => logger.warn({ err: error, event: 'delivery.release_failed' }, 'could not release leases of a previous run'))
+    .then(() => shaper.start())
     .then(loop);
 
   return {
+    shaper,
     wake,
     accepted(messages) {
       fresh.remember(messages);
@@ -212,6 +257,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
         await writer.run('releaseLeases', { owner: nodeId, ids: [...held], now: Date.now() }).catch(() => {});
       }
       clearInterval(heartbeat);
+      await shaper.stop();
       pool.close();
     },
   };

@@ -31,6 +31,13 @@ export function createMetrics() {
     smtpSessions: new Counter({ name: 'mailroom_smtp_sessions_total', help: 'SMTP sessions opened', labelNames: ['listener'] as const, registers: [registry] }),
     authFailures: new Counter({ name: 'mailroom_smtp_auth_failures_total', help: 'Failed SMTP logins', registers: [registry] }),
     queueDepth: new Gauge({ name: 'mailroom_queue_depth', help: 'Deliveries waiting (queued or deferred)', registers: [registry] }),
+    // Adaptive shaping (delivery/shaper.ts). Gauges come from the shared store at scrape time, and
+    // only for sites whose limits differ from the default, so a long tail of small sites adds no series.
+    siteConcurrency: new Gauge({ name: 'mailroom_site_concurrency', help: 'Connections the cluster may hold to a shaped site', labelNames: ['site'] as const, registers: [registry] }),
+    siteRate: new Gauge({ name: 'mailroom_site_rate', help: 'Messages per second the cluster may send to a shaped site', labelNames: ['site'] as const, registers: [registry] }),
+    siteSuspended: new Gauge({ name: 'mailroom_site_suspended', help: '1 while a site is suspended after a block signal', labelNames: ['site'] as const, registers: [registry] }),
+    siteThrottled: new Counter({ name: 'mailroom_site_throttled_total', help: 'Replies that asked this node for less (throttling or block signals)', labelNames: ['site'] as const, registers: [registry] }),
+    siteHeldBack: new Counter({ name: 'mailroom_site_held_back_total', help: 'Deliveries this node held back for their site (not attempts)', labelNames: ['site'] as const, registers: [registry] }),
   };
 }
 

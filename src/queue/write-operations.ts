@@ -13,6 +13,8 @@ import { commitSubmissions, type Submission } from './enqueue.ts';
 import { recordOutcomes, rememberSignature, type AttemptRecord } from './record-outcomes.ts';
 import { extendLeases, releaseLeases, type LeaseExtension, type LeaseRelease } from './lease.ts';
 import { recordLoginFailure, type LoginFailure } from '../store/login-failures.ts';
+import { holdBack, type HoldBack } from './hold-back.ts';
+import { addSiteStats, applyIncrease, applySignal, type SignalChange, type StatsDelta } from '../delivery/shaping-store.ts';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
@@ -30,6 +32,12 @@ export const WRITE_OPERATIONS = {
   releaseLeases: operation((tx, _engine, release: LeaseRelease) => releaseLeases(tx, release)),
   /** The login throttle's counters (smtp/auth-throttle.ts): off the main thread like every other write. */
   recordLoginFailure: operation((tx, _engine, failure: LoginFailure) => recordLoginFailure(tx, failure)),
+  /** Deliveries a site asked us to hold back: not an attempt (see hold-back.ts). */
+  holdBack: operation((tx, _engine, request: HoldBack) => holdBack(tx, request)),
+  /** Shared shaping (delivery/shaping-store.ts): a throttling or block signal, one step up, and the nodes' statistics. */
+  siteSignal: operation((tx, engine, change: SignalChange) => applySignal(tx, engine, change)),
+  siteIncrease: operation((tx, _engine, change: { site: string; seenChangedAt: number; now: number; defaultConcurrency: number }) => applyIncrease(tx, change)),
+  siteStats: operation((tx, engine, report: { now: number; sites: readonly StatsDelta[] }) => addSiteStats(tx, engine, report)),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;

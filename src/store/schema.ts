@@ -277,3 +277,32 @@ export interface Database {
   auth_failures: AuthFailuresTable;
   auth_locks: AuthLocksTable;
 }
+
+// Adaptive shaping per site, shared by the nodes (migration 0012_site_shaping).
+
+export interface SiteShapingTable {
+  site: string;
+  concurrency: number | null;
+  rate: number | null;
+  grow_step: number;
+  suspended_until: number | null;
+  pinned_concurrency: number | null;
+  pinned_rate: number | null;
+  last_change: string | null;
+  changed_at: number;
+  last_decrease_at: number | null;
+  reason: string | null;
+  reason_rule: string | null;
+  delivered: number;
+  deferred: number;
+  bounced: number;
+  throttled: number;
+  held: number;
+  /** JSON array of recipient domains lately seen on the site (a sample, for people). */
+  domains: string;
+  updated_at: number;
+}
+
+export interface Database {
+  site_shaping: SiteShapingTable;
+}

@@ -19,6 +19,7 @@ const ENDPOINTS = [
   'GET /api/v1/stats',
   'GET /api/v1/webhooks', 'POST /api/v1/webhooks', 'GET /api/v1/webhooks/{id}', 'DELETE /api/v1/webhooks/{id}',
   'POST /api/v1/webhooks/{id}/test', 'GET /api/v1/webhooks/{id}/deliveries',
+  'GET /api/v1/destinations', 'GET /api/v1/destinations/{site}', 'PUT /api/v1/destinations/{site}/pin', 'DELETE /api/v1/destinations/{site}/pin',
 ];
 
 describeEachStore('API operations', (engine) => {

@@ -10,6 +10,10 @@ import { isIP } from 'node:net';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { storeId } from '../../store/store-id.ts';
+import type { Store } from '../../store/database.ts';
+import type { Metrics } from '../../events/metrics.ts';
+import { deliveryNodeCount, readSites } from '../../delivery/shaping-store.ts';
+import { destinationView } from '../../delivery/destination-view.ts';
 
 const Health = Type.Object({
   status: Type.Enum(['ok', 'degraded']),
@@ -53,6 +57,7 @@ export function operationsRoutes(app: ApiApp, deps: HttpDeps): void {
     const row = await store.db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n'))
       .where('status', 'in', ['queued', 'deferred']).executeTakeFirstOrThrow();
     metrics.queueDepth.set(Number(row.n));
+    await setSiteGauges(store, config.destinationConcurrency, metrics);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -76,4 +81,18 @@ function metricsAccess(token: string | null, ip: string, authorization: string |
 function isLoopback(ip: string): boolean {
   const v4 = ip.startsWith('::ffff:') ? ip.slice('::ffff:'.length) : ip;
   return (isIP(v4) === 4 && v4.startsWith('127.')) || ip === '::1';
+}
+
+/** The shaped sites' limits, shared by the cluster, as gauges (sites at their defaults are left out). */
+async function setSiteGauges(store: Store, defaultConcurrency: number, metrics: Metrics): Promise<void> {
+  const now = Date.now();
+  const [sites, nodes] = await Promise.all([readSites(store.db), deliveryNodeCount(store.db, now)]);
+  for (const gauge of [metrics.siteConcurrency, metrics.siteRate, metrics.siteSuspended]) gauge.reset();
+  for (const site of sites) {
+    const view = destinationView(site, { now, nodes, defaultConcurrency });
+    if (view.rate === null && view.learnt.concurrency === null && view.pinned.concurrency === null && view.suspendedUntil === null) continue;
+    metrics.siteConcurrency.set({ site: site.site }, view.concurrency);
+    if (view.rate !== null) metrics.siteRate.set({ site: site.site }, view.rate);
+    metrics.siteSuspended.set({ site: site.site }, view.suspendedUntil === null ? 0 : 1);
+  }
 }

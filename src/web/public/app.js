@@ -19,6 +19,7 @@ import { SuppressionsPage } from './pages/suppressions.js';
 import { WebhooksPage } from './pages/webhooks.js';
 import { UsagePage } from './pages/usage.js';
 import { AccountsPage } from './pages/admin-accounts.js';
+import { DestinationsPage } from './pages/destinations.js';
 
 /** Path pattern → page, in the order they are tried. */
 const ROUTES = [
@@ -33,6 +34,7 @@ const ROUTES = [
   { pattern: '/app/webhooks', page: WebhooksPage, title: 'Webhooks' },
   { pattern: '/app/usage', page: UsagePage, title: 'Usage & stats' },
   { pattern: '/app/admin/accounts', page: AccountsPage, title: 'Accounts', admin: true },
+  { pattern: '/app/admin/destinations', page: DestinationsPage, title: 'Destinations', admin: true },
 ];
 
 function App() {

@@ -19,6 +19,7 @@ export const UsersIcon = icon('M9 11a4 4 0 1 0 0-8a4 4 0 0 0 0 8zM2 21c0-4 3-6 7
 export const UserIcon = icon('M12 12a4 4 0 1 0 0-8a4 4 0 0 0 0 8z', 'M4 21c0-4 4-7 8-7s8 3 8 7');
 export const LogoutIcon = icon('M15 4h4v16h-4M10 8l-4 4 4 4M6 12h10');
 export const PulseIcon = icon('M3 12h4l3-7 4 14 3-7h4');
+export const RouteIcon = icon('M6 19a2 2 0 1 0 0-4a2 2 0 0 0 0 4zM18 9a2 2 0 1 0 0-4a2 2 0 0 0 0 4z', 'M6 15V9a4 4 0 0 1 4-4h6M18 9v6a4 4 0 0 1-4 4H8');
 export const RefreshIcon = icon('M20 11a8 8 0 1 0-2.3 5.7', 'M20 4v7h-7');
 export const ArrowLeftIcon = icon('M19 12H5M11 6l-6 6 6 6');
 export const WarnIcon = icon('M12 3l10 18H2z', 'M12 10v5M12 18h.01');

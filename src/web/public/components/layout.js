@@ -4,7 +4,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
-import { BookIcon, ChartIcon, HomeIcon, PulseIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, UserIcon, UsersIcon } from './icons.js';
+import { BookIcon, ChartIcon, HomeIcon, PulseIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, RouteIcon, UserIcon, UsersIcon } from './icons.js';
 
 // The headings are the names replies and docs use: "Settings → Domains" is the Domains item under Settings.
 const SENDING = [
@@ -19,7 +19,10 @@ const SETTINGS = [
   { href: '/app/webhooks', label: 'Webhooks', icon: HookIcon },
   { href: '/app/doctor', label: 'Send-As doctor', icon: PulseIcon },
 ];
-const ADMIN = [{ href: '/app/admin/accounts', label: 'Accounts', icon: UsersIcon }];
+const ADMIN = [
+  { href: '/app/admin/accounts', label: 'Accounts', icon: UsersIcon },
+  { href: '/app/admin/destinations', label: 'Destinations', icon: RouteIcon },
+];
 /** Served by the API server itself (Swagger UI), outside the dashboard's pages. */
 const API_REFERENCE = '/api/docs';
 
