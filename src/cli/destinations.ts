@@ -11,7 +11,7 @@ import { parseLimit, runWithStore, withConfigFlags } from './context.ts';
 export function registerDestinationCommands(program: Command): void {
   const destinations = program.command('destinations').description('sites mail goes to, and their adaptive limits');
 
-  withConfigFlags(destinations.command('list').description('every site: its limits, the reply behind the last change, its statistics'))
+  withConfigFlags(destinations.command('list').description('every site: its limits, the reply behind the last change, its statistics'), { example: 'mailroom destinations list --json' })
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, async (store, config) => {
       const now = Date.now();
@@ -19,7 +19,7 @@ export function registerDestinationCommands(program: Command): void {
       return (await readSites(store.db)).map((site) => destinationView(site, facts));
     }, (views) => views.map(describe).join('\n') || 'No destination has been seen yet.'));
 
-  withConfigFlags(destinations.command('pin <site>').description("override a site's limits for the whole cluster (what shaping learns is kept beside)"))
+  withConfigFlags(destinations.command('pin <site>').description("override a site's limits for the whole cluster (what shaping learns is kept beside)"), { example: 'mailroom destinations pin google --concurrency 5 --rate 10' })
     .option('--concurrency <n>', 'connections the cluster may hold to the site')
     .option('--rate <r>', 'messages per second the cluster may send to the site')
     .option('--json', 'print JSON')
@@ -35,7 +35,7 @@ export function registerDestinationCommands(program: Command): void {
       return destinationView(pinned, { now, nodes: await deliveryNodeCount(store.db, now), defaultConcurrency: config.destinationConcurrency });
     }, (view) => `Pinned ${view.site}: ${limitsOf(view)}.`));
 
-  withConfigFlags(destinations.command('unpin <site>').description('lift the pins of a site: adaptive shaping decides again'))
+  withConfigFlags(destinations.command('unpin <site>').description('lift the pins of a site: adaptive shaping decides again'), { example: 'mailroom destinations unpin google' })
     .option('--json', 'print JSON')
     .action((site: string, options) => runWithStore(options, async (store) => {
       const [current] = await readSites(store.db, site);
