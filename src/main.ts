@@ -19,6 +19,8 @@ import { domainClass } from './events/metrics.ts';
 import { domainOf } from './accounts/email.ts';
 import { sharedSecret } from './queue/settings.ts';
 import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
+import { MtaStsPolicies } from './delivery/mta-sts.ts';
+import { trustedRoots, type OutboundTlsOptions } from './delivery/trust.ts';
 import { startSigningPool } from './signing/signing-pool.ts';
 import type { SessionTimeouts } from './delivery/smtp-client.ts';
 import { registerNode } from './nodes/registry.ts';
@@ -51,6 +53,8 @@ export interface StartOptions {
   webhooks?: WebhookDispatcherOptions;
   /** Certificate checks and ACME trust (pebble's CA in tests). */
   certificates?: CertificateOptions;
+  /** Outbound TLS trust and the MTA-STS policy port: tests add their CA and serve policies from loopback. */
+  outboundTls?: OutboundTlsOptions;
 }
 
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
@@ -98,9 +102,12 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   }
   const signing = roles.has('delivery') ? startSigningPool() : null;
   if (roles.has('delivery')) {
+    const deliveryResolver = withAnswerCache(resolver, options.dnsCacheMs);
+    const tlsCa = trustedRoots(options.outboundTls);
     worker = startDeliveryWorker({
       sign: signing?.sign,
-      config, store, writer, resolver: withAnswerCache(resolver, options.dnsCacheMs), logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
+      config, store, writer, resolver: deliveryResolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
+      mtaSts: new MtaStsPolicies({ resolver: deliveryResolver, policyPort: options.outboundTls?.mtaStsPort, ca: tlsCa }), tlsCa,
     });
   }
   if (roles.has('http') && config.httpPort !== null) {

@@ -24,6 +24,7 @@ import { ByteBudget } from './byte-budget.ts';
 import type { CommittedMessage } from '../queue/enqueue.ts';
 import type { Signer } from '../signing/signing-pool.ts';
 import type { Outcome } from './outcome.ts';
+import type { MtaStsPolicies } from './mta-sts.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -40,6 +41,10 @@ export interface WorkerDeps {
   sign?: Signer;
   /** Shorter SMTP timeouts for tests. */
   timeouts?: Partial<SessionTimeouts>;
+  /** Recipient domains' MTA-STS policies (RFC 8461). */
+  mtaSts?: MtaStsPolicies | null;
+  /** Trusted roots for MX certificates; undefined: system CAs plus NODE_EXTRA_CA_CERTS. Tests add their CA. */
+  tlsCa?: string[];
   /** How often to look for due work when nothing wakes the worker. */
   pollMs?: number;
 }
@@ -92,10 +97,10 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     const now = Date.now();
     const message = await prepareMessage({ store, sign: deps.sign, fresh, domains }, group.messageId);
     if (!message) return;
-    const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost });
+    const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost, mtaSts: deps.mtaSts });
     const sender = envelopeSender(message, group.deliveries.map((d) => d.id), deps.verpSecret);
     const outcomes = await sendEnvelope({ from: sender, recipients: group.deliveries.map((d) => d.recipient), raw: message.raw }, route, {
-      heloName: config.hostname, pool, timeouts: deps.timeouts,
+      heloName: config.hostname, pool, timeouts: deps.timeouts, ca: deps.tlsCa,
       auth: config.relayHost && config.relayUser ? { user: config.relayUser, pass: config.relayPassword ?? '' } : null,
     });
     // Only a retry reads the signature again (so that it sends identical bytes): it is kept when

@@ -12,6 +12,7 @@ import { readHeaders } from '../message/headers.ts';
 import { sql } from 'kysely';
 import type { Store } from '../store/database.ts';
 import { UserError } from '../errors.ts';
+import type { StsAttemptFacts } from '../delivery/mta-sts.ts';
 
 export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired'] as const;
 export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
@@ -26,6 +27,8 @@ export interface AttemptView {
   /** The remote server's own words, or our description of what failed. */
   reply: string;
   durationMs: number;
+  /** Present when the recipient domain has an MTA-STS policy: its mode and id, and what failed under it. */
+  mtaSts?: StsAttemptFacts;
 }
 
 export interface RecipientView {
@@ -89,12 +92,13 @@ export async function findMessage(store: Store, id: string, accountId: string | 
 
   const deliveries = await store.db.selectFrom('deliveries').select(['id', 'recipient', 'status'])
     .where('message_id', '=', id).orderBy('created_at').orderBy('id').execute();
-  const attempts = await store.db.selectFrom('attempts').select(['delivery_id', 'at', 'mx', 'ip', 'tls', 'reply', 'duration_ms'])
+  const attempts = await store.db.selectFrom('attempts').select(['delivery_id', 'at', 'mx', 'ip', 'tls', 'reply', 'duration_ms', 'mta_sts'])
     .where('message_id', '=', id).orderBy('id').execute();
   const byDelivery = new Map<string, AttemptView[]>();
   for (const a of attempts) {
     const list = byDelivery.get(a.delivery_id) ?? [];
-    list.push({ at: iso(a.at), mx: a.mx, ip: a.ip, tls: parseTls(a.tls), reply: a.reply, durationMs: Number(a.duration_ms) });
+    const mtaSts = parseMtaSts(a.mta_sts);
+    list.push({ at: iso(a.at), mx: a.mx, ip: a.ip, tls: parseTls(a.tls), reply: a.reply, durationMs: Number(a.duration_ms), ...(mtaSts ? { mtaSts } : {}) });
     byDelivery.set(a.delivery_id, list);
   }
   return {
@@ -188,6 +192,16 @@ function parseTls(raw: string | null): AttemptView['tls'] {
   if (raw === null) return null;
   try {
     const value = JSON.parse(raw) as AttemptView['tls'];
+    return value && typeof value === 'object' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseMtaSts(raw: string | null): StsAttemptFacts | null {
+  if (raw === null) return null;
+  try {
+    const value = JSON.parse(raw) as StsAttemptFacts;
     return value && typeof value === 'object' ? value : null;
   } catch {
     return null;

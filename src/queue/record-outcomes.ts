@@ -75,6 +75,7 @@ export async function recordOutcomes(tx: Kysely<Database>, record: AttemptRecord
     await tx.insertInto('attempts').values({
       delivery_id: delivery.id, message_id: message.id, at: now, outcome: outcome.kind, mx: outcome.mx, ip: outcome.ip,
       tls: JSON.stringify(outcome.tls), reply: outcome.reply, duration_ms: outcome.durationMs,
+      mta_sts: outcome.mtaSts ? JSON.stringify(outcome.mtaSts) : null,
     }).execute();
     const bounceClass = outcome.kind === 'bounced' ? outcome.bounceClass : null;
     events.push({ accountId: delivery.account_id, messageId: message.id, deliveryId: delivery.id, recipient: delivery.recipient, type: status, reply: outcome.reply, bounceClass, at: now });

@@ -79,6 +79,8 @@ export interface AttemptsTable {
   tls: string | null;
   reply: string;
   duration_ms: number;
+  /** JSON `{mode, policyId, failure?}`: the recipient domain's MTA-STS policy; null without one. */
+  mta_sts: string | null;
 }
 
 export interface SuppressionsTable {

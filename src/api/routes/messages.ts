@@ -47,6 +47,11 @@ const Attempt = Type.Object({
   }, { additionalProperties: true }), Type.Null()], { description: 'whether and how TLS was used; authorized=false: the certificate could not be verified' }),
   reply: Type.String({ description: "the remote server's reply" }),
   durationMs: Type.Integer(),
+  mtaSts: Type.Optional(Type.Object({
+    mode: Type.String({ description: 'enforce, testing or none' }),
+    policyId: Type.String(),
+    failure: Type.Optional(Type.String({ description: 'what failed (enforce: why the mail was deferred; testing: what would have)' })),
+  }, { description: "the recipient domain's MTA-STS policy (RFC 8461), when it has one" })),
 });
 
 const MessageSummary = Type.Object({
