@@ -18,6 +18,24 @@ export interface MessageEvent {
   reply?: string | null;
   bounceClass?: string | null;
   at: number;
+  /** For an attempt's outcome: the rule that classified it, and when the next attempt and the expiry are (epoch ms). */
+  details?: EventDetails | null;
+}
+
+export interface EventDetails {
+  rule?: string;
+  nextAttemptAt?: number;
+  expiresAt?: number;
+}
+
+export function parseEventDetails(raw: string | null): EventDetails | null {
+  if (!raw) return null;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return value && typeof value === 'object' ? (value as EventDetails) : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function recordEvents(db: Kysely<Database>, events: readonly MessageEvent[]): Promise<void> {
@@ -25,7 +43,7 @@ export async function recordEvents(db: Kysely<Database>, events: readonly Messag
   for (let i = 0; i < events.length; i += 500) {
     await db.insertInto('message_events').values(events.slice(i, i + 500).map((e) => ({
       account_id: e.accountId, message_id: e.messageId, delivery_id: e.deliveryId, recipient: e.recipient, type: e.type,
-      reply: e.reply ?? null, bounce_class: e.bounceClass ?? null, created_at: e.at,
+      reply: e.reply ?? null, bounce_class: e.bounceClass ?? null, created_at: e.at, details: e.details ? JSON.stringify(e.details) : null,
     }))).execute();
   }
 }

@@ -7,7 +7,8 @@ import type { Store } from '../store/database.ts';
 import type { WebhookDeliveriesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockFeedCursor, readFeed, saveFeedCursor, type FeedEvent } from '../store/event-feed.ts';
-import type { EventType } from './message-events.ts';
+import { parseEventDetails, type EventType } from './message-events.ts';
+import { explain, type Explanation } from '../delivery/explanations.ts';
 
 export interface WebhookPayload {
   id: string;
@@ -18,6 +19,11 @@ export interface WebhookPayload {
   status: string | null;
   reply: string | null;
   bounceClass: string | null;
+  /** What happened in plain words, and what to do; null when there is nothing to explain (accepted, delivered). */
+  explanation: Explanation | null;
+  /** Deferred: when the next attempt is due and when Mailroom gives up (ISO 8601); null otherwise. */
+  nextAttemptAt: string | null;
+  expiresAt: string | null;
 }
 
 /** The recipient's status after each event, in the words of GET /api/v1/messages. */
@@ -28,14 +34,19 @@ const STATUS_AFTER: Record<EventType, string> = {
 
 export function eventPayload(event: FeedEvent): WebhookPayload {
   const type = event.type as EventType;
+  const details = parseEventDetails(event.details);
+  const status = STATUS_AFTER[type] ?? null;
+  const iso = (at: number | undefined) => (at === undefined ? null : new Date(at).toISOString());
   return {
     id: `evt_${event.id}`, type, createdAt: new Date(event.created_at).toISOString(), messageId: event.message_id,
-    recipient: event.recipient, status: STATUS_AFTER[type] ?? null, reply: event.reply, bounceClass: event.bounce_class,
+    recipient: event.recipient, status, reply: event.reply, bounceClass: event.bounce_class,
+    explanation: status ? explain({ status, rule: details?.rule ?? null, reply: event.reply }) : null,
+    nextAttemptAt: iso(details?.nextAttemptAt), expiresAt: iso(details?.expiresAt),
   };
 }
 
 export function testPayload(now: number): WebhookPayload {
-  return { id: `test_${newId()}`, type: 'test', createdAt: new Date(now).toISOString(), messageId: null, recipient: null, status: null, reply: null, bounceClass: null };
+  return { id: `test_${newId()}`, type: 'test', createdAt: new Date(now).toISOString(), messageId: null, recipient: null, status: null, reply: null, bounceClass: null, explanation: null, nextAttemptAt: null, expiresAt: null };
 }
 
 /** Moves up to `limit` events into the outbox; returns how many events it read. */

@@ -81,6 +81,8 @@ export interface AttemptsTable {
   duration_ms: number;
   /** JSON `{mode, policyId, failure?}`: the recipient domain's MTA-STS policy; null without one. */
   mta_sts: string | null;
+  /** The classification rule that decided the outcome (reply-rules.ts or a built-in); null when delivered. */
+  rule: string | null;
 }
 
 export interface SuppressionsTable {
@@ -112,6 +114,8 @@ export interface MessageEventsTable {
   reply: string | null;
   bounce_class: string | null;
   created_at: number;
+  /** JSON `{rule?, nextAttemptAt?, expiresAt?}` (epoch ms) for deferrals, bounces and expiries; null otherwise. */
+  details: string | null;
 }
 
 export interface NodesTable {

@@ -225,6 +225,24 @@ describe('dashboard in a browser', { skip }, () => {
       if (shots) await shotBothWidths(page, 'message');
     });
 
+    it('says in plain words why a message bounced, beside the raw reply', async () => {
+      // A typo in the recipient's domain: the test DNS server answers NXDOMAIN for it.
+      const sent = await fetch(`${base}/api/v1/messages`, {
+        method: 'POST', headers: { authorization: `Bearer ${gmailKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ from: `hello@${DOMAIN}`, to: 'customer@inbox.exmaple', subject: 'Typo in the domain', text: 'Hello.' }),
+      });
+      assert.equal(sent.status, 202, await sent.clone().text());
+      const { id } = (await sent.json()) as { id: string };
+      await page.goto(`${base}/app/messages/${id}`);
+      await page.getByRole('heading', { name: 'Typo in the domain', level: 1 }).waitFor();
+      const recipient = page.locator('li[data-recipient="customer@inbox.exmaple"]');
+      await eventually(page, async () => (await recipient.locator('[data-status]').first().getAttribute('data-status')) === 'bounced');
+      assert.equal(await recipient.locator('.explanation-summary').textContent(), "The recipient's domain does not exist.");
+      assert.match(await recipient.locator('[data-explanation]').textContent() ?? '', /What to do: Check the address for a typo/);
+      assert.match(await recipient.locator('.reply-text').first().textContent() ?? '', /does not exist/);
+      if (shots) await shotBothWidths(page, 'message-bounced');
+    });
+
     it('has the Send-As doctor name the failing step and list the SMTP sessions', async () => {
       await page.getByRole('link', { name: 'Profile & SMTP' }).first().click();
       await page.getByRole('link', { name: 'Ask the doctor' }).click();
