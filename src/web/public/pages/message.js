@@ -74,7 +74,7 @@ function RecipientItem({ recipient: r }) {
         Next attempt <${Time} value=${r.nextAttemptAt}>${formatDateTime(r.nextAttemptAt)}<//>${r.expiresAt ? html`; Mailroom gives up at <${Time} value=${r.expiresAt}>${formatDateTime(r.expiresAt)}<//>` : null}.
       </p>` : null}
     ${attempts.length === 0 ? html`<p class="small muted">No delivery attempt yet.</p>`
-      : html`<ol class="timeline" aria-label=${`Delivery attempts to ${r.address}`}>${attempts.map((/** @type {any} */ a, /** @type {number} */ i) => html`<${AttemptItem} attempt=${a} index=${i} />`)}</ol>`}
+      : html`<ol class="timeline" aria-label=${`Delivery attempts to ${r.address}`}>${attempts.map((/** @type {any} */ a, /** @type {number} */ i) => html`<${AttemptItem} attempt=${a} index=${i} shown=${r.explanation?.summary} />`)}</ol>`}
   </li>`;
 }
 
@@ -96,8 +96,8 @@ function tlsText(tls) {
   return html`<span class="mono">${version}</span>${tls.authorized ? html` <span class="muted">(verified certificate)</span>` : null}`;
 }
 
-/** @param {{ attempt: any, index: number }} props */
-function AttemptItem({ attempt: a, index }) {
+/** `shown`: the recipient's explanation, not repeated on the attempt it came from. @param {{ attempt: any, index: number, shown?: string }} props */
+function AttemptItem({ attempt: a, index, shown }) {
   const tone = replyTone(a.reply);
   const tls = tlsText(a.tls);
   return html`<li class=${`timeline-item timeline-${tone}`}>
@@ -112,7 +112,7 @@ function AttemptItem({ attempt: a, index }) {
         <div><dt>TLS</dt><dd>${tls}</dd></div>
         ${a.mtaSts ? html`<div><dt>MTA-STS</dt><dd>${a.mtaSts.mode} <span class="muted">(policy ${a.mtaSts.policyId})</span>${a.mtaSts.failure ? html` — ${a.mtaSts.failure}` : null}</dd></div>` : null}
       </dl>
-      ${a.explanation ? html`<p class="small attempt-explanation">${a.explanation.summary}</p>` : null}
+      ${a.explanation && a.explanation.summary !== shown ? html`<p class="small attempt-explanation">${a.explanation.summary}</p>` : null}
       <div class="reply"><span class="reply-label">Remote reply</span><code class=${`mono reply-text reply-${tone}`}>${a.reply || '—'}</code></div>
     </div>
   </li>`;
