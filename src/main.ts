@@ -20,6 +20,7 @@ import { domainOf } from './accounts/email.ts';
 import { sharedSecret } from './queue/settings.ts';
 import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { MtaStsPolicies } from './delivery/mta-sts.ts';
+import { startDomainRechecks } from './domains/recheck.ts';
 import { trustedRoots, type OutboundTlsOptions } from './delivery/trust.ts';
 import { startSigningPool } from './signing/signing-pool.ts';
 import type { SessionTimeouts } from './delivery/smtp-client.ts';
@@ -117,6 +118,8 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   certificates?.start();
 
   const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, logger, nodeId, options: options.webhooks }) : null;
+  // Verified domains' records, looked up again daily; any node may run it, each domain is taken by one.
+  const rechecks = roles.has('http') || roles.has('delivery') ? startDomainRechecks({ store, resolver, serverHostname: config.hostname, logger }) : null;
 
   await registration.announce(listeners.map((l) => ({ name: l.name, port: l.port })));
   for (const listener of listeners) logger.info({ event: 'listener.ready', name: listener.name, host: listener.host, port: listener.port }, `listening: ${listener.name} on ${listener.host}:${listener.port}`);
@@ -136,6 +139,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await enqueuer.drain();
         await writer.close();
         await webhooks?.stop();
+        await rechecks?.stop();
         await registration.stop();
         await store.close();
       })();

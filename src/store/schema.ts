@@ -34,6 +34,8 @@ export interface DomainsTable {
   last_check: string | null;
   last_checked_at: number | null;
   created_at: number;
+  /** JSON HealthAlert (domains/recheck.ts): what the last scheduled re-check found wrong; null when all is well. */
+  health_alert: string | null;
 }
 
 export interface MessagesTable {

@@ -14,6 +14,7 @@ import { nodeHeartbeat } from './0006_node_heartbeat.ts';
 import { authThrottle } from './0007_auth_throttle.ts';
 import { attemptMtaSts } from './0013_attempt_mta_sts.ts';
 import { outcomeDetails } from './0014_outcome_details.ts';
+import { domainHealth } from './0014_domain_health.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -26,5 +27,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0007_auth_throttle': authThrottle(),
     '0013_attempt_mta_sts': attemptMtaSts(),
     '0014_outcome_details': outcomeDetails(),
+    '0014_domain_health': domainHealth(),
   };
 }
