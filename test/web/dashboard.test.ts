@@ -20,6 +20,8 @@ import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
 import { startMxPeer, type MxPeer } from '../support/mx-peer.ts';
 import { describeEachStore } from '../support/stores.ts';
+import { recheckDueDomains } from '../../src/domains/recheck.ts';
+import { createResolver } from '../../src/dns/resolver.ts';
 import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
 
 const ADMIN = { email: 'ops@mailroom.example', password: 'admin-password-1' };
@@ -241,6 +243,25 @@ describe('dashboard in a browser', { skip }, () => {
       assert.match(await recipient.locator('[data-explanation]').textContent() ?? '', /What to do: Check the address for a typo/);
       assert.match(await recipient.locator('.reply-text').first().textContent() ?? '', /does not exist/);
       if (shots) await shotBothWidths(page, 'message-bounced');
+    });
+
+    it('warns on every page when the daily re-check finds a record of the domain gone, and stops once it is back', async () => {
+      const dkim = records.find((r) => r.purpose === 'dkim')!;
+      const recheck = (now: number) => recheckDueDomains({ store: mailroom.running.store, resolver: createResolver([dnsServer.address]), serverHostname: 'mailroom.test', now: () => now, jitterMs: 0 });
+      dnsServer.clear(dkim.name);
+      await recheck(Date.now() + 25 * 3600_000);
+      await page.getByRole('link', { name: 'Messages' }).first().click();
+      const banner = page.getByTestId('domain-health-banner');
+      await banner.waitFor();
+      assert.match(await banner.textContent() ?? '', new RegExp(`${DOMAIN}: ${dkim.name.replace(/\./g, '\\.')}\\.`));
+      if (shots) await shotBothWidths(page, 'domain-health-banner');
+      await banner.getByRole('link', { name: DOMAIN }).click();
+      await page.getByRole('heading', { name: DOMAIN, level: 1 }).waitFor();
+      dnsServer.publish([dkim]);
+      await recheck(Date.now() + 50 * 3600_000);
+      await page.getByRole('link', { name: 'Messages' }).first().click();
+      await page.getByRole('heading', { name: 'Messages', level: 1 }).waitFor();
+      await eventually(page, async () => (await banner.count()) === 0, { reload: false });
     });
 
     it('has the Send-As doctor name the failing step and list the SMTP sessions', async () => {

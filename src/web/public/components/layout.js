@@ -4,6 +4,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
+import { DomainHealthBanner } from './domain-health-banner.js';
 import { ChartIcon, PulseIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, UserIcon, UsersIcon } from './icons.js';
 
 const SENDING = [
@@ -72,7 +73,7 @@ export function Layout({ path, children }) {
       </div>
     </nav>
     <main id="main" class="main" tabindex="-1" ref=${mainRef}>
-      <div class="content">${children}</div>
+      <div class="content"><${DomainHealthBanner} path=${path} />${children}</div>
     </main>
   </div>`;
 }
