@@ -11,6 +11,7 @@ import { generateDkimKey, recordsToPublish, type DnsRecordToPublish } from './re
 import { checkDomainRecords, failedOnlyForLackOfAnswer, isVerified, type RecordCheck } from './verify.ts';
 import type { DomainsTable } from '../store/schema.ts';
 import { healthAlertOf, type HealthAlert } from './health.ts';
+import { completeDkimRotation } from './dkim-rotation.ts';
 
 export interface SendingDomain {
   id: string;
@@ -102,6 +103,8 @@ export async function verifyDomain(store: Store, row: DomainsTable, resolver: Dn
     .set({ verified_at: verifiedAt, verified_by: verifiedBy, last_check: JSON.stringify(checks), last_checked_at: now, health_alert: healthAlert })
     .where('id', '=', row.id).execute();
   const updated = { ...row, verified_at: verifiedAt, verified_by: verifiedBy, last_check: JSON.stringify(checks), last_checked_at: now, health_alert: healthAlert };
+  // A new DKIM key waiting for its record starts signing once the record is there.
+  if (verifiedBy === 'dns') await completeDkimRotation(store, updated, resolver, now);
   return { domain: toDomain(updated), verified: verifiedAt !== null, records: checks };
 }
 
@@ -113,6 +116,7 @@ export async function forceVerifyDomain(store: Store, row: DomainsTable): Promis
 }
 
 export async function deleteDomain(store: Store, row: DomainsTable): Promise<void> {
+  await store.db.deleteFrom('dkim_keys').where('domain_id', '=', row.id).execute();
   await store.db.deleteFrom('domains').where('id', '=', row.id).execute();
 }
 

@@ -22,6 +22,7 @@ import type { DnsResolver } from '../dns/resolver.ts';
 import { domainRecords } from './domains.ts';
 import { checkDomainRecords, type RecordCheck } from './verify.ts';
 import { healthAlertOf, type HealthAlert } from './health.ts';
+import { completeDkimRotation } from './dkim-rotation.ts';
 
 export interface RecheckOptions {
   store: Store;
@@ -55,6 +56,7 @@ export async function recheckDueDomains(opts: RecheckOptions): Promise<RecheckRe
     .where('verified_at', 'is not', null).where('verified_by', '=', 'dns')
     .where((eb) => eb.or([eb('last_checked_at', 'is', null), eb('last_checked_at', '<=', now - interval)]))
     .orderBy('last_checked_at').limit(MAX_PER_PASS).execute();
+  await completePendingRotations(opts);
   const results: RecheckResult[] = [];
   for (const row of rows) {
     if (row.last_checked_at !== null && Number(row.last_checked_at) + interval + offsetOf(row.id, jitter) > now) continue;
@@ -103,6 +105,22 @@ async function recheck(opts: RecheckOptions, row: DomainsTable, now: number): Pr
     opts.logger?.info({ event: 'domain.records_restored', domain: row.name, accountId: row.account_id }, `DNS records of ${row.name} check out again`);
   }
   return { domain: row.name, alert, changed };
+}
+
+/**
+ * New DKIM keys waiting for their record are looked for at every pass, not daily: the user
+ * published the record and expects signing to move on soon, without having to press Verify.
+ */
+async function completePendingRotations(opts: RecheckOptions): Promise<void> {
+  const rows = await opts.store.db.selectFrom('domains').selectAll('domains')
+    .where('verified_at', 'is not', null)
+    .where(({ exists, selectFrom }) => exists(selectFrom('dkim_keys').select('dkim_keys.id').whereRef('dkim_keys.domain_id', '=', 'domains.id').where('dkim_keys.state', '=', 'pending')))
+    .limit(MAX_PER_PASS).execute();
+  for (const row of rows) {
+    if (await completeDkimRotation(opts.store, row, opts.resolver, (opts.now ?? Date.now)())) {
+      opts.logger?.info({ event: 'domain.dkim_rotated', domain: row.name }, `${row.name} now signs with its new DKIM key`);
+    }
+  }
 }
 
 /** Takes the domain for this check unless another node already did (its last_checked_at moved). */

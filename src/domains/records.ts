@@ -35,18 +35,23 @@ export function recordsToPublish(domain: SendingDomainDns, serverHostname: strin
   const name = normaliseName(domain.name);
   const host = normaliseName(serverHostname);
   return [
-    {
-      purpose: 'dkim',
-      type: 'TXT',
-      name: `${normaliseName(domain.dkimSelector)}._domainkey.${name}`,
-      value: `v=DKIM1; k=rsa; p=${dkimPublicKeyBase64(domain.dkimPublicKeyPem)}`,
-    },
+    dkimRecord(name, domain.dkimSelector, domain.dkimPublicKeyPem),
     { purpose: 'spf', type: 'TXT', name, value: `v=spf1 a:${host} ~all` },
     // A CNAME rather than an MX: bounces to the return-path reach our MX listener, and SPF
     // checks of the envelope domain follow the CNAME to our host's own SPF record.
     { purpose: 'return-path', type: 'CNAME', name: normaliseName(domain.returnPathDomain), value: host },
     { purpose: 'dmarc', type: 'TXT', name: `_dmarc.${name}`, value: `v=DMARC1; p=none; rua=mailto:dmarc@${name}` },
   ];
+}
+
+/** The DKIM key's TXT record: `<selector>._domainkey.<domain>`. */
+export function dkimRecord(domain: string, selector: string, publicKeyPem: string): DnsRecordToPublish {
+  return {
+    purpose: 'dkim',
+    type: 'TXT',
+    name: `${normaliseName(selector)}._domainkey.${normaliseName(domain)}`,
+    value: `v=DKIM1; k=rsa; p=${dkimPublicKeyBase64(publicKeyPem)}`,
+  };
 }
 
 /** The `p=` value: base64 of the SPKI DER key, without PEM armour or line breaks. */

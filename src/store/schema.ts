@@ -38,6 +38,18 @@ export interface DomainsTable {
   health_alert: string | null;
 }
 
+export interface DkimKeysTable {
+  id: string;
+  domain_id: string;
+  selector: string;
+  private_key: string;
+  public_key: string;
+  /** 'pending': published next, not signing yet; 'retired': signed before the active key. */
+  state: 'pending' | 'retired';
+  created_at: number;
+  retired_at: number | null;
+}
+
 export interface MessagesTable {
   id: string;
   account_id: string | null;
@@ -138,6 +150,7 @@ export interface Database {
   accounts: AccountsTable;
   secret_keys: SecretKeysTable;
   domains: DomainsTable;
+  dkim_keys: DkimKeysTable;
   messages: MessagesTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;

@@ -4,6 +4,7 @@
  */
 import { Type } from 'typebox';
 import { addDomain, deleteDomain, domainRecords, getDomainRow, listDomains, toDomain, verifyDomain } from '../../domains/domains.ts';
+import { dkimRotationView, startDkimRotation, type DkimRotationView } from '../../domains/dkim-rotation.ts';
 import type { DnsRecordToPublish, RecordPurpose } from '../../domains/records.ts';
 import type { HealthAlert as DomainHealthAlert } from '../../domains/health.ts';
 import type { RecordCheck } from '../../domains/verify.ts';
@@ -37,6 +38,16 @@ const DomainSummary = Type.Object({
 
 const AddedDomain = Type.Object({ domain: Type.Object({ name: Type.String(), verified: Type.Boolean() }), records: Type.Array(DnsRecord) });
 
+const DkimRotation = Type.Object({
+  pending: Type.Union([Type.Object({
+    selector: Type.String(), record: DnsRecord, startedAt: Timestamp,
+  }, { description: 'publish this record beside the current DKIM record; signing switches to the new key once it is found' }), Type.Null()]),
+  retired: Type.Array(Type.Object({
+    selector: Type.String(), name: Type.String(), retiredAt: Timestamp,
+    removableAfter: Timestamp,
+  }, { description: 'an earlier key: keep its record published until removableAfter (mail signed with it may still be on its way)' })),
+});
+
 const DomainDetail = Type.Object({
   domain: Type.Object({
     name: Type.String(), verified: Type.Boolean(), verifiedAt: NullableTimestamp,
@@ -45,6 +56,7 @@ const DomainDetail = Type.Object({
   }),
   records: Type.Array(DnsRecord),
   lastCheck: Type.Union([Type.Object({ at: Timestamp, records: Type.Array(CheckedRecord) }), Type.Null()]),
+  dkimRotation: DkimRotation,
 });
 
 const Verification = Type.Object({ domain: Type.String(), verified: Type.Boolean(), records: Type.Array(CheckedRecord) });
@@ -94,7 +106,19 @@ export function domainRoutes(app: ApiApp, deps: HttpDeps): void {
       },
       records: domainRecords(row, config.hostname).map(recordView),
       lastCheck: domain.lastCheck && domain.lastCheckedAt !== null ? { at: iso(domain.lastCheckedAt), records: domain.lastCheck.map(checkView) } : null,
+      dkimRotation: rotationView(await dkimRotationView(store, row)),
     };
+  });
+
+  app.post('/domains/:name/dkim-rotation', {
+    schema: {
+      tags: ['domains'], summary: 'Start a DKIM key rotation: a new key whose record to publish; signing switches once DNS has it',
+      params: DomainName, response: { 201: DkimRotation, ...ERRORS },
+    },
+  }, async (request, reply) => {
+    const row = await withFieldNames(FIELDS, () => getDomainRow(store, request.params.name, principalOf(request).accountId));
+    const view = await withFieldNames(FIELDS, () => startDkimRotation(store, row));
+    return reply.code(201).send(rotationView(view));
   });
 
   app.delete('/domains/:name', {
@@ -133,5 +157,12 @@ function alertView(alert: DomainHealthAlert | null) {
   return {
     since: iso(alert.since),
     records: alert.records.map((r) => ({ purpose: r.purpose as RecordPurpose, type: r.type as DnsRecordToPublish['type'], name: r.name, error: r.error })),
+  };
+}
+
+function rotationView(view: DkimRotationView) {
+  return {
+    pending: view.pending ? { selector: view.pending.selector, record: recordView(view.pending.record), startedAt: iso(view.pending.startedAt) } : null,
+    retired: view.retired.map((k) => ({ selector: k.selector, name: k.name, retiredAt: iso(k.retiredAt), removableAfter: iso(k.removableAfter) })),
   };
 }

@@ -15,6 +15,7 @@ import { authThrottle } from './0007_auth_throttle.ts';
 import { attemptMtaSts } from './0013_attempt_mta_sts.ts';
 import { outcomeDetails } from './0014_outcome_details.ts';
 import { domainHealth } from './0014_domain_health.ts';
+import { dkimRotation } from './0014_dkim_rotation.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -28,5 +29,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0013_attempt_mta_sts': attemptMtaSts(),
     '0014_outcome_details': outcomeDetails(),
     '0014_domain_health': domainHealth(),
+    '0014_dkim_rotation': dkimRotation(),
   };
 }
