@@ -103,8 +103,12 @@ export async function verifyDomain(store: Store, row: DomainsTable, resolver: Dn
     .set({ verified_at: verifiedAt, verified_by: verifiedBy, last_check: JSON.stringify(checks), last_checked_at: now, health_alert: healthAlert })
     .where('id', '=', row.id).execute();
   const updated = { ...row, verified_at: verifiedAt, verified_by: verifiedBy, last_check: JSON.stringify(checks), last_checked_at: now, health_alert: healthAlert };
-  // A new DKIM key waiting for its record starts signing once the record is there.
-  if (verifiedBy === 'dns') await completeDkimRotation(store, updated, resolver, now);
+  // A new DKIM key waiting for its record starts signing once the record is there; the answer
+  // then shows the records of the key now signing.
+  if (verifiedBy === 'dns' && (await completeDkimRotation(store, updated, resolver, now))) {
+    const switched = await store.db.selectFrom('domains').selectAll().where('id', '=', row.id).executeTakeFirst();
+    if (switched) return verifyDomain(store, switched, resolver, serverHostname);
+  }
   return { domain: toDomain(updated), verified: verifiedAt !== null, records: checks };
 }
 

@@ -264,6 +264,32 @@ describe('dashboard in a browser', { skip }, () => {
       await eventually(page, async () => (await banner.count()) === 0, { reload: false });
     });
 
+    it('rotates the DKIM key: the new record beside the current one, signing switches once it is published, the old one has a removal date', async () => {
+      await page.goto(`${base}/app/domains/${DOMAIN}`);
+      const card = page.getByTestId('dkim-rotation');
+      const oldSelector = /^([^.]+)\._domainkey\./.exec(records.find((r) => r.purpose === 'dkim')!.name)![1];
+      await card.getByRole('button', { name: 'Rotate DKIM key' }).click();
+      const pending = card.locator('.rotation-pending');
+      await pending.waitFor();
+      const selector = (await pending.getAttribute('data-selector')) ?? '';
+      assert.notEqual(selector, oldSelector);
+      const name = (await pending.locator('.record-field code').first().textContent()) ?? '';
+      const value = (await pending.locator('.record-value').textContent()) ?? '';
+      assert.equal(name, `${selector}._domainkey.${DOMAIN}`);
+      if (shots) await shotBothWidths(page, 'dkim-rotation-pending');
+      dnsServer.set(name, 'TXT', value);
+      await page.getByRole('button', { name: 'Verify' }).click();
+      const retired = card.locator(`.rotation-retired li[data-selector="${oldSelector}"]`);
+      await retired.waitFor();
+      assert.match(await retired.textContent() ?? '', /you may remove it after that/);
+      assert.equal(await card.locator('.rotation-pending').count(), 0);
+      assert.equal(await card.getByRole('button', { name: 'Rotate DKIM key' }).count(), 1);
+      const dkimRecord = page.locator('li.record[data-purpose="dkim"]');
+      assert.match(await dkimRecord.locator('code').first().textContent() ?? '', new RegExp(`^${selector}\\._domainkey`));
+      assert.equal(await dkimRecord.getAttribute('data-state'), 'ok', 'the key now signing is the one checked');
+      if (shots) await shotBothWidths(page, 'dkim-rotation-done');
+    });
+
     it('has the Send-As doctor name the failing step and list the SMTP sessions', async () => {
       await page.getByRole('link', { name: 'Profile & SMTP' }).first().click();
       await page.getByRole('link', { name: 'Ask the doctor' }).click();
