@@ -15,6 +15,7 @@ import { newId } from '../store/ids.ts';
 import { UserError } from '../errors.ts';
 import { dkimRecord, generateDkimKey, type DnsRecordToPublish } from './records.ts';
 import { checkDomainRecords } from './verify.ts';
+import { recordEvents } from '../events/message-events.ts';
 
 /**
  * How long a retired key's record must stay published: longer than a message may wait in the
@@ -67,6 +68,12 @@ export async function completeDkimRotation(store: Store, domain: DomainsTable, r
       id: newId(), domain_id: domain.id, selector: domain.dkim_selector, private_key: domain.dkim_private_key,
       public_key: domain.dkim_public_key, state: 'retired', created_at: domain.created_at, retired_at: now,
     }).execute();
+    const removableAfter = now + RETIRED_KEY_GRACE_MS;
+    await recordEvents(tx, [{
+      accountId: domain.account_id, messageId: '', deliveryId: null, recipient: null, at: now, type: 'dkim_key_rotated',
+      reply: `${domain.name} now signs with the DKIM key ${pending.selector}; keep the record of ${domain.dkim_selector} published until ${new Date(removableAfter).toISOString()}`,
+      details: { domain: domain.name, selector: pending.selector, removableAfter },
+    }]);
     return true;
   });
 }

@@ -23,6 +23,7 @@ import { domainRecords } from './domains.ts';
 import { checkDomainRecords, type RecordCheck } from './verify.ts';
 import { healthAlertOf, type HealthAlert } from './health.ts';
 import { completeDkimRotation } from './dkim-rotation.ts';
+import { recordEvents } from '../events/message-events.ts';
 
 export interface RecheckOptions {
   store: Store;
@@ -95,9 +96,21 @@ async function recheck(opts: RecheckOptions, row: DomainsTable, now: number): Pr
   const before = row.last_check ? (JSON.parse(row.last_check) as RecordCheck[]) : null;
   const alert = healthAlertOf(previous, before, checks, now);
   const changed = JSON.stringify(alert?.records ?? null) !== JSON.stringify(previous?.records ?? null);
-  await opts.store.db.updateTable('domains')
-    .set({ last_check: JSON.stringify(checks), health_alert: alert ? JSON.stringify(alert) : null })
-    .where('id', '=', row.id).execute();
+  await opts.store.db.transaction().execute(async (tx) => {
+    await tx.updateTable('domains')
+      .set({ last_check: JSON.stringify(checks), health_alert: alert ? JSON.stringify(alert) : null })
+      .where('id', '=', row.id).execute();
+    // The owner hears of it (webhooks) in the same transaction that records it: never one without the other.
+    if (changed) {
+      const reply = alert
+        ? `DNS records of ${row.name} disappeared or changed: ${alert.records.map((r) => `${r.name} (${r.error})`).join('; ')}`
+        : `DNS records of ${row.name} check out again`;
+      await recordEvents(tx, [{
+        accountId: row.account_id, messageId: '', deliveryId: null, recipient: null, at: now, reply,
+        type: alert ? 'domain_records_changed' : 'domain_records_restored', details: { domain: row.name, ...(alert ? { records: alert.records } : {}) },
+      }]);
+    }
+  });
   if (changed && alert) {
     opts.logger?.warn({ event: 'domain.records_changed', domain: row.name, accountId: row.account_id, records: alert.records },
       `DNS records of ${row.name} disappeared or changed: ${alert.records.map((r) => r.name).join(', ')}`);

@@ -9,12 +9,23 @@ import type { Database } from '../store/schema.ts';
 export const EVENT_TYPES = ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'suppressed', 'expired'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * What happens to a sending domain, told to its owner through the same stream (and so the same
+ * crash-safe webhook feed); such events have no message (message_id '').
+ */
+export const DOMAIN_EVENT_TYPES = ['domain_records_changed', 'domain_records_restored', 'dkim_key_rotated'] as const;
+export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
+
+/** What a webhook endpoint may subscribe to. */
+export const WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, ...DOMAIN_EVENT_TYPES] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
 export interface MessageEvent {
   accountId: string | null;
   messageId: string;
   deliveryId: string | null;
   recipient: string | null;
-  type: EventType;
+  type: EventType | DomainEventType;
   reply?: string | null;
   bounceClass?: string | null;
   at: number;
@@ -26,6 +37,11 @@ export interface EventDetails {
   rule?: string;
   nextAttemptAt?: number;
   expiresAt?: number;
+  /** Domain events: the domain, and what changed. */
+  domain?: string;
+  records?: Array<{ purpose: string; type: string; name: string; error: string }>;
+  selector?: string;
+  removableAfter?: number;
 }
 
 export function parseEventDetails(raw: string | null): EventDetails | null {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/database.ts';
 import { newId } from '../store/ids.ts';
 import { UserError } from '../errors.ts';
-import { EVENT_TYPES, type EventType } from './message-events.ts';
+import { EVENT_TYPES, WEBHOOK_EVENT_TYPES, type WebhookEventType } from './message-events.ts';
 import { testPayload } from './webhooks-fanout.ts';
 import { DEFAULT_RETRY, postWebhook, recordAttempt, type AttemptResult } from './webhooks-send.ts';
 
@@ -16,7 +16,7 @@ export const MAX_WEBHOOKS_PER_ACCOUNT = 20;
 export interface Webhook {
   id: string;
   url: string;
-  events: EventType[];
+  events: WebhookEventType[];
   createdAt: number;
 }
 
@@ -49,15 +49,15 @@ export function checkWebhookUrl(raw: string): string {
 export async function createWebhook(store: Store, accountId: string, input: { url: string; events?: readonly string[] }): Promise<{ webhook: Webhook; secret: string }> {
   const url = checkWebhookUrl(input.url);
   const events = [...new Set(input.events ?? EVENT_TYPES)];
-  const unknown = events.find((type) => !(EVENT_TYPES as readonly string[]).includes(type));
-  if (unknown !== undefined) throw new UserError('invalid', 'invalid_event', `unknown event type "${unknown}"; choose from ${EVENT_TYPES.join(', ')}`, 'events');
+  const unknown = events.find((type) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(type));
+  if (unknown !== undefined) throw new UserError('invalid', 'invalid_event', `unknown event type "${unknown}"; choose from ${WEBHOOK_EVENT_TYPES.join(', ')}`, 'events');
   if (events.length === 0) throw new UserError('invalid', 'invalid_event', 'choose at least one event type', 'events');
   const count = await store.db.selectFrom('webhooks').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow();
   if (Number(count.n) >= MAX_WEBHOOKS_PER_ACCOUNT) {
     throw new UserError('conflict', 'too_many_webhooks', `an account may have at most ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks; delete one first`, 'url');
   }
   const secret = 'whsec_' + randomBytes(24).toString('base64url');
-  const webhook: Webhook = { id: newId(), url, events: events as EventType[], createdAt: Date.now() };
+  const webhook: Webhook = { id: newId(), url, events: events as WebhookEventType[], createdAt: Date.now() };
   await store.db.insertInto('webhooks').values({
     id: webhook.id, account_id: accountId, url, events: JSON.stringify(webhook.events), secret, created_at: webhook.createdAt,
   }).execute();
@@ -106,7 +106,7 @@ export async function pruneWebhookDeliveries(store: Store, olderThan: number): P
 }
 
 function toWebhook(row: { id: string; url: string; events: string; created_at: number }): Webhook {
-  return { id: row.id, url: row.url, events: JSON.parse(row.events) as EventType[], createdAt: Number(row.created_at) };
+  return { id: row.id, url: row.url, events: JSON.parse(row.events) as WebhookEventType[], createdAt: Number(row.created_at) };
 }
 
 /**

@@ -63,6 +63,12 @@ describeEachStore('domain re-checks', (engine) => {
     assert.equal(stored.verified, true, 'mail keeps flowing while the owner fixes DNS');
     assert.equal(stored.healthAlert?.since, clock);
     assert.equal((await domain('second.example')).healthAlert, null);
+    // The owner is told through the event stream (and so webhooks), once.
+    const events = await t.store.db.selectFrom('message_events').selectAll().where('type', '=', 'domain_records_changed').execute();
+    assert.equal(events.length, 1);
+    assert.equal(events[0].account_id, accountId);
+    assert.match(events[0].reply ?? '', new RegExp(`${dkim.name.replace(/\./g, '\\.')} \\(No TXT record found`));
+    assert.deepEqual(JSON.parse(events[0].details ?? '{}').domain, 'healthy.example');
   });
 
   it('DNS not answering proves nothing: the alert stays as it was, no new one', async () => {
@@ -84,6 +90,9 @@ describeEachStore('domain re-checks', (engine) => {
     const healthy = (await pass()).find((r) => r.domain === 'healthy.example')!;
     assert.deepEqual([healthy.alert, healthy.changed], [null, true]);
     assert.equal((await domain('healthy.example')).healthAlert, null);
+    const restored = await t.store.db.selectFrom('message_events').select('reply').where('type', '=', 'domain_records_restored').execute();
+    assert.deepEqual(restored.map((e) => e.reply), ['DNS records of healthy.example check out again']);
+    assert.equal((await t.store.db.selectFrom('message_events').select('id').where('type', '=', 'domain_records_changed').execute()).length, 1, 'the unanswered pass told nobody anything');
   });
 
   it('a changed SPF record (our host dropped) is caught too, and a verify by hand settles the alert', async () => {

@@ -4,14 +4,14 @@
  * was sent to it. Sending itself is the dispatcher's job (events/webhooks-dispatcher.ts).
  */
 import { Type } from 'typebox';
-import { EVENT_TYPES } from '../../events/message-events.ts';
+import { WEBHOOK_EVENT_TYPES } from '../../events/message-events.ts';
 import { createWebhook, deleteWebhook, getWebhook, listWebhookDeliveries, listWebhooks, sendTestEvent, type Webhook } from '../../events/webhooks.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';
 import { decodeCursor, page } from '../pagination.ts';
 import { ERRORS, NoContent, NullableTimestamp, Page, PageQuery, Timestamp, iso, isoOrNull } from '../schemas.ts';
 
-const EventType = Type.Enum([...EVENT_TYPES]);
+const EventType = Type.Enum([...WEBHOOK_EVENT_TYPES]);
 
 const WebhookView = Type.Object({ id: Type.String(), url: Type.String(), events: Type.Array(EventType), createdAt: Timestamp });
 
