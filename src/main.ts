@@ -20,6 +20,7 @@ import { domainOf } from './accounts/email.ts';
 import { sharedSecret } from './queue/settings.ts';
 import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { MtaStsPolicies } from './delivery/mta-sts.ts';
+import { storedPolicies } from './delivery/mta-sts-store.ts';
 import { startDomainRechecks } from './domains/recheck.ts';
 import { trustedRoots, type OutboundTlsOptions } from './delivery/trust.ts';
 import { startSigningPool } from './signing/signing-pool.ts';
@@ -108,7 +109,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     worker = startDeliveryWorker({
       sign: signing?.sign,
       config, store, writer, resolver: deliveryResolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
-      mtaSts: new MtaStsPolicies({ resolver: deliveryResolver, policyPort: options.outboundTls?.mtaStsPort, ca: tlsCa }), tlsCa,
+      mtaSts: new MtaStsPolicies({ resolver: deliveryResolver, policyPort: options.outboundTls?.mtaStsPort, ca: tlsCa, store: storedPolicies(store) }), tlsCa,
     });
   }
   if (roles.has('http') && config.httpPort !== null) {

@@ -12,8 +12,8 @@
  * each attempt (the id tells whether the policy changed), the file is fetched again only when the
  * id changes or the cached copy expired. A cached policy that is still valid keeps applying when
  * the TXT record disappears or the fetch fails — that is what stops an attacker who can drop DNS
- * answers from downgrading delivery to plaintext. The cache is this node's memory, so a restart
- * forgets it and starts from what DNS says, like a first contact.
+ * answers from downgrading delivery to plaintext. The cache lives in the store (mta-sts-store.ts),
+ * shared by every node and kept across restarts, with a copy in this node's memory in front.
  *
  * The TXT record and the policy file are parsed and MX names matched by mailauth; the lookups
  * go through our resolver and the fetch is ours (mta-sts-fetch.ts).
@@ -21,6 +21,7 @@
 import { parsePolicy, resolvePolicy, validateMx } from 'mailauth/lib/mta-sts.js';
 import type { DnsResolver } from '../dns/resolver.ts';
 import { fetchPolicyText } from './mta-sts-fetch.ts';
+import type { PolicyStore } from './mta-sts-store.ts';
 
 export type StsMode = 'enforce' | 'testing' | 'none';
 
@@ -52,6 +53,8 @@ export interface MtaStsOptions {
   ca?: string[];
   fetchTimeoutMs?: number;
   now?: () => number;
+  /** Where fetched policies are kept for other nodes and the next start; memory only without one. */
+  store?: PolicyStore;
 }
 
 // RFC 8461 3.2 caps max_age at a year; longer values are read as a year.
@@ -85,7 +88,7 @@ export class MtaStsPolicies {
 
   async #lookup(domain: string): Promise<StsPolicy | null> {
     const now = this.#now();
-    const cached = this.#cache.get(domain);
+    const cached = this.#cache.get(domain) ?? (await this.#load(domain));
     const valid = cached && cached.expiresAt > now ? cached : null;
     if (cached && !valid) this.#cache.delete(domain);
 
@@ -98,6 +101,9 @@ export class MtaStsPolicies {
     }
     if (!id) return valid;
     if (valid && valid.id === id) return valid;
+    // Another node may have fetched this policy already.
+    const shared = await this.#load(domain);
+    if (shared && shared.id === id && shared.expiresAt > now) return shared;
     const failed = this.#failedFetches.get(domain);
     if (failed && failed.id === id && failed.until > now) return valid;
 
@@ -113,12 +119,21 @@ export class MtaStsPolicies {
       };
       this.#cache.set(domain, policy);
       this.#failedFetches.delete(domain);
+      // Losing the shared copy costs another fetch elsewhere, never this delivery.
+      await this.#opts.store?.save(policy).catch(() => {});
       return policy;
     } catch {
       this.#failedFetches.set(domain, { id, until: this.#now() + FAILED_FETCH_PAUSE_MS });
       // RFC 8461 5.1: a policy that cannot be fetched leaves the cached one (if still valid) in force.
       return valid;
     }
+  }
+
+  async #load(domain: string): Promise<StsPolicy | undefined> {
+    const stored = await this.#opts.store?.load(domain).catch(() => null);
+    if (!stored) return undefined;
+    if (stored.expiresAt > this.#now()) this.#cache.set(domain, stored);
+    return stored;
   }
 
   /** mailauth asks TXT through a node-style resolve(name, rrtype) and wants each record as its chunks. */

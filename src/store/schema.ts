@@ -50,6 +50,17 @@ export interface DkimKeysTable {
   retired_at: number | null;
 }
 
+export interface MtaStsPoliciesTable {
+  domain: string;
+  policy_id: string;
+  mode: string;
+  /** JSON array of MX patterns. */
+  mx: string;
+  max_age: number;
+  fetched_at: number;
+  expires_at: number;
+}
+
 export interface MessagesTable {
   id: string;
   account_id: string | null;
@@ -151,6 +162,7 @@ export interface Database {
   secret_keys: SecretKeysTable;
   domains: DomainsTable;
   dkim_keys: DkimKeysTable;
+  mta_sts_policies: MtaStsPoliciesTable;
   messages: MessagesTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;

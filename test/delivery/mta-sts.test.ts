@@ -10,11 +10,13 @@ import { createLeaf, createTestCa, type Pem } from '../support/test-certificates
 import { createResolver } from '../../src/dns/resolver.ts';
 import { MtaStsPolicies, policyNamesMx } from '../../src/delivery/mta-sts.ts';
 import { trustedRoots } from '../../src/delivery/trust.ts';
+import { storedPolicies } from '../../src/delivery/mta-sts-store.ts';
+import { createTestStore, describeEachStore, type TestStore } from '../support/stores.ts';
 
 let dns: TestDnsServer;
 let server: PolicyServer;
 let ca: Pem;
-const names = ['a.example', 'b.example', 'c.example', 'd.example'].map((d) => `mta-sts.${d}`);
+const names = ['a.example', 'b.example', 'c.example', 'd.example', 'sqlite.stored.example', 'postgres.stored.example'].map((d) => `mta-sts.${d}`);
 
 before(async () => {
   dns = await startDnsServer();
@@ -92,4 +94,35 @@ test('no TXT record, or DNS failing: no policy', async () => {
   assert.equal(await cache.policyFor('d.example'), null);
   dns.failWith('_mta-sts.d.example', null);
   assert.equal((await cache.policyFor('d.example'))?.mode, 'testing');
+});
+
+describeEachStore('MTA-STS policies kept in the store', (engine) => {
+  let t: TestStore;
+  before(async () => { t = await createTestStore(engine); });
+  after(async () => t?.cleanup());
+  const withStore = (clock: { now: number }) => new MtaStsPolicies({
+    resolver: createResolver([dns.address]), policyPort: server.port, now: () => clock.now,
+    ca: trustedRoots({ extraCaCerts: [ca.cert] }), fetchTimeoutMs: 5000, store: storedPolicies(t.store),
+  });
+
+  test('a policy one node fetched applies on another node and after a restart, even with the TXT record gone', async () => {
+    const clock = { now: Date.now() };
+    const domain = `${engine}.stored.example`;
+    server.publish(dns, domain, 's1', { mode: 'enforce', mx: [`mx.${domain}`], maxAge: 3600 });
+    assert.equal((await withStore(clock).policyFor(domain))?.id, 's1');
+    const fetched = server.fetches.get(`mta-sts.${domain}`);
+    assert.equal(fetched, 1);
+
+    const otherNode = withStore(clock);
+    assert.equal((await otherNode.policyFor(domain))?.id, 's1');
+    assert.equal(server.fetches.get(`mta-sts.${domain}`), 1, 'taken from the store, not fetched again');
+
+    dns.set(`_mta-sts.${domain}`, 'TXT', []);
+    const restarted = withStore(clock);
+    const kept = await restarted.policyFor(domain);
+    assert.deepEqual([kept?.id, kept?.mode, kept?.mx], ['s1', 'enforce', [`mx.${domain}`]]);
+
+    clock.now += 3601_000;
+    assert.equal(await withStore(clock).policyFor(domain), null, 'expired after max_age, and DNS no longer names one');
+  });
 });
