@@ -29,8 +29,8 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0007_auth_throttle': authThrottle(),
     '0013_attempt_mta_sts': attemptMtaSts(),
     '0013_mta_sts_policies': mtaStsPolicies(),
-    '0014_outcome_details': outcomeDetails(),
-    '0014_domain_health': domainHealth(),
     '0014_dkim_rotation': dkimRotation(),
+    '0014_domain_health': domainHealth(),
+    '0014_outcome_details': outcomeDetails(),
   };
 }
