@@ -109,7 +109,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     worker = startDeliveryWorker({
       sign: signing?.sign,
       config, store, writer, resolver: deliveryResolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
-      mtaSts: new MtaStsPolicies({ resolver: deliveryResolver, policyPort: options.outboundTls?.mtaStsPort, ca: tlsCa, store: storedPolicies(store) }), tlsCa,
+      mtaSts: new MtaStsPolicies({ resolver: deliveryResolver, policyPort: options.outboundTls?.mtaStsPort, ca: tlsCa, store: storedPolicies(store), answerCacheMs: options.dnsCacheMs }), tlsCa,
     });
   }
   if (roles.has('http') && config.httpPort !== null) {

@@ -55,6 +55,11 @@ export interface MtaStsOptions {
   now?: () => number;
   /** Where fetched policies are kept for other nodes and the next start; memory only without one. */
   store?: PolicyStore;
+  /**
+   * How long one answer (policy or none) is reused without asking DNS again: like the resolver's
+   * answer cache, it keeps a TXT query (and a store read) off every delivery to a busy domain.
+   */
+  answerCacheMs?: number;
 }
 
 // RFC 8461 3.2 caps max_age at a year; longer values are read as a year.
@@ -69,6 +74,7 @@ export class MtaStsPolicies {
   #cache = new Map<string, StsPolicy>();
   #inFlight = new Map<string, Promise<StsPolicy | null>>();
   #failedFetches = new Map<string, { id: string; until: number }>();
+  #answers = new Map<string, { policy: StsPolicy | null; until: number }>();
 
   constructor(opts: MtaStsOptions) {
     this.#opts = opts;
@@ -78,9 +84,19 @@ export class MtaStsPolicies {
   policyFor(domain: string): Promise<StsPolicy | null> {
     const key = domain.toLowerCase().replace(/\.$/, '');
     // Many deliveries to one domain at once share one lookup (and one fetch).
+    const now = this.#now();
+    const recent = this.#answers.get(key);
+    if (recent && recent.until > now && (recent.policy === null || recent.policy.expiresAt > now)) return Promise.resolve(recent.policy);
     let pending = this.#inFlight.get(key);
     if (!pending) {
-      pending = this.#lookup(key).finally(() => this.#inFlight.delete(key));
+      pending = this.#lookup(key).then((policy) => {
+        const ttl = this.#opts.answerCacheMs ?? 30_000;
+        if (ttl > 0) {
+          if (this.#answers.size > 10_000) this.#answers.clear();
+          this.#answers.set(key, { policy, until: this.#now() + ttl });
+        }
+        return policy;
+      }).finally(() => this.#inFlight.delete(key));
       this.#inFlight.set(key, pending);
     }
     return pending;

@@ -31,7 +31,7 @@ after(async () => {
 function policies(clock: { now: number }, trusted = true): MtaStsPolicies {
   return new MtaStsPolicies({
     resolver: createResolver([dns.address]), policyPort: server.port, now: () => clock.now,
-    ca: trusted ? trustedRoots({ extraCaCerts: [ca.cert] }) : undefined, fetchTimeoutMs: 5000,
+    ca: trusted ? trustedRoots({ extraCaCerts: [ca.cert] }) : undefined, fetchTimeoutMs: 5000, answerCacheMs: 0,
   });
 }
 
@@ -86,6 +86,22 @@ test('a policy host whose certificate is not trusted gives no policy', async () 
   assert.equal((await policies({ now: Date.now() }).policyFor('c.example'))?.id, 'x');
 });
 
+test('one answer serves the deliveries of the next moments without asking DNS again', async () => {
+  const clock = { now: Date.now() };
+  const cache = new MtaStsPolicies({
+    resolver: createResolver([dns.address]), policyPort: server.port, now: () => clock.now,
+    ca: trustedRoots({ extraCaCerts: [ca.cert] }), answerCacheMs: 30_000,
+  });
+  const asked = () => dns.queries.filter((q) => q.name === '_mta-sts.a.example').length;
+  await cache.policyFor('a.example');
+  const before = asked();
+  await cache.policyFor('a.example');
+  assert.equal(asked(), before, 'within 30 s: no new TXT query');
+  clock.now += 31_000;
+  await cache.policyFor('a.example');
+  assert.equal(asked(), before + 1);
+});
+
 test('no TXT record, or DNS failing: no policy', async () => {
   const cache = policies({ now: Date.now() });
   assert.equal(await cache.policyFor('nothing.example'), null);
@@ -102,7 +118,7 @@ describeEachStore('MTA-STS policies kept in the store', (engine) => {
   after(async () => t?.cleanup());
   const withStore = (clock: { now: number }) => new MtaStsPolicies({
     resolver: createResolver([dns.address]), policyPort: server.port, now: () => clock.now,
-    ca: trustedRoots({ extraCaCerts: [ca.cert] }), fetchTimeoutMs: 5000, store: storedPolicies(t.store),
+    ca: trustedRoots({ extraCaCerts: [ca.cert] }), fetchTimeoutMs: 5000, store: storedPolicies(t.store), answerCacheMs: 0,
   });
 
   test('a policy one node fetched applies on another node and after a restart, even with the TXT record gone', async () => {
