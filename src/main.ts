@@ -20,6 +20,10 @@ import { domainClass } from './events/metrics.ts';
 import { domainOf } from './accounts/email.ts';
 import { sharedSecret } from './queue/settings.ts';
 import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
+import { MtaStsPolicies } from './delivery/mta-sts.ts';
+import { storedPolicies } from './delivery/mta-sts-store.ts';
+import { startDomainRechecks } from './domains/recheck.ts';
+import { trustedRoots, type OutboundTlsOptions } from './delivery/trust.ts';
 import { startSigningPool } from './signing/signing-pool.ts';
 import type { SessionTimeouts } from './delivery/smtp-client.ts';
 import { registerNode } from './nodes/registry.ts';
@@ -60,6 +64,8 @@ export interface StartOptions {
   webhooks?: WebhookDispatcherOptions;
   /** Certificate checks and ACME trust (pebble's CA in tests). */
   certificates?: CertificateOptions;
+  /** Outbound TLS trust and the MTA-STS policy port: tests add their CA and serve policies from loopback. */
+  outboundTls?: OutboundTlsOptions;
 }
 
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
@@ -110,9 +116,12 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   }
   const signing = roles.has('delivery') ? startSigningPool() : null;
   if (roles.has('delivery')) {
+    const deliveryResolver = withAnswerCache(resolver, options.dnsCacheMs);
+    const tlsCa = trustedRoots(options.outboundTls);
     worker = startDeliveryWorker({
       sign: signing?.sign,
-      config, store, writer, resolver: withAnswerCache(resolver, options.dnsCacheMs), logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
+      config, store, writer, resolver: deliveryResolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
+      mtaSts: new MtaStsPolicies({ resolver: deliveryResolver, policyPort: options.outboundTls?.mtaStsPort, ca: tlsCa, store: storedPolicies(store), answerCacheMs: options.dnsCacheMs }), tlsCa,
     });
   }
   if (roles.has('http') && config.httpPort !== null) {
@@ -122,6 +131,8 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   certificates?.start();
 
   const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, logger, nodeId, options: options.webhooks }) : null;
+  // Verified domains' records, looked up again daily; any node may run it, each domain is taken by one.
+  const rechecks = roles.has('http') || roles.has('delivery') ? startDomainRechecks({ store, resolver, serverHostname: config.hostname, logger }) : null;
 
   await registration.announce(listeners.map((l) => ({ name: l.name, port: l.port })));
   for (const listener of listeners) logger.info({ event: 'listener.ready', name: listener.name, host: listener.host, port: listener.port }, `listening: ${listener.name} on ${listener.host}:${listener.port}`);
@@ -143,6 +154,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await enqueuer.drain();
         await writer.close();
         await webhooks?.stop();
+        await rechecks?.stop();
         await registration.stop();
         await store.close();
       })();

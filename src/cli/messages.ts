@@ -15,7 +15,7 @@ export function registerMessageCommands(program: Command): void {
 
   withConfigFlags(messages.command('show <id>').description('per-recipient status and every delivery attempt of a message'), { example: 'mailroom messages show 0mwucufn81faro1a20aj' })
     .option('--json', 'print JSON')
-    .action((id: string, options) => runWithStore(options, (store) => getMessage(store, id, null), formatMessage));
+    .action((id: string, options) => runWithStore(options, (store, config) => getMessage(store, id, null, { maxQueueTime: config.maxQueueTime }), formatMessage));
 
   withConfigFlags(messages.command('list').description('messages, newest first'), { example: 'mailroom messages list --status deferred --account you@example.com' })
     .option('--recipient <address>', 'only messages to this address')
@@ -44,6 +44,11 @@ function formatMessage(m: MessageView): string {
   const lines = [`Message ${m.id}`, `  from     ${m.from}`, `  subject  ${m.subject}`, `  created  ${m.createdAt}`];
   for (const r of m.recipients) {
     lines.push('', `${r.address}: ${r.status} (${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'})`);
+    if (r.explanation) {
+      lines.push(`  ${r.explanation.summary}`);
+      if (r.explanation.action) lines.push(`  What to do: ${r.explanation.action}`);
+    }
+    if (r.nextAttemptAt) lines.push(`  next attempt ${r.nextAttemptAt}${r.expiresAt ? `, gives up at ${r.expiresAt}` : ''}`);
     for (const a of r.attempts) lines.push(`  ${formatAttempt(a)}`);
   }
   return lines.join('\n');
@@ -52,7 +57,8 @@ function formatMessage(m: MessageView): string {
 function formatAttempt(a: AttemptView): string {
   const where = a.mx ? `${a.mx}${a.ip ? ` [${a.ip}]` : ''}` : 'no host reached';
   const tls = a.tls?.used ? `${a.tls.version ?? 'TLS'}${a.tls.authorized === false ? ' (unverified)' : ''}` : 'no TLS';
-  return `${a.at}  ${where}  ${tls}  ${a.durationMs} ms\n      ${a.reply.split(/\r?\n/).join(' ')}`;
+  const sts = a.mtaSts ? `\n      MTA-STS ${a.mtaSts.mode} (policy ${a.mtaSts.policyId})${a.mtaSts.failure ? `: ${a.mtaSts.failure}` : ''}` : '';
+  return `${a.at}  ${where}  ${tls}  ${a.durationMs} ms\n      ${a.reply.split(/\r?\n/).join(' ')}${sts}`;
 }
 
 function formatPage(page: MessagePage): string {

@@ -5,6 +5,7 @@
  * server's own words when there were any, and our plain description of the socket or DNS
  * failure when there were none.
  */
+import type { StsAttemptFacts } from './mta-sts.ts';
 
 /** How TLS went on the connection the attempt used. Opportunistic TLS: recorded, never required. */
 export interface TlsFacts {
@@ -22,6 +23,8 @@ export interface AttemptFacts {
   tls: TlsFacts;
   /** Wall time of the whole attempt, every host tried included. */
   durationMs: number;
+  /** The recipient domain's MTA-STS policy, when it has one, and what failed under it. */
+  mtaSts?: StsAttemptFacts;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import net from 'node:net';
 import type { DnsResolver, MxRecord } from '../dns/resolver.ts';
+import type { MtaStsPolicies, StsPolicy } from './mta-sts.ts';
 
 export interface RouteHost {
   /** The MX name: shown on the attempt and sent as the TLS server name. */
@@ -19,13 +20,16 @@ export interface RouteHost {
 }
 
 export type Route =
-  | { kind: 'hosts'; hosts: RouteHost[] }
+  /** `mtaSts`: the recipient domain's MTA-STS policy, which send.ts applies; null when it has none. */
+  | { kind: 'hosts'; hosts: RouteHost[]; mtaSts?: StsPolicy | null }
   /** `temporary`: a DNS failure worth retrying; otherwise the domain cannot receive mail. */
   | { kind: 'undeliverable'; reply: string; temporary: boolean };
 
 export interface RouteOptions {
   port: number;
   relayHost?: { host: string; port: number } | null;
+  /** MTA-STS policies (RFC 8461); not asked for mail through a relay host, which is the relay's to apply. */
+  mtaSts?: MtaStsPolicies | null;
 }
 
 // A domain listing more MX hosts than this is either misconfigured or hostile; the first ones
@@ -34,7 +38,14 @@ const MAX_HOSTS = 10;
 
 export async function resolveRoute(domain: string, resolver: DnsResolver, opts: RouteOptions): Promise<Route> {
   if (opts.relayHost) return relayRoute(opts.relayHost, resolver);
+  if (!opts.mtaSts) return mxRoute(domain, resolver, opts);
+  // Asked alongside the MX lookup, so a policy costs no extra round trip when cached.
+  const policy = opts.mtaSts.policyFor(domain).catch(() => null);
+  const route = await mxRoute(domain, resolver, opts);
+  return route.kind === 'hosts' ? { ...route, mtaSts: await policy } : route;
+}
 
+async function mxRoute(domain: string, resolver: DnsResolver, opts: RouteOptions): Promise<Route> {
   let records: MxRecord[];
   try {
     records = await resolver.mx(domain);

@@ -12,13 +12,19 @@
  * - the session breaks before any recipient was accepted → next address; after → deferred.
  *
  * A TLS handshake that fails is retried once in plaintext on the same address, like Postfix's
- * smtp_tls_security_level=may: opportunistic TLS must never make mail undeliverable.
+ * smtp_tls_security_level=may: opportunistic TLS must never make mail undeliverable — unless
+ * the recipient domain's MTA-STS policy (mta-sts.ts) is in `enforce` mode: then only the MX hosts
+ * it names are tried, each over STARTTLS with a certificate valid for its name, and anything
+ * less defers the mail (never plaintext). A `testing` policy changes nothing but the attempt
+ * record, which says what would have failed.
  */
 import type { ConnectionPool } from './connection-pool.ts';
 import { classifyRawReply, classifySocketError, parseReply } from './classify.ts';
 import { delivered, outcomeOf } from './outcome.ts';
 import type { AttemptFacts, Outcome, TlsFacts, Verdict } from './outcome.ts';
 import type { Route, RouteHost } from './route.ts';
+import { policyNamesMx } from './mta-sts.ts';
+import type { StsAttemptFacts, StsPolicy } from './mta-sts.ts';
 import { DEFAULT_TIMEOUTS, openSession } from './smtp-client.ts';
 import type { RecipientReply, SessionTimeouts, SmtpSession } from './smtp-client.ts';
 
@@ -39,9 +45,13 @@ export interface SendOptions {
   auth?: { user: string; pass: string } | null;
   /** Addresses tried per attempt at most (Postfix's smtp_mx_address_limit is 5), so an attempt has a bounded duration. */
   maxAddresses?: number;
+  /** Trusted roots for MX certificates; undefined: system CAs plus NODE_EXTRA_CA_CERTS. */
+  ca?: string[];
 }
 
-interface Failure { verdict: Verdict; reply: string; mx: string | null; ip: string | null; tls: TlsFacts }
+interface Failure { verdict: Verdict; reply: string; mx: string | null; ip: string | null; tls: TlsFacts; sts?: StsAttemptFacts }
+
+type Facts = (mx: string | null, ip: string | null, tls: TlsFacts, sts?: StsAttemptFacts) => AttemptFacts;
 
 /** What trying one address came to: outcomes that end the attempt, or a failure that moves on. */
 type AddressResult = { final: Map<string, Outcome> } | { next: Failure };
@@ -49,8 +59,8 @@ type AddressResult = { final: Map<string, Outcome> } | { next: Failure };
 export async function sendEnvelope(envelope: Envelope, route: Route, opts: SendOptions): Promise<Map<string, Outcome>> {
   const started = performance.now();
   const recipients = [...new Set(envelope.recipients)];
-  const facts = (mx: string | null, ip: string | null, tls: TlsFacts): AttemptFacts =>
-    ({ mx, ip, tls, durationMs: Math.round(performance.now() - started) });
+  const facts: Facts = (mx, ip, tls, sts) =>
+    ({ mx, ip, tls, durationMs: Math.round(performance.now() - started), ...(sts ? { mtaSts: sts } : {}) });
 
   if (route.kind === 'undeliverable') {
     const verdict: Verdict = route.temporary
@@ -59,15 +69,27 @@ export async function sendEnvelope(envelope: Envelope, route: Route, opts: SendO
     return allRecipients(recipients, () => outcomeOf(verdict, route.reply, facts(null, null, { used: false })));
   }
 
+  const policy = route.mtaSts && route.mtaSts.mode !== 'none' ? route.mtaSts : null;
+  let hosts = route.hosts;
+  if (policy?.mode === 'enforce') {
+    hosts = hosts.filter((host) => policyNamesMx(policy, host.name));
+    if (hosts.length === 0) {
+      const failure = `none of the MX hosts (${route.hosts.map((h) => h.name).join(', ')}) is named by the policy (mx: ${policy.mx.join(', ')})`;
+      const reply = `MTA-STS policy of ${policy.domain} (enforce, id ${policy.id}): ${failure}; not delivered`;
+      const sts = stsFacts(policy, failure);
+      return allRecipients(recipients, () => outcomeOf({ kind: 'deferred', rule: 'mta-sts-mx-mismatch' }, reply, facts(route.hosts[0]?.name ?? null, null, { used: false }, sts)));
+    }
+  }
+
   let last: Failure | null = null;
-  const addresses = route.hosts.flatMap((host) => host.ips.map((ip) => ({ host, ip }))).slice(0, opts.maxAddresses ?? 5);
+  const addresses = hosts.flatMap((host) => host.ips.map((ip) => ({ host, ip }))).slice(0, opts.maxAddresses ?? 5);
   for (const { host, ip } of addresses) {
-    const result = await tryAddress(envelope, recipients, host, ip, opts, facts);
+    const result = await tryAddress(envelope, recipients, host, ip, policy, opts, facts);
     if ('final' in result) return result.final;
     last = result.next;
   }
-  const failure = last ?? { verdict: { kind: 'deferred', rule: 'no-address' }, reply: 'no address to try', mx: null, ip: null, tls: { used: false } };
-  return allRecipients(recipients, () => outcomeOf(failure.verdict, failure.reply, facts(failure.mx, failure.ip, failure.tls)));
+  const failure: Failure = last ?? { verdict: { kind: 'deferred', rule: 'no-address' }, reply: 'no address to try', mx: null, ip: null, tls: { used: false }, sts: policy ? stsFacts(policy) : undefined };
+  return allRecipients(recipients, () => outcomeOf(failure.verdict, failure.reply, facts(failure.mx, failure.ip, failure.tls, failure.sts)));
 }
 
 async function tryAddress(
@@ -75,12 +97,18 @@ async function tryAddress(
   recipients: string[],
   host: RouteHost,
   ip: string,
+  policy: StsPolicy | null,
   opts: SendOptions,
-  facts: (mx: string | null, ip: string | null, tls: TlsFacts) => AttemptFacts,
+  makeFacts: Facts,
 ): Promise<AddressResult> {
-  const key = `${ip}:${host.port}${opts.auth ? `|${opts.auth.user}` : ''}`;
-  const open = () => openWithFallback(host, ip, opts);
+  const enforce = policy?.mode === 'enforce';
+  // A session verified for this MX name is kept apart from opportunistic ones (which may be in clear).
+  const key = `${ip}:${host.port}${opts.auth ? `|${opts.auth.user}` : ''}${enforce ? `|sts:${host.name}` : ''}`;
+  const open = () => (enforce ? openVerified(host, ip, opts) : openWithFallback(host, ip, opts));
   const noTls: TlsFacts = { used: false };
+  // Until a session is up, the policy is noted without a failure; a failure to set up TLS under `enforce` says why below.
+  let sts: StsAttemptFacts | undefined = policy ? stsFacts(policy) : undefined;
+  const facts = (mx: string | null, at: string | null, tls: TlsFacts) => makeFacts(mx, at, tls, sts);
 
   // Twice at most: a reused session may turn out to have been dropped by the server while idle.
   for (let round = 0; round < 2; round++) {
@@ -88,12 +116,20 @@ async function tryAddress(
     try {
       lease = await opts.pool.acquire(key, open);
     } catch (err) {
+      if (enforce && (err as { code?: unknown }).code === 'ETLS') {
+        // Never a bounce, whatever the server answered to STARTTLS: the policy asks us to wait, not to give up.
+        const failure = `${host.name} ${tlsFailure(err)}`;
+        sts = stsFacts(policy, failure);
+        const reply = `MTA-STS policy of ${policy.domain} (enforce, id ${policy.id}) requires TLS with a valid certificate: ${failure}; not sent in clear`;
+        return { next: { verdict: { kind: 'deferred', rule: 'mta-sts-tls' }, reply, mx: host.name, ip, tls: noTls, sts } };
+      }
       const failed = classifySocketError(err);
       // A 5xx at greeting or EHLO is the server's answer for the whole domain.
       if (replyCode(failed.reply) >= 500) return { final: allRecipients(recipients, () => outcomeOf(failed, failed.reply, facts(host.name, ip, noTls))) };
-      return { next: { verdict: failed, reply: failed.reply, mx: host.name, ip, tls: noTls } };
+      return { next: { verdict: failed, reply: failed.reply, mx: host.name, ip, tls: noTls, sts } };
     }
     const session = lease.session;
+    if (policy?.mode === 'testing') sts = stsFacts(policy, testingFailure(policy, host, session));
     if (lease.reused && session.needsReset) {
       try {
         await session.reset();
@@ -114,7 +150,7 @@ async function tryAddress(
         lease.release(false);
         const verdict = classifyRawReply(result.reply);
         if (replyCode(result.reply) >= 500) return { final: allRecipients(recipients, () => outcomeOf(verdict, result.reply, here)) };
-        return { next: { verdict, reply: result.reply, mx: host.name, ip, tls: session.tls } };
+        return { next: { verdict, reply: result.reply, mx: host.name, ip, tls: session.tls, sts } };
       }
 
       case 'broken': {
@@ -122,7 +158,7 @@ async function tryAddress(
         const failed = classifySocketError(result.error);
         const untouched = result.decided.length === 0 && !result.mayHaveDelivered;
         if (untouched && lease.reused && round === 0) continue;
-        if (untouched) return { next: { verdict: failed, reply: failed.reply, mx: host.name, ip, tls: session.tls } };
+        if (untouched) return { next: { verdict: failed, reply: failed.reply, mx: host.name, ip, tls: session.tls, sts } };
         // Some recipients were already answered (or the message may be there): settle this attempt.
         const decided = new Map(result.decided.map((r) => [r.recipient, outcomeFor(r, here)]));
         return { final: allRecipients(recipients, (r) => decided.get(r) ?? outcomeOf(failed, failed.reply, here)) };
@@ -130,18 +166,28 @@ async function tryAddress(
     }
   }
   // Both rounds found a dead reused session and could not reset it: move on.
-  return { next: { verdict: { kind: 'deferred', rule: 'connection-lost' }, reply: 'connection lost while reusing an idle session', mx: host.name, ip, tls: noTls } };
+  return { next: { verdict: { kind: 'deferred', rule: 'connection-lost' }, reply: 'connection lost while reusing an idle session', mx: host.name, ip, tls: noTls, sts } };
 }
 
-async function openWithFallback(host: RouteHost, ip: string, opts: SendOptions): Promise<SmtpSession> {
-  const base = {
+function sessionBase(host: RouteHost, ip: string, opts: SendOptions) {
+  return {
     ip,
     port: host.port,
     mxName: host.name,
     heloName: opts.heloName,
     timeouts: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
     auth: opts.auth ?? null,
+    ca: opts.ca,
   };
+}
+
+/** MTA-STS `enforce`: STARTTLS with a certificate valid for the MX name, or no session at all. */
+function openVerified(host: RouteHost, ip: string, opts: SendOptions): Promise<SmtpSession> {
+  return openSession({ ...sessionBase(host, ip, opts), startTls: true, requireVerifiedTls: true });
+}
+
+async function openWithFallback(host: RouteHost, ip: string, opts: SendOptions): Promise<SmtpSession> {
+  const base = sessionBase(host, ip, opts);
   try {
     return await openSession({ ...base, startTls: true });
   } catch (err) {
@@ -149,6 +195,26 @@ async function openWithFallback(host: RouteHost, ip: string, opts: SendOptions):
     if ((err as { code?: unknown }).code !== 'ETLS' || base.auth) throw err;
     return openSession({ ...base, startTls: false });
   }
+}
+
+function stsFacts(policy: StsPolicy, failure?: string): StsAttemptFacts {
+  return failure ? { mode: policy.mode, policyId: policy.id, failure } : { mode: policy.mode, policyId: policy.id };
+}
+
+/** What an `enforce` policy would have refused on this session (a `testing` policy only records it). */
+function testingFailure(policy: StsPolicy, host: RouteHost, session: SmtpSession): string | undefined {
+  if (!policyNamesMx(policy, host.name)) return `${host.name} is not named by the policy (mx: ${policy.mx.join(', ')})`;
+  if (!session.tls.used) return `${host.name} did not offer STARTTLS (or its TLS handshake failed); the message went in clear`;
+  if (session.certificateProblem) return `the certificate of ${host.name} is not valid for it: ${session.certificateProblem}`;
+  return undefined;
+}
+
+/** The STARTTLS failure of a verified session, in words: not offered, or the certificate refused. */
+function tlsFailure(err: unknown): string {
+  const e = err as { message?: string; response?: unknown; cause?: { message?: string } };
+  if (typeof e.response === 'string' && e.response.trim()) return `refused STARTTLS (${e.response.trim()})`;
+  const why = e.cause?.message ?? e.message ?? String(err);
+  return `failed the TLS handshake: ${why}`;
 }
 
 function outcomeFor(r: RecipientReply, facts: AttemptFacts): Outcome {

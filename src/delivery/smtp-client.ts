@@ -35,6 +35,13 @@ export interface SessionOptions {
   timeouts: SessionTimeouts;
   /** false skips STARTTLS: the plaintext retry after a failed handshake, as Postfix's "may" does. */
   startTls: boolean;
+  /**
+   * true (an MTA-STS `enforce` policy): STARTTLS must happen and the certificate must verify for
+   * mxName, or the session fails with code ETLS; nothing is ever sent in clear.
+   */
+  requireVerifiedTls?: boolean;
+  /** Trusted roots; undefined: Node's default store (system CAs plus NODE_EXTRA_CA_CERTS). */
+  ca?: string[];
   /** For a relay host that wants it. Never sent unencrypted to a server whose STARTTLS failed. */
   auth?: { user: string; pass: string } | null;
 }
@@ -71,6 +78,8 @@ interface TrackedEnvelope {
 
 export class SmtpSession implements Poolable {
   readonly tls: TlsFacts;
+  /** Why the certificate did not verify for the MX name (e.g. a self-signed or mismatched one); null when it did or TLS was not used. */
+  readonly certificateProblem: string | null;
   #conn: SMTPConnection;
   #broken = false;
   #transactionOpen = false;
@@ -78,6 +87,7 @@ export class SmtpSession implements Poolable {
   constructor(conn: SMTPConnection) {
     this.#conn = conn;
     this.tls = tlsFactsOf(conn);
+    this.certificateProblem = certificateProblemOf(conn);
     conn.on('error', () => { this.#broken = true; });
     conn.on('end', () => { this.#broken = true; });
   }
@@ -144,10 +154,12 @@ export async function openSession(opts: SessionOptions): Promise<SmtpSession> {
     // SNI must be a name, never an IP literal (RFC 6066 3).
     servername: net.isIP(opts.mxName) ? undefined : opts.mxName,
     name: opts.heloName,
-    ignoreTLS: !opts.startTls,
-    opportunisticTLS: true,
+    ignoreTLS: !opts.startTls && !opts.requireVerifiedTls,
+    opportunisticTLS: !opts.requireVerifiedTls,
+    requireTLS: opts.requireVerifiedTls === true,
     // Opportunistic TLS: an unverifiable certificate still beats plaintext; we record it instead.
-    tls: { rejectUnauthorized: false },
+    // Under an enforced MTA-STS policy it must verify, or the handshake fails.
+    tls: { rejectUnauthorized: opts.requireVerifiedTls === true, ca: opts.ca },
     // With an already connected socket, connectionTimeout bounds the whole setup (greeting, EHLO, TLS).
     connectionTimeout: opts.timeouts.greetingMs,
     greetingTimeout: opts.timeouts.greetingMs,
@@ -201,6 +213,13 @@ function tlsFactsOf(conn: SMTPConnection): TlsFacts {
   const socket = conn._socket;
   if (!conn.secure || !(socket instanceof tls.TLSSocket)) return { used: false };
   return { used: true, version: socket.getProtocol() ?? undefined, authorized: socket.authorized };
+}
+
+function certificateProblemOf(conn: SMTPConnection): string | null {
+  const socket = conn._socket;
+  if (!conn.secure || !(socket instanceof tls.TLSSocket) || socket.authorized) return null;
+  const error = socket.authorizationError as unknown;
+  return error instanceof Error ? error.message : String(error ?? 'the certificate could not be verified');
 }
 
 function hasEightBitBytes(raw: Buffer): boolean {

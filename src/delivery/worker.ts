@@ -27,6 +27,7 @@ import type { Outcome } from './outcome.ts';
 import { siteOf } from './sites.ts';
 import { Shaper } from './shaper.ts';
 import { hasExpired } from '../queue/retry.ts';
+import type { MtaStsPolicies } from './mta-sts.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -43,6 +44,10 @@ export interface WorkerDeps {
   sign?: Signer;
   /** Shorter SMTP timeouts for tests. */
   timeouts?: Partial<SessionTimeouts>;
+  /** Recipient domains' MTA-STS policies (RFC 8461). */
+  mtaSts?: MtaStsPolicies | null;
+  /** Trusted roots for MX certificates; undefined: system CAs plus NODE_EXTRA_CA_CERTS. Tests add their CA. */
+  tlsCa?: string[];
   /** How often to look for due work when nothing wakes the worker. */
   pollMs?: number;
 }
@@ -97,7 +102,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   async function attempt(group: Group): Promise<void> {
     const now = Date.now();
     const ids = group.deliveries.map((d) => d.id);
-    const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost });
+    const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost, mtaSts: deps.mtaSts });
     // Every destination that has hosts is a site, shaped as one (sites.ts); a domain without a route has nothing to shape.
     const site = route.kind === 'hosts' ? siteOf(route.hosts.map((h) => h.name)) : null;
     const admission = site ? await shaper.admit(site, ids) : null;
@@ -114,7 +119,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       if (!message) return;
       const sender = envelopeSender(message, ids, deps.verpSecret);
       outcomes = await sendEnvelope({ from: sender, recipients: group.deliveries.map((d) => d.recipient), raw: message.raw }, route, {
-        heloName: config.hostname, pool, timeouts: deps.timeouts,
+        heloName: config.hostname, pool, timeouts: deps.timeouts, ca: deps.tlsCa,
         auth: config.relayHost && config.relayUser ? { user: config.relayUser, pass: config.relayPassword ?? '' } : null,
       });
     } finally {

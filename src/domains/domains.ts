@@ -11,6 +11,8 @@ import { generateDkimKey, recordsToPublish, type DnsRecordToPublish } from './re
 import { checkDomainRecords, failedOnlyForLackOfAnswer, isVerified, type RecordCheck } from './verify.ts';
 import { checkServerHost } from './server-host.ts';
 import type { DomainsTable } from '../store/schema.ts';
+import { healthAlertOf, type HealthAlert } from './health.ts';
+import { completeDkimRotation } from './dkim-rotation.ts';
 
 export interface SendingDomain {
   id: string;
@@ -24,7 +26,10 @@ export interface SendingDomain {
   lastCheck: RecordCheck[] | null;
   lastCheckedAt: number | null;
   createdAt: number;
+  /** What the scheduled re-check found wrong with a verified domain (mail still goes; fix it before it fails); null when all is well. */
+  healthAlert: HealthAlert | null;
 }
+
 
 export interface DomainVerification {
   domain: SendingDomain;
@@ -46,7 +51,7 @@ export async function addDomain(store: Store, accountId: string, rawName: string
   const row: DomainsTable = {
     id: newId(), account_id: accountId, name, dkim_selector: key.selector, dkim_private_key: key.privateKeyPem,
     dkim_public_key: key.publicKeyPem, return_path_domain: `bounces.${name}`, verified_at: null, verified_by: null,
-    last_check: null, last_checked_at: null, created_at: Date.now(),
+    last_check: null, last_checked_at: null, created_at: Date.now(), health_alert: null,
   };
   try {
     await store.db.insertInto('domains').values(row).execute();
@@ -92,10 +97,21 @@ export async function verifyDomain(store: Store, row: DomainsTable, resolver: Dn
   const keepsState = !verified && (row.verified_by === 'force' || (row.verified_at !== null && failedOnlyForLackOfAnswer(checks)));
   const verifiedAt = verified ? (row.verified_at ?? now) : keepsState ? row.verified_at : null;
   const verifiedBy = verified ? 'dns' : keepsState ? row.verified_by : null;
+  // A verify by hand settles the health alert the scheduled re-check raised (domains/recheck.ts), one way or the other.
+  const alert = verifiedAt !== null && verifiedBy === 'dns'
+    ? healthAlertOf(row.health_alert ? (JSON.parse(row.health_alert) as HealthAlert) : null, row.last_check ? (JSON.parse(row.last_check) as RecordCheck[]) : null, checks, now)
+    : null;
+  const healthAlert = alert ? JSON.stringify(alert) : null;
   await store.db.updateTable('domains')
-    .set({ verified_at: verifiedAt, verified_by: verifiedBy, last_check: JSON.stringify(checks), last_checked_at: now })
+    .set({ verified_at: verifiedAt, verified_by: verifiedBy, last_check: JSON.stringify(checks), last_checked_at: now, health_alert: healthAlert })
     .where('id', '=', row.id).execute();
-  const updated = { ...row, verified_at: verifiedAt, verified_by: verifiedBy, last_check: JSON.stringify(checks), last_checked_at: now };
+  const updated = { ...row, verified_at: verifiedAt, verified_by: verifiedBy, last_check: JSON.stringify(checks), last_checked_at: now, health_alert: healthAlert };
+  // A new DKIM key waiting for its record starts signing once the record is there; the answer
+  // then shows the records of the key now signing.
+  if (verifiedBy === 'dns' && (await completeDkimRotation(store, updated, resolver, now))) {
+    const switched = await store.db.selectFrom('domains').selectAll().where('id', '=', row.id).executeTakeFirst();
+    if (switched) return verifyDomain(store, switched, resolver, serverHostname);
+  }
   return { domain: toDomain(updated), verified: verifiedAt !== null, records: checks };
 }
 
@@ -107,6 +123,7 @@ export async function forceVerifyDomain(store: Store, row: DomainsTable): Promis
 }
 
 export async function deleteDomain(store: Store, row: DomainsTable): Promise<void> {
+  await store.db.deleteFrom('dkim_keys').where('domain_id', '=', row.id).execute();
   await store.db.deleteFrom('domains').where('id', '=', row.id).execute();
 }
 
@@ -115,7 +132,7 @@ export function toDomain(row: DomainsTable): SendingDomain {
     id: row.id, accountId: row.account_id, name: row.name, verified: row.verified_at !== null, verifiedAt: row.verified_at,
     verifiedBy: row.verified_by, dkimSelector: row.dkim_selector, returnPathDomain: row.return_path_domain,
     lastCheck: row.last_check ? (JSON.parse(row.last_check) as RecordCheck[]) : null, lastCheckedAt: row.last_checked_at,
-    createdAt: row.created_at,
+    createdAt: row.created_at, healthAlert: row.health_alert ? (JSON.parse(row.health_alert) as HealthAlert) : null,
   };
 }
 

@@ -41,18 +41,23 @@ export function recordsToPublish(domain: SendingDomainDns, serverHostname: strin
   // Shown next to the value rather than withheld: the user sees what is wrong and the fix.
   const hostWarning = problem ? { warning: `Not usable yet: ${problem}. Fix: ${HOSTNAME_FIX}; the value then changes.` } : {};
   return [
-    {
-      purpose: 'dkim',
-      type: 'TXT',
-      name: `${normaliseName(domain.dkimSelector)}._domainkey.${name}`,
-      value: `v=DKIM1; k=rsa; p=${dkimPublicKeyBase64(domain.dkimPublicKeyPem)}`,
-    },
+    dkimRecord(name, domain.dkimSelector, domain.dkimPublicKeyPem),
     { purpose: 'spf', type: 'TXT', name, value: `v=spf1 a:${host} ~all`, ...hostWarning },
     // A CNAME rather than an MX: bounces to the return-path reach our MX listener, and SPF
     // checks of the envelope domain follow the CNAME to our host's own SPF record.
     { purpose: 'return-path', type: 'CNAME', name: normaliseName(domain.returnPathDomain), value: host, ...hostWarning },
     { purpose: 'dmarc', type: 'TXT', name: `_dmarc.${name}`, value: `v=DMARC1; p=none; rua=mailto:dmarc@${name}` },
   ];
+}
+
+/** The DKIM key's TXT record: `<selector>._domainkey.<domain>`. */
+export function dkimRecord(domain: string, selector: string, publicKeyPem: string): DnsRecordToPublish {
+  return {
+    purpose: 'dkim',
+    type: 'TXT',
+    name: `${normaliseName(selector)}._domainkey.${normaliseName(domain)}`,
+    value: `v=DKIM1; k=rsa; p=${dkimPublicKeyBase64(publicKeyPem)}`,
+  };
 }
 
 /** The `p=` value: base64 of the SPKI DER key, without PEM armour or line breaks. */

@@ -42,6 +42,16 @@ const unanswered = new WeakSet<RecordCheck>();
  * verified domain checked at such a moment keeps its verification: a resolver hiccup must not
  * stop an account's mail.
  */
+/** The checks that failed on an answer from DNS (the record is missing or wrong), not for lack of one. */
+export function failedOnAnswer(checks: RecordCheck[]): RecordCheck[] {
+  return checks.filter((c) => !c.ok && !unanswered.has(c));
+}
+
+/** Whether the purpose is needed for sending (DMARC is advisory). */
+export function isRequired(purpose: RecordCheck['purpose']): boolean {
+  return REQUIRED.includes(purpose);
+}
+
 export function failedOnlyForLackOfAnswer(checks: RecordCheck[]): boolean {
   const failed = checks.filter((c) => REQUIRED.includes(c.purpose) && !c.ok);
   return failed.length > 0 && failed.every((c) => unanswered.has(c));

@@ -15,7 +15,18 @@ export type EventType = (typeof EVENT_TYPES)[number];
  * Webhooks and the dashboard hear them like message events.
  */
 export const ACCOUNT_EVENT_TYPES = ['auth.failures'] as const;
-export const WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, ...ACCOUNT_EVENT_TYPES] as const;
+
+/**
+ * What happens to a sending domain, told to its owner through the same stream (and so the same
+ * crash-safe webhook feed); such events have no message (message_id '').
+ */
+export const DOMAIN_EVENT_TYPES = ['domain_records_changed', 'domain_records_restored', 'dkim_key_rotated'] as const;
+export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
+
+/** What a webhook endpoint hears when it names no events: domain events are asked for by name. */
+export const DEFAULT_WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, ...ACCOUNT_EVENT_TYPES] as const;
+/** What a webhook endpoint may subscribe to. */
+export const WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, ...ACCOUNT_EVENT_TYPES, ...DOMAIN_EVENT_TYPES] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 export interface MessageEvent {
@@ -23,10 +34,33 @@ export interface MessageEvent {
   messageId: string;
   deliveryId: string | null;
   recipient: string | null;
-  type: EventType;
+  type: EventType | DomainEventType;
   reply?: string | null;
   bounceClass?: string | null;
   at: number;
+  /** For an attempt's outcome: the rule that classified it, and when the next attempt and the expiry are (epoch ms). */
+  details?: EventDetails | null;
+}
+
+export interface EventDetails {
+  rule?: string;
+  nextAttemptAt?: number;
+  expiresAt?: number;
+  /** Domain events: the domain, and what changed. */
+  domain?: string;
+  records?: Array<{ purpose: string; type: string; name: string; error: string }>;
+  selector?: string;
+  removableAfter?: number;
+}
+
+export function parseEventDetails(raw: string | null): EventDetails | null {
+  if (!raw) return null;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return value && typeof value === 'object' ? (value as EventDetails) : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function recordEvents(db: Kysely<Database>, events: readonly MessageEvent[]): Promise<void> {
@@ -34,7 +68,7 @@ export async function recordEvents(db: Kysely<Database>, events: readonly Messag
   for (let i = 0; i < events.length; i += 500) {
     await db.insertInto('message_events').values(events.slice(i, i + 500).map((e) => ({
       account_id: e.accountId, message_id: e.messageId, delivery_id: e.deliveryId, recipient: e.recipient, type: e.type,
-      reply: e.reply ?? null, bounce_class: e.bounceClass ?? null, created_at: e.at,
+      reply: e.reply ?? null, bounce_class: e.bounceClass ?? null, created_at: e.at, details: e.details ? JSON.stringify(e.details) : null,
     }))).execute();
   }
 }

@@ -12,6 +12,8 @@ import { readHeaders } from '../message/headers.ts';
 import { sql } from 'kysely';
 import type { Store } from '../store/database.ts';
 import { UserError } from '../errors.ts';
+import type { StsAttemptFacts } from '../delivery/mta-sts.ts';
+import { explain, type Explanation } from '../delivery/explanations.ts';
 
 export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired'] as const;
 export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
@@ -26,12 +28,27 @@ export interface AttemptView {
   /** The remote server's own words, or our description of what failed. */
   reply: string;
   durationMs: number;
+  /** Present when the recipient domain has an MTA-STS policy: its mode and id, and what failed under it. */
+  mtaSts?: StsAttemptFacts;
+  /** The reply in plain words; null for a delivery. */
+  explanation: Explanation | null;
 }
 
 export interface RecipientView {
   address: string;
   status: RecipientStatus;
+  /** The status in plain words (the last attempt's problem, for deferred, bounced and expired); null for queued and delivered. */
+  explanation: Explanation | null;
+  /** Queued or deferred: when the next attempt is due (ISO 8601); null once the delivery is settled. */
+  nextAttemptAt: string | null;
+  /** Queued or deferred: when Mailroom gives up if it has not delivered by then; null once settled or when unknown. */
+  expiresAt: string | null;
   attempts: AttemptView[];
+}
+
+export interface MessageReadOptions {
+  /** MAILROOM_MAX_QUEUE_TIME, to say when pending deliveries expire. */
+  maxQueueTime?: number;
 }
 
 export interface MessageView {
@@ -82,23 +99,28 @@ export const MAX_PAGE_SIZE = 100;
 // Ids are lower-case base 36 (store/ids.ts); a cursor is the last id of a page.
 const ID_PATTERN = /^[0-9a-z]{1,40}$/;
 
-export async function findMessage(store: Store, id: string, accountId: string | null): Promise<MessageView | null> {
+export async function findMessage(store: Store, id: string, accountId: string | null, options: MessageReadOptions = {}): Promise<MessageView | null> {
   if (!ID_PATTERN.test(id)) return null;
   let query = store.db.selectFrom('messages').select(['id', 'header_from', 'mail_from', 'subject', 'tags', 'raw', 'created_at']).where('id', '=', id);
   if (accountId !== null) query = query.where('account_id', '=', accountId);
   const message = await query.executeTakeFirst();
   if (!message) return null;
 
-  const deliveries = await store.db.selectFrom('deliveries').select(['id', 'recipient', 'status'])
+  const deliveries = await store.db.selectFrom('deliveries').select(['id', 'recipient', 'status', 'next_attempt_at', 'last_reply', 'created_at'])
     .where('message_id', '=', id).orderBy('created_at').orderBy('id').execute();
-  const attempts = await store.db.selectFrom('attempts').select(['delivery_id', 'at', 'mx', 'ip', 'tls', 'reply', 'duration_ms'])
+  const attempts = await store.db.selectFrom('attempts').select(['delivery_id', 'at', 'outcome', 'mx', 'ip', 'tls', 'reply', 'duration_ms', 'mta_sts', 'rule'])
     .where('message_id', '=', id).orderBy('id').execute();
   const byDelivery = new Map<string, AttemptView[]>();
+  const lastRule = new Map<string, string | null>();
   for (const a of attempts) {
     const list = byDelivery.get(a.delivery_id) ?? [];
-    list.push({ at: iso(a.at), mx: a.mx, ip: a.ip, tls: parseTls(a.tls), reply: a.reply, durationMs: Number(a.duration_ms) });
+    const mtaSts = parseMtaSts(a.mta_sts);
+    const explanation = explain({ status: a.outcome, rule: a.rule, reply: a.reply });
+    list.push({ at: iso(a.at), mx: a.mx, ip: a.ip, tls: parseTls(a.tls), reply: a.reply, durationMs: Number(a.duration_ms), ...(mtaSts ? { mtaSts } : {}), explanation });
     byDelivery.set(a.delivery_id, list);
+    lastRule.set(a.delivery_id, a.rule);
   }
+  const pending = (status: string) => status === 'queued' || status === 'deferred';
   return {
     id: message.id,
     from: senderOf(message),
@@ -106,13 +128,20 @@ export async function findMessage(store: Store, id: string, accountId: string | 
     createdAt: iso(message.created_at),
     tags: parseTags(message.tags),
     headers: readHeaders(Buffer.from(message.raw)),
-    recipients: deliveries.map((d) => ({ address: d.recipient, status: d.status as RecipientStatus, attempts: byDelivery.get(d.id) ?? [] })),
+    recipients: deliveries.map((d) => ({
+      address: d.recipient,
+      status: d.status as RecipientStatus,
+      explanation: explain({ status: d.status, rule: lastRule.get(d.id) ?? null, reply: d.last_reply }),
+      nextAttemptAt: pending(d.status) ? iso(d.next_attempt_at) : null,
+      expiresAt: pending(d.status) && options.maxQueueTime !== undefined ? iso(Number(d.created_at) + options.maxQueueTime) : null,
+      attempts: byDelivery.get(d.id) ?? [],
+    })),
   };
 }
 
 /** findMessage, or a not-found error the CLI and API turn into exit code 3 / HTTP 404. */
-export async function getMessage(store: Store, id: string, accountId: string | null): Promise<MessageView> {
-  const message = await findMessage(store, id, accountId);
+export async function getMessage(store: Store, id: string, accountId: string | null, options: MessageReadOptions = {}): Promise<MessageView> {
+  const message = await findMessage(store, id, accountId, options);
   if (!message) throw new UserError('not-found', 'unknown_message', `no message with the id ${id}`, 'id');
   return message;
 }
@@ -193,6 +222,16 @@ function parseTls(raw: string | null): AttemptView['tls'] {
   if (raw === null) return null;
   try {
     const value = JSON.parse(raw) as AttemptView['tls'];
+    return value && typeof value === 'object' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseMtaSts(raw: string | null): StsAttemptFacts | null {
+  if (raw === null) return null;
+  try {
+    const value = JSON.parse(raw) as StsAttemptFacts;
     return value && typeof value === 'object' ? value : null;
   } catch {
     return null;

@@ -7,7 +7,8 @@ import type { Store } from '../store/database.ts';
 import type { WebhookDeliveriesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockFeedCursor, readFeed, saveFeedCursor, type FeedEvent } from '../store/event-feed.ts';
-import type { EventType, WebhookEventType } from './message-events.ts';
+import { parseEventDetails, type EventType, type WebhookEventType } from './message-events.ts';
+import { explain, type Explanation } from '../delivery/explanations.ts';
 
 export interface WebhookPayload {
   id: string;
@@ -18,6 +19,13 @@ export interface WebhookPayload {
   status: string | null;
   reply: string | null;
   bounceClass: string | null;
+  /** What happened in plain words, and what to do; null when there is nothing to explain (accepted, delivered). */
+  explanation: Explanation | null;
+  /** Deferred: when the next attempt is due and when Mailroom gives up (ISO 8601); null otherwise. */
+  nextAttemptAt: string | null;
+  expiresAt: string | null;
+  /** Domain events: the domain and what changed (records now wrong, or the new DKIM selector and when the old record may go). */
+  domain: { name: string; records?: Array<{ purpose: string; type: string; name: string; error: string }>; selector?: string; removableAfter?: string } | null;
 }
 
 /** The recipient's status after each event, in the words of GET /api/v1/messages. */
@@ -28,15 +36,26 @@ const STATUS_AFTER: Record<EventType, string> = {
 
 export function eventPayload(event: FeedEvent): WebhookPayload {
   const type = event.type as WebhookEventType;
+  const details = parseEventDetails(event.details);
+  const status = STATUS_AFTER[type as EventType] ?? null;
+  const iso = (at: number | undefined) => (at === undefined ? null : new Date(at).toISOString());
   return {
-    // Account events (auth.failures) name no message; their `reply` says what happened.
+    // Account events (auth.failures) and domain events name no message; their `reply` or `domain` says what happened.
     id: `evt_${event.id}`, type, createdAt: new Date(event.created_at).toISOString(), messageId: event.message_id || null,
-    recipient: event.recipient, status: STATUS_AFTER[type as EventType] ?? null, reply: event.reply, bounceClass: event.bounce_class,
+    recipient: event.recipient, status, reply: event.reply, bounceClass: event.bounce_class,
+    explanation: status ? explain({ status, rule: details?.rule ?? null, reply: event.reply }) : null,
+    nextAttemptAt: iso(details?.nextAttemptAt), expiresAt: iso(details?.expiresAt),
+    domain: details?.domain ? {
+      name: details.domain,
+      ...(details.records ? { records: details.records } : {}),
+      ...(details.selector ? { selector: details.selector } : {}),
+      ...(details.removableAfter !== undefined ? { removableAfter: iso(details.removableAfter)! } : {}),
+    } : null,
   };
 }
 
 export function testPayload(now: number): WebhookPayload {
-  return { id: `test_${newId()}`, type: 'test', createdAt: new Date(now).toISOString(), messageId: null, recipient: null, status: null, reply: null, bounceClass: null };
+  return { id: `test_${newId()}`, type: 'test', createdAt: new Date(now).toISOString(), messageId: null, recipient: null, status: null, reply: null, bounceClass: null, explanation: null, nextAttemptAt: null, expiresAt: null, domain: null };
 }
 
 /** Moves up to `limit` events into the outbox; returns how many events it read. */

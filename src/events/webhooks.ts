@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/database.ts';
 import { newId } from '../store/ids.ts';
 import { UserError } from '../errors.ts';
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './message-events.ts';
+import { DEFAULT_WEBHOOK_EVENT_TYPES, WEBHOOK_EVENT_TYPES, type WebhookEventType } from './message-events.ts';
 import { testPayload } from './webhooks-fanout.ts';
 import { DEFAULT_RETRY, postWebhook, recordAttempt, type AttemptResult } from './webhooks-send.ts';
 
@@ -48,7 +48,7 @@ export function checkWebhookUrl(raw: string): string {
 
 export async function createWebhook(store: Store, accountId: string, input: { url: string; events?: readonly string[] }): Promise<{ webhook: Webhook; secret: string }> {
   const url = checkWebhookUrl(input.url);
-  const events = [...new Set(input.events ?? WEBHOOK_EVENT_TYPES)];
+  const events = [...new Set(input.events ?? DEFAULT_WEBHOOK_EVENT_TYPES)];
   const unknown = events.find((type) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(type));
   if (unknown !== undefined) throw new UserError('invalid', 'invalid_event', `unknown event type "${unknown}"; choose from ${WEBHOOK_EVENT_TYPES.join(', ')}`, 'events');
   if (events.length === 0) throw new UserError('invalid', 'invalid_event', 'choose at least one event type', 'events');

@@ -75,9 +75,14 @@ export async function recordOutcomes(tx: Kysely<Database>, record: AttemptRecord
     await tx.insertInto('attempts').values({
       delivery_id: delivery.id, message_id: message.id, at: now, outcome: outcome.kind, mx: outcome.mx, ip: outcome.ip,
       tls: JSON.stringify(outcome.tls), reply: outcome.reply, duration_ms: outcome.durationMs,
+      mta_sts: outcome.mtaSts ? JSON.stringify(outcome.mtaSts) : null, rule: outcome.kind === 'delivered' ? null : outcome.rule,
     }).execute();
     const bounceClass = outcome.kind === 'bounced' ? outcome.bounceClass : null;
-    events.push({ accountId: delivery.account_id, messageId: message.id, deliveryId: delivery.id, recipient: delivery.recipient, type: status, reply: outcome.reply, bounceClass, at: now });
+    // What webhooks need to explain the event in plain words and say when the next try is.
+    const details = outcome.kind === 'delivered' ? null
+      : status === 'deferred' ? { rule: outcome.rule, nextAttemptAt, expiresAt: Number(delivery.created_at) + record.maxQueueTime }
+      : { rule: outcome.rule };
+    events.push({ accountId: delivery.account_id, messageId: message.id, deliveryId: delivery.id, recipient: delivery.recipient, type: status, reply: outcome.reply, bounceClass, at: now, details });
     if (outcome.kind === 'bounced' && delivery.account_id && isHardBounce(outcome.bounceClass)) {
       await suppress(tx, delivery.account_id, delivery.recipient, `hard bounce: ${outcome.reply}`.slice(0, 500), delivery.id);
       events.push({ accountId: delivery.account_id, messageId: message.id, deliveryId: delivery.id, recipient: delivery.recipient, type: 'suppressed', reply: outcome.reply, bounceClass, at: now });

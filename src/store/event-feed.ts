@@ -44,7 +44,7 @@ export async function readFeed(tx: Kysely<Database>, engine: Engine, cursor: str
   }
   const [afterTxid, afterId] = cursor === '' ? ['0', 0] : [cursor.split(':')[0], Number(cursor.split(':')[1])];
   const result = await sql<FeedEvent & { txid: string }>`
-    select id, account_id, message_id, delivery_id, recipient, type, reply, bounce_class, created_at, txid::text as txid
+    select id, account_id, message_id, delivery_id, recipient, type, reply, bounce_class, created_at, details, txid::text as txid
     from message_events
     where (txid, id) > (${afterTxid}::xid8, ${afterId})
       and txid < pg_snapshot_xmin(pg_current_snapshot())
@@ -59,6 +59,6 @@ export async function readFeed(tx: Kysely<Database>, engine: Engine, cursor: str
 function normalise(row: FeedEvent): FeedEvent {
   return {
     id: Number(row.id), account_id: row.account_id, message_id: row.message_id, delivery_id: row.delivery_id, recipient: row.recipient,
-    type: row.type, reply: row.reply, bounce_class: row.bounce_class, created_at: Number(row.created_at),
+    type: row.type, reply: row.reply, bounce_class: row.bounce_class, created_at: Number(row.created_at), details: row.details ?? null,
   };
 }

@@ -34,6 +34,31 @@ export interface DomainsTable {
   last_check: string | null;
   last_checked_at: number | null;
   created_at: number;
+  /** JSON HealthAlert (domains/recheck.ts): what the last scheduled re-check found wrong; null when all is well. */
+  health_alert: string | null;
+}
+
+export interface DkimKeysTable {
+  id: string;
+  domain_id: string;
+  selector: string;
+  private_key: string;
+  public_key: string;
+  /** 'pending': published next, not signing yet; 'retired': signed before the active key. */
+  state: 'pending' | 'retired';
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface MtaStsPoliciesTable {
+  domain: string;
+  policy_id: string;
+  mode: string;
+  /** JSON array of MX patterns. */
+  mx: string;
+  max_age: number;
+  fetched_at: number;
+  expires_at: number;
 }
 
 export interface MessagesTable {
@@ -79,6 +104,10 @@ export interface AttemptsTable {
   tls: string | null;
   reply: string;
   duration_ms: number;
+  /** JSON `{mode, policyId, failure?}`: the recipient domain's MTA-STS policy; null without one. */
+  mta_sts: string | null;
+  /** The classification rule that decided the outcome (reply-rules.ts or a built-in); null when delivered. */
+  rule: string | null;
 }
 
 export interface SuppressionsTable {
@@ -110,6 +139,8 @@ export interface MessageEventsTable {
   reply: string | null;
   bounce_class: string | null;
   created_at: number;
+  /** JSON `{rule?, nextAttemptAt?, expiresAt?}` (epoch ms) for deferrals, bounces and expiries; null otherwise. */
+  details: string | null;
 }
 
 export interface NodesTable {
@@ -130,6 +161,8 @@ export interface Database {
   accounts: AccountsTable;
   secret_keys: SecretKeysTable;
   domains: DomainsTable;
+  dkim_keys: DkimKeysTable;
+  mta_sts_policies: MtaStsPoliciesTable;
   messages: MessagesTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;

@@ -111,9 +111,11 @@ describeEachStore('API webhooks', (engine) => {
     const [accepted, bounced] = ['accepted', 'bounced'].map((type) => forMessage().find((r) => r.json.type === type)!);
     assert.equal(forMessage().length, 2, 'each endpoint got only its event type');
 
-    assert.deepEqual(Object.keys(accepted.json).sort(), ['bounceClass', 'createdAt', 'id', 'messageId', 'recipient', 'reply', 'status', 'type']);
+    assert.deepEqual(Object.keys(accepted.json).sort(), ['bounceClass', 'createdAt', 'domain', 'expiresAt', 'explanation', 'id', 'messageId', 'nextAttemptAt', 'recipient', 'reply', 'status', 'type']);
+    assert.equal(accepted.json.explanation, null);
     assert.deepEqual([accepted.json.type, accepted.json.status, accepted.json.recipient], ['accepted', 'queued', 'signed@example.com']);
     assert.deepEqual([bounced.json.status, bounced.json.reply, bounced.json.bounceClass], ['bounced', '550 5.1.1 User unknown', 'bad-mailbox']);
+    assert.equal(bounced.json.explanation.summary, "The recipient's server says this mailbox does not exist.");
 
     const signature = String(accepted.headers['mailroom-signature']);
     assert.match(signature, /^t=\d+,v1=[0-9a-f]{64}$/);

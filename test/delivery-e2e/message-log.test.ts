@@ -65,12 +65,17 @@ describeEachStore('message log', (engine) => {
     assert.equal(byAddress.get('ok2@log.example')?.status, 'delivered');
     assert.equal(byAddress.get('unknown2@log.example')?.status, 'bounced');
     const [attempt] = byAddress.get('unknown2@log.example')!.attempts;
-    assert.deepEqual(Object.keys(attempt).sort(), ['at', 'durationMs', 'ip', 'mx', 'reply', 'tls']);
+    assert.deepEqual(Object.keys(attempt).sort(), ['at', 'durationMs', 'explanation', 'ip', 'mx', 'reply', 'tls']);
     assert.equal(attempt.mx, 'mx.log.example');
     assert.equal(attempt.ip, '127.0.0.1');
     assert.equal(attempt.tls?.used, true);
     assert.equal(attempt.reply, '550 5.1.1 User unknown');
     assert.equal(typeof attempt.durationMs, 'number');
+    assert.equal(attempt.explanation?.summary, "The recipient's server says this mailbox does not exist.");
+    const bounced = byAddress.get('unknown2@log.example')!;
+    assert.deepEqual([bounced.explanation?.summary, bounced.nextAttemptAt, bounced.expiresAt], ["The recipient's server says this mailbox does not exist.", null, null]);
+    assert.equal(byAddress.get('ok2@log.example')?.explanation, null);
+    assert.equal(byAddress.get('ok2@log.example')?.attempts[0].explanation, null);
 
     await assert.rejects(getMessage(world.mailroom.running.store, ids.both, 'some-other-account'), { code: 'unknown_message' });
   });

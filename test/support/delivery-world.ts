@@ -8,6 +8,7 @@ import nodemailer from 'nodemailer';
 import { startDnsServer, type TestDnsServer } from './dns-server.ts';
 import { startMxPeer, type MxBehaviour, type MxPeer } from './mx-peer.ts';
 import { startTestMailroom, type TestMailroom } from './mailroom.ts';
+import type { StartOptions } from '../../src/main.ts';
 import type { EngineName } from './stores.ts';
 import { domainRecords, getDomainRow } from '../../src/domains/domains.ts';
 
@@ -21,16 +22,25 @@ export interface DeliveryWorld {
   close(): Promise<void>;
 }
 
-export async function startDeliveryWorld(engine: EngineName, options: { env?: Record<string, string>; behaviour?: MxBehaviour } = {}): Promise<DeliveryWorld> {
+export interface DeliveryWorldOptions {
+  env?: Record<string, string>;
+  behaviour?: MxBehaviour;
+  /** The certificate the MX peer presents (default: a self-signed one for localhost). */
+  mxTls?: { key: string; cert: string };
+  /** More start options (the defaults here are short polls and timeouts). */
+  start?: StartOptions;
+}
+
+export async function startDeliveryWorld(engine: EngineName, options: DeliveryWorldOptions = {}): Promise<DeliveryWorld> {
   const dns = await startDnsServer();
-  const mx = await startMxPeer({ behaviour: options.behaviour ?? 'accept' });
+  const mx = await startMxPeer({ behaviour: options.behaviour ?? 'accept', tls: options.mxTls });
   // If Mailroom fails to start, the peers must still close, or the test process hangs.
   const mailroom = await startTestMailroom(engine, {
     MAILROOM_DNS_SERVERS: dns.address,
     MAILROOM_DELIVERY_PORT: String(mx.port),
     MAILROOM_RETRY_SCHEDULE: '1s',
     ...options.env,
-  }, { deliveryPollMs: 100, dnsCacheMs: 0, deliveryTimeouts: { connectMs: 2000, greetingMs: 2000, dataMs: 5000 } }).catch(async (error) => {
+  }, { deliveryPollMs: 100, dnsCacheMs: 0, deliveryTimeouts: { connectMs: 2000, greetingMs: 2000, dataMs: 5000 }, ...options.start }).catch(async (error) => {
     await mx.close();
     await dns.close();
     throw error;

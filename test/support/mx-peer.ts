@@ -62,12 +62,16 @@ export interface MxPeerOptions {
   behaviour?: MxBehaviour;
   /** Name in the greeting and EHLO reply. */
   hostname?: string;
+  /** The certificate STARTTLS presents; default a throwaway self-signed one for `localhost`. */
+  tls?: { key: string; cert: string };
 }
 
 const DEFAULT_DEFER_REPLY = '451 4.7.1 Try again later';
 
 export async function startMxPeer(options: MxPeerOptions = {}): Promise<MxPeer> {
-  const { private: key, cert } = await throwawayCertificate();
+  const throwaway = options.tls ? null : await throwawayCertificate();
+  const key = options.tls?.key ?? throwaway!.private;
+  const cert = options.tls?.cert ?? throwaway!.cert;
   let behaviour: MxScript = {};
   const attempts = new Map<string, number>();
   const received: ReceivedMessage[] = [];

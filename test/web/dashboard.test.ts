@@ -20,6 +20,8 @@ import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
 import { startMxPeer, type MxPeer } from '../support/mx-peer.ts';
 import { describeEachStore } from '../support/stores.ts';
+import { recheckDueDomains } from '../../src/domains/recheck.ts';
+import { createResolver } from '../../src/dns/resolver.ts';
 import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
 
 const ADMIN = { email: 'ops@mailroom.example', password: 'admin-password-1' };
@@ -233,6 +235,69 @@ describe('dashboard in a browser', { skip }, () => {
       if (shots) await shotBothWidths(page, 'message');
     });
 
+    it('says in plain words why a message bounced, beside the raw reply', async () => {
+      // A typo in the recipient's domain: the test DNS server answers NXDOMAIN for it.
+      const sent = await fetch(`${base}/api/v1/messages`, {
+        method: 'POST', headers: { authorization: `Bearer ${gmailKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ from: `hello@${DOMAIN}`, to: 'customer@inbox.exmaple', subject: 'Typo in the domain', text: 'Hello.' }),
+      });
+      assert.equal(sent.status, 202, await sent.clone().text());
+      const { id } = (await sent.json()) as { id: string };
+      await page.goto(`${base}/app/messages/${id}`);
+      await page.getByRole('heading', { name: 'Typo in the domain', level: 1 }).waitFor();
+      const recipient = page.locator('li[data-recipient="customer@inbox.exmaple"]');
+      await eventually(page, async () => (await recipient.locator('[data-status]').first().getAttribute('data-status')) === 'bounced');
+      assert.equal(await recipient.locator('.explanation-summary').textContent(), "The recipient's domain does not exist.");
+      assert.match(await recipient.locator('[data-explanation]').textContent() ?? '', /What to do: Check the address for a typo/);
+      assert.match(await recipient.locator('.reply-text').first().textContent() ?? '', /does not exist/);
+      if (shots) await shotBothWidths(page, 'message-bounced');
+    });
+
+    it('warns on every page when the daily re-check finds a record of the domain gone, and stops once it is back', async () => {
+      const dkim = records.find((r) => r.purpose === 'dkim')!;
+      const recheck = (now: number) => recheckDueDomains({ store: mailroom.running.store, resolver: createResolver([dnsServer.address]), serverHostname: 'mailroom.test', now: () => now, jitterMs: 0 });
+      dnsServer.clear(dkim.name);
+      await recheck(Date.now() + 25 * 3600_000);
+      await page.getByRole('link', { name: 'Messages' }).first().click();
+      const banner = page.getByTestId('domain-health-banner');
+      await banner.waitFor();
+      assert.match(await banner.textContent() ?? '', new RegExp(`${DOMAIN}: ${dkim.name.replace(/\./g, '\\.')}\\.`));
+      if (shots) await shotBothWidths(page, 'domain-health-banner');
+      await banner.getByRole('link', { name: DOMAIN }).click();
+      await page.getByRole('heading', { name: DOMAIN, level: 1 }).waitFor();
+      dnsServer.publish([dkim]);
+      await recheck(Date.now() + 50 * 3600_000);
+      await page.getByRole('link', { name: 'Messages' }).first().click();
+      await page.getByRole('heading', { name: 'Messages', level: 1 }).waitFor();
+      await eventually(page, async () => (await banner.count()) === 0, { reload: false });
+    });
+
+    it('rotates the DKIM key: the new record beside the current one, signing switches once it is published, the old one has a removal date', async () => {
+      await page.goto(`${base}/app/domains/${DOMAIN}`);
+      const card = page.getByTestId('dkim-rotation');
+      const oldSelector = /^([^.]+)\._domainkey\./.exec(records.find((r) => r.purpose === 'dkim')!.name)![1];
+      await card.getByRole('button', { name: 'Rotate DKIM key' }).click();
+      const pending = card.locator('.rotation-pending');
+      await pending.waitFor();
+      const selector = (await pending.getAttribute('data-selector')) ?? '';
+      assert.notEqual(selector, oldSelector);
+      const name = (await pending.locator('.record-field code').first().textContent()) ?? '';
+      const value = (await pending.locator('.record-value').textContent()) ?? '';
+      assert.equal(name, `${selector}._domainkey.${DOMAIN}`);
+      if (shots) await shotBothWidths(page, 'dkim-rotation-pending');
+      dnsServer.set(name, 'TXT', value);
+      await page.getByRole('button', { name: 'Verify' }).click();
+      const retired = card.locator(`.rotation-retired li[data-selector="${oldSelector}"]`);
+      await retired.waitFor();
+      assert.match(await retired.textContent() ?? '', /you may remove it after that/);
+      assert.equal(await card.locator('.rotation-pending').count(), 0);
+      assert.equal(await card.getByRole('button', { name: 'Rotate DKIM key' }).count(), 1);
+      const dkimRecord = page.locator('li.record[data-purpose="dkim"]');
+      assert.match(await dkimRecord.locator('code').first().textContent() ?? '', new RegExp(`^${selector}\\._domainkey`));
+      assert.equal(await dkimRecord.getAttribute('data-state'), 'ok', 'the key now signing is the one checked');
+      if (shots) await shotBothWidths(page, 'dkim-rotation-done');
+    });
+
     it('has the Send-As doctor name the failing step and list the SMTP sessions', async () => {
       await page.getByRole('link', { name: 'Profile & SMTP' }).first().click();
       await page.getByRole('link', { name: 'Ask the doctor' }).click();
@@ -306,7 +371,8 @@ describe('dashboard in a browser', { skip }, () => {
       await page.getByRole('link', { name: 'Usage & stats' }).click();
       const meter = page.getByTestId('usage-meter');
       await meter.getByText('of 750 emails in the last 24 hours').waitFor();
-      assert.equal(await meter.getByRole('meter').getAttribute('aria-valuenow'), '2');
+      // The order over SMTP, the mistyped address and the invoice over the API.
+      assert.equal(await meter.getByRole('meter').getAttribute('aria-valuenow'), '3');
       await page.locator('.chart canvas').waitFor();
       await eventually(page, async () => (await page.locator('[data-series="delivered"] .stat-value').textContent()) !== '0');
       await page.locator('.chart canvas').waitFor();

@@ -4,7 +4,9 @@
  */
 import { Type } from 'typebox';
 import { addDomain, deleteDomain, domainRecords, getDomainRow, listDomains, toDomain, verifyDomain } from '../../domains/domains.ts';
-import type { DnsRecordToPublish } from '../../domains/records.ts';
+import { dkimRotationView, startDkimRotation, type DkimRotationView } from '../../domains/dkim-rotation.ts';
+import type { DnsRecordToPublish, RecordPurpose } from '../../domains/records.ts';
+import type { HealthAlert as DomainHealthAlert } from '../../domains/health.ts';
 import type { RecordCheck } from '../../domains/verify.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';
@@ -26,20 +28,37 @@ const CheckedRecord = Type.Object({
   error: Type.Optional(Type.String({ description: 'what is wrong and what to do' })),
 });
 
+const HealthAlert = Type.Union([Type.Object({
+  since: Timestamp,
+  records: Type.Array(Type.Object({ purpose: Purpose, type: RecordType, name: Type.String(), error: Type.String({ description: 'what is wrong and what to do' }) })),
+}), Type.Null()], { description: 'what the daily re-check found wrong with a verified domain: mail still goes, but receivers may start refusing it; null when all is well' });
+
 const DomainSummary = Type.Object({
   name: Type.String(), verified: Type.Boolean(), verifiedAt: NullableTimestamp, lastCheckedAt: NullableTimestamp, createdAt: Timestamp,
+  healthAlert: HealthAlert,
 });
 
 const AddedDomain = Type.Object({ domain: Type.Object({ name: Type.String(), verified: Type.Boolean() }), records: Type.Array(DnsRecord) });
+
+const DkimRotation = Type.Object({
+  pending: Type.Union([Type.Object({
+    selector: Type.String(), record: DnsRecord, startedAt: Timestamp,
+  }, { description: 'publish this record beside the current DKIM record; signing switches to the new key once it is found' }), Type.Null()]),
+  retired: Type.Array(Type.Object({
+    selector: Type.String(), name: Type.String(), retiredAt: Timestamp,
+    removableAfter: Timestamp,
+  }, { description: 'an earlier key: keep its record published until removableAfter (mail signed with it may still be on its way)' })),
+});
 
 const DomainDetail = Type.Object({
   domain: Type.Object({
     name: Type.String(), verified: Type.Boolean(), verifiedAt: NullableTimestamp,
     verifiedBy: Type.Union([Type.Enum(['dns', 'force']), Type.Null()], { description: 'force: marked verified by an operator without DNS' }),
-    dkimSelector: Type.String(), returnPathDomain: Type.String(), createdAt: Timestamp,
+    dkimSelector: Type.String(), returnPathDomain: Type.String(), createdAt: Timestamp, healthAlert: HealthAlert,
   }),
   records: Type.Array(DnsRecord),
   lastCheck: Type.Union([Type.Object({ at: Timestamp, records: Type.Array(CheckedRecord) }), Type.Null()]),
+  dkimRotation: DkimRotation,
 });
 
 const Verification = Type.Object({ domain: Type.String(), verified: Type.Boolean(), records: Type.Array(CheckedRecord) });
@@ -61,6 +80,7 @@ export function domainRoutes(app: ApiApp, deps: HttpDeps): void {
     const domains = (await listDomains(store, principalOf(request).accountId)).filter((d) => after === undefined || d.name > after);
     return page(domains.slice(0, limit + 1), limit, (d) => d.name, (d) => ({
       name: d.name, verified: d.verified, verifiedAt: isoOrNull(d.verifiedAt), lastCheckedAt: isoOrNull(d.lastCheckedAt), createdAt: iso(d.createdAt),
+      healthAlert: alertView(d.healthAlert),
     }));
   });
 
@@ -84,10 +104,23 @@ export function domainRoutes(app: ApiApp, deps: HttpDeps): void {
       domain: {
         name: domain.name, verified: domain.verified, verifiedAt: isoOrNull(domain.verifiedAt), verifiedBy: domain.verifiedBy as 'dns' | 'force' | null,
         dkimSelector: domain.dkimSelector, returnPathDomain: domain.returnPathDomain, createdAt: iso(domain.createdAt),
+        healthAlert: alertView(domain.healthAlert),
       },
       records: domainRecords(row, config.hostname).map(recordView),
       lastCheck: domain.lastCheck && domain.lastCheckedAt !== null ? { at: iso(domain.lastCheckedAt), records: domain.lastCheck.map(checkView) } : null,
+      dkimRotation: rotationView(await dkimRotationView(store, row)),
     };
+  });
+
+  app.post('/domains/:name/dkim-rotation', {
+    schema: {
+      tags: ['domains'], summary: 'Start a DKIM key rotation: a new key whose record to publish; signing switches once DNS has it',
+      params: DomainName, response: { 201: DkimRotation, ...ERRORS },
+    },
+  }, async (request, reply) => {
+    const row = await withFieldNames(FIELDS, () => getDomainRow(store, request.params.name, principalOf(request).accountId));
+    const view = await withFieldNames(FIELDS, () => startDkimRotation(store, row));
+    return reply.code(201).send(rotationView(view));
   });
 
   app.delete('/domains/:name', {
@@ -121,5 +154,20 @@ function checkView(check: RecordCheck) {
   return {
     purpose: check.purpose, type: check.type, name: check.name, expected: check.expected, found: check.found, ok: check.ok,
     ...(check.error ? { error: check.error } : {}),
+  };
+}
+
+function alertView(alert: DomainHealthAlert | null) {
+  if (!alert) return null;
+  return {
+    since: iso(alert.since),
+    records: alert.records.map((r) => ({ purpose: r.purpose as RecordPurpose, type: r.type as DnsRecordToPublish['type'], name: r.name, error: r.error })),
+  };
+}
+
+function rotationView(view: DkimRotationView) {
+  return {
+    pending: view.pending ? { selector: view.pending.selector, record: recordView(view.pending.record), startedAt: iso(view.pending.startedAt) } : null,
+    retired: view.retired.map((k) => ({ selector: k.selector, name: k.name, retiredAt: iso(k.retiredAt), removableAfter: iso(k.removableAfter) })),
   };
 }

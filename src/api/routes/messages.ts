@@ -40,6 +40,11 @@ const SendMessage = Type.Object({
 
 const Status = Type.Enum([...DELIVERY_STATUSES]);
 
+const Explanation = Type.Union([Type.Object({
+  summary: Type.String({ description: 'what happened, in plain words' }),
+  action: Type.Optional(Type.String({ description: 'what to do about it' })),
+}), Type.Null()], { description: 'the outcome in plain words (for a recipient: its status, or the last problem when deferred, bounced or expired); null when there is nothing to explain' });
+
 const Attempt = Type.Object({
   at: Timestamp,
   mx: Type.Union([Type.String(), Type.Null()]),
@@ -49,6 +54,12 @@ const Attempt = Type.Object({
   }, { additionalProperties: true }), Type.Null()], { description: 'whether and how TLS was used; authorized=false: the certificate could not be verified' }),
   reply: Type.String({ description: "the remote server's reply" }),
   durationMs: Type.Integer(),
+  mtaSts: Type.Optional(Type.Object({
+    mode: Type.String({ description: 'enforce, testing or none' }),
+    policyId: Type.String(),
+    failure: Type.Optional(Type.String({ description: 'what failed (enforce: why the mail was deferred; testing: what would have)' })),
+  }, { description: "the recipient domain's MTA-STS policy (RFC 8461), when it has one" })),
+  explanation: Explanation,
 });
 
 const MessageSummary = Type.Object({
@@ -59,7 +70,14 @@ const MessageSummary = Type.Object({
 const MessageDetail = Type.Object({
   id: Type.String(), from: Type.String(), subject: Type.String(), createdAt: Timestamp, tags: Type.Array(Type.String()),
   headers: Type.Array(Type.Object({ name: Type.String(), value: Type.String() }), { description: 'the header fields as accepted, before signing' }),
-  recipients: Type.Array(Type.Object({ address: Type.String(), status: Type.String({ description: DELIVERY_STATUSES.join(', ') }), attempts: Type.Array(Attempt) })),
+  recipients: Type.Array(Type.Object({
+    address: Type.String(),
+    status: Type.String({ description: DELIVERY_STATUSES.join(', ') }),
+    explanation: Explanation,
+    nextAttemptAt: Type.Union([Timestamp, Type.Null()], { description: 'queued or deferred: when the next attempt is due' }),
+    expiresAt: Type.Union([Timestamp, Type.Null()], { description: 'queued or deferred: when Mailroom gives up (MAILROOM_MAX_QUEUE_TIME after acceptance)' }),
+    attempts: Type.Array(Attempt),
+  })),
 });
 
 export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
@@ -114,6 +132,6 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
   }, async (request) => {
     // An admin reads any account's message (the dashboard's all-accounts log links here).
     const principal = principalOf(request);
-    return getMessage(store, request.params.id, principal.isAdmin ? null : principal.accountId);
+    return getMessage(store, request.params.id, principal.isAdmin ? null : principal.accountId, { maxQueueTime: config.maxQueueTime });
   });
 }

@@ -13,6 +13,11 @@ import { certificates } from './0005_certificates.ts';
 import { nodeHeartbeat } from './0006_node_heartbeat.ts';
 import { authThrottle } from './0007_auth_throttle.ts';
 import { siteShaping } from './0012_site_shaping.ts';
+import { attemptMtaSts } from './0013_attempt_mta_sts.ts';
+import { mtaStsPolicies } from './0013_mta_sts_policies.ts';
+import { outcomeDetails } from './0014_outcome_details.ts';
+import { domainHealth } from './0014_domain_health.ts';
+import { dkimRotation } from './0014_dkim_rotation.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -24,5 +29,10 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0006_node_heartbeat': nodeHeartbeat(),
     '0007_auth_throttle': authThrottle(),
     '0012_site_shaping': siteShaping(),
+    '0013_attempt_mta_sts': attemptMtaSts(),
+    '0013_mta_sts_policies': mtaStsPolicies(),
+    '0014_dkim_rotation': dkimRotation(),
+    '0014_domain_health': domainHealth(),
+    '0014_outcome_details': outcomeDetails(),
   };
 }

@@ -4,6 +4,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
+import { DomainHealthBanner } from './domain-health-banner.js';
 import { BookIcon, ChartIcon, HomeIcon, PulseIcon, CloseIcon, GlobeIcon, HookIcon, InboxIcon, BlockIcon, LogoutIcon, Logo, MenuIcon, RouteIcon, UserIcon, UsersIcon } from './icons.js';
 
 // The headings are the names replies and docs use: "Settings → Domains" is the Domains item under Settings.
@@ -91,7 +92,7 @@ export function Layout({ path, children }) {
       </div>
     </nav>
     <main id="main" class="main" tabindex="-1" ref=${mainRef}>
-      <div class="content">${children}</div>
+      <div class="content"><${DomainHealthBanner} path=${path} />${children}</div>
     </main>
   </div>`;
 }

@@ -8,6 +8,7 @@ import { formatDateTime, formatRelative } from '../lib/format.js';
 import { Link, navigate } from '../lib/router.js';
 import { ArrowLeftIcon, RefreshIcon } from '../components/icons.js';
 import { Badge, Card, ConfirmButton, CopyButton, ErrorNotice, Loading, Notice, PageHeader } from '../components/ui.js';
+import { DkimRotationCard } from '../components/dkim-rotation.js';
 
 const PURPOSE = {
   dkim: { title: 'DKIM signing key', why: 'Lets receivers check that mail from this domain was signed by Mailroom.' },
@@ -88,6 +89,7 @@ export function DomainPage({ name }) {
       description=${html`Add these at your DNS provider. ${checkedAt ? html`Last checked ${formatRelative(checkedAt)}.` : 'Not checked yet.'}`}>
       <ul class="records" aria-label="DNS records">${rows.map((r) => html`<${RecordItem} key=${r.purpose + r.name} record=${r} />`)}</ul>
     <//>
+    ${info.verified ? html`<${DkimRotationCard} name=${name} rotation=${domain.data?.dkimRotation} currentSelector=${info.dkimSelector} onChange=${domain.reload} />` : null}
     <${Card} title="Remove this domain" description="Mail from this domain will be refused until you add and verify it again.">
       <${ConfirmButton} label="Remove domain" question=${`Remove ${name}?`} confirmLabel="Remove" onConfirm=${remove} />
     <//>

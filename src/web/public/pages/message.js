@@ -66,9 +66,15 @@ function RecipientItem({ recipient: r }) {
       <${Address} class="mono strong" value=${r.address} />
       <${StatusBadge} status=${r.status} />
     </div>
-    <p class="muted small">${info.help}${r.nextAttemptAt && r.status === 'deferred' ? ` Next attempt ${formatDateTime(r.nextAttemptAt)}.` : ''}</p>
+    ${r.explanation ? html`<div class="explanation" data-explanation>
+        <p class="explanation-summary">${r.explanation.summary}</p>
+        ${r.explanation.action ? html`<p class="small"><strong>What to do: </strong>${r.explanation.action}</p>` : null}
+      </div>` : html`<p class="muted small">${info.help}</p>`}
+    ${r.nextAttemptAt && (r.status === 'deferred' || r.status === 'queued') ? html`<p class="muted small" data-schedule>
+        Next attempt <${Time} value=${r.nextAttemptAt}>${formatDateTime(r.nextAttemptAt)}<//>${r.expiresAt ? html`; Mailroom gives up at <${Time} value=${r.expiresAt}>${formatDateTime(r.expiresAt)}<//>` : null}.
+      </p>` : null}
     ${attempts.length === 0 ? html`<p class="small muted">No delivery attempt yet.</p>`
-      : html`<ol class="timeline" aria-label=${`Delivery attempts to ${r.address}`}>${attempts.map((/** @type {any} */ a, /** @type {number} */ i) => html`<${AttemptItem} attempt=${a} index=${i} />`)}</ol>`}
+      : html`<ol class="timeline" aria-label=${`Delivery attempts to ${r.address}`}>${attempts.map((/** @type {any} */ a, /** @type {number} */ i) => html`<${AttemptItem} attempt=${a} index=${i} shown=${r.explanation?.summary} />`)}</ol>`}
   </li>`;
 }
 
@@ -90,8 +96,8 @@ function tlsText(tls) {
   return html`<span class="mono">${version}</span>${tls.authorized ? html` <span class="muted">(verified certificate)</span>` : null}`;
 }
 
-/** @param {{ attempt: any, index: number }} props */
-function AttemptItem({ attempt: a, index }) {
+/** `shown`: the recipient's explanation, not repeated on the attempt it came from. @param {{ attempt: any, index: number, shown?: string }} props */
+function AttemptItem({ attempt: a, index, shown }) {
   const tone = replyTone(a.reply);
   const tls = tlsText(a.tls);
   return html`<li class=${`timeline-item timeline-${tone}`}>
@@ -104,7 +110,9 @@ function AttemptItem({ attempt: a, index }) {
       <dl class="attempt-facts">
         <div><dt>MX</dt><dd class="mono">${a.mx ?? '—'}${a.ip ? html` <span class="muted">(${a.ip})</span>` : null}</dd></div>
         <div><dt>TLS</dt><dd>${tls}</dd></div>
+        ${a.mtaSts ? html`<div><dt>MTA-STS</dt><dd>${a.mtaSts.mode} <span class="muted">(policy ${a.mtaSts.policyId})</span>${a.mtaSts.failure ? html` — ${a.mtaSts.failure}` : null}</dd></div>` : null}
       </dl>
+      ${a.explanation && a.explanation.summary !== shown ? html`<p class="small attempt-explanation">${a.explanation.summary}</p>` : null}
       <div class="reply"><span class="reply-label">Remote reply</span><code class=${`mono reply-text reply-${tone}`}>${a.reply || '—'}</code></div>
     </div>
   </li>`;

@@ -15,6 +15,9 @@ const EVENTS = [
   { type: 'complained', help: 'marked as spam' },
   { type: 'suppressed', help: 'skipped: on the suppression list' },
   { type: 'expired', help: 'retries ran out' },
+  { type: 'domain_records_changed', help: "a domain's DNS records disappeared or changed" },
+  { type: 'domain_records_restored', help: "a domain's DNS records check out again" },
+  { type: 'dkim_key_rotated', help: 'signing moved to a new DKIM key' },
 ];
 
 export function WebhooksPage() {

@@ -1,0 +1,121 @@
+/**
+ * Outcomes in plain words, end to end: real replies from a loopback MX and real DNS answers
+ * become an explanation (and what to do) beside the raw reply, with the next attempt and the
+ * expiry, in the API, in webhooks and in `mailroom messages show`.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describeEachStore } from '../support/stores.ts';
+import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../support/delivery-world.ts';
+import { cliEnv, runCli } from '../support/cli.ts';
+import { apiClient } from '../api/client.ts';
+import { createWebhook } from '../../src/events/webhooks.ts';
+import { waitFor } from './helpers.ts';
+
+const GMAIL_RATE_LIMIT = '421 4.7.28 [192.0.2.1] Gmail has detected an unusual rate of unsolicited mail originating from your DKIM domain. To protect our users from spam, mail sent from your domain has been temporarily rate limited. a1si123 - gsmtp';
+const DMARC_REJECT = "550 5.7.26 Unauthenticated email from sender.example is not accepted due to domain's DMARC policy. a1si123 - gsmtp";
+const HOUR = 3600_000;
+
+describeEachStore('outcomes in plain words', (engine) => {
+  let world: DeliveryWorld;
+  let hooks: http.Server;
+  const received: Array<Record<string, any>> = [];
+  before(async () => {
+    world = await startDeliveryWorld(engine, {
+      env: { MAILROOM_RETRY_SCHEDULE: '1h', MAILROOM_MAX_QUEUE_TIME: '2d' },
+      start: { webhooks: { pollIntervalMs: 50, requestTimeoutMs: 2000, retry: { firstDelayMs: 100, maxDelayMs: 400 } } },
+      behaviour: {
+        rejectRcpt: (address) => (address.startsWith('ratelimited@') ? GMAIL_RATE_LIMIT : address.startsWith('dmarc@') ? DMARC_REJECT : null),
+      },
+    });
+    routeDomainToPeer(world.dns, 'inbox.example');
+    routeDomainToPeer(world.dns, world.sender.domain);
+    hooks = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => { body += chunk; });
+      request.on('end', () => {
+        received.push(JSON.parse(body));
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    await createWebhook(world.mailroom.running.store, world.sender.accountId, {
+      url: `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hooks`, events: ['deferred', 'bounced'],
+    });
+  });
+  after(async () => {
+    hooks?.closeAllConnections();
+    await new Promise((resolve) => hooks?.close(resolve));
+    await world?.close();
+  });
+
+  const api = () => apiClient(world.mailroom.port('http'), world.sender.secret);
+  const recipientOf = async (id: string, address: string) => waitFor(`${address} to have an attempt`, async () => {
+    const response = await api().get(`/api/v1/messages/${id}`);
+    const recipient = response.body.recipients?.find((r: { address: string }) => r.address === address);
+    return recipient && recipient.attempts.length > 0 && recipient.status !== 'queued' ? recipient : null;
+  });
+
+  test('a provider rate-limiting: deferred, said in plain words, with the next attempt and the expiry; the raw reply beside', async () => {
+    const id = await world.send({ to: 'ratelimited@inbox.example' });
+    const recipient = await recipientOf(id, 'ratelimited@inbox.example');
+    assert.equal(recipient.status, 'deferred');
+    assert.match(recipient.explanation.summary, /provider is rate-limiting you/);
+    assert.match(recipient.explanation.action, /tries again on its own/);
+    assert.equal(recipient.attempts[0].reply, GMAIL_RATE_LIMIT);
+    const message = (await api().get(`/api/v1/messages/${id}`)).body;
+    const next = Date.parse(recipient.nextAttemptAt) - Date.parse(recipient.attempts[0].at);
+    assert.ok(next > 0.5 * HOUR && next <= 1.5 * HOUR, `next attempt ${next} ms after the first`);
+    assert.equal(Date.parse(recipient.expiresAt), Date.parse(message.createdAt) + 48 * HOUR);
+
+    const hook = await waitFor('the deferred webhook', () => received.find((r) => r.messageId === id && r.type === 'deferred'));
+    assert.match(hook.explanation.summary, /provider is rate-limiting you/);
+    assert.equal(hook.reply, GMAIL_RATE_LIMIT);
+    assert.equal(hook.nextAttemptAt, recipient.nextAttemptAt);
+    assert.equal(hook.expiresAt, recipient.expiresAt);
+
+    const cli = await runCli(['messages', 'show', id], cliEnv(world.mailroom.database, { MAILROOM_MAX_QUEUE_TIME: '2d' }));
+    assert.equal(cli.code, 0, cli.output);
+    assert.match(cli.stdout, /ratelimited@inbox\.example: deferred/);
+    assert.match(cli.stdout, /provider is rate-limiting you/);
+    assert.match(cli.stdout, /What to do: /);
+    assert.ok(cli.stdout.includes(`next attempt ${recipient.nextAttemptAt}, gives up at ${recipient.expiresAt}`), cli.stdout);
+    assert.ok(cli.stdout.includes('421 4.7.28'), 'the raw reply is shown too');
+  });
+
+  test("the receiver failing the sender's authentication: bounced, and it says what to fix", async () => {
+    const id = await world.send({ to: 'dmarc@inbox.example' });
+    const recipient = await recipientOf(id, 'dmarc@inbox.example');
+    assert.equal(recipient.status, 'bounced');
+    assert.match(recipient.explanation.summary, /authentication \(SPF, DKIM or DMARC\) failed/);
+    assert.match(recipient.explanation.action, /domains verify/);
+    assert.deepEqual([recipient.nextAttemptAt, recipient.expiresAt], [null, null]);
+    const hook = await waitFor('the bounced webhook', () => received.find((r) => r.messageId === id && r.type === 'bounced'));
+    assert.match(hook.explanation.summary, /authentication/);
+    assert.equal(hook.nextAttemptAt, null);
+  });
+
+  test('the mailbox does not exist, the domain does not exist, no server answers: three different sentences', async () => {
+    world.mx.script({ rejectRcpt: (address) => (address.startsWith('nobody@') ? '550 5.1.1 <nobody@inbox.example>: Recipient address rejected: User unknown in local recipient table' : null) });
+    world.dns.set('silent.example', 'MX', { exchange: 'mx.silent.example', priority: 10 });
+    world.dns.set('mx.silent.example', 'A', '127.0.0.9'); // nothing listens there
+    try {
+      const ids = {
+        mailbox: await world.send({ to: 'nobody@inbox.example' }),
+        domain: await world.send({ to: 'someone@no-such-domain.example' }),
+        silent: await world.send({ to: 'someone@silent.example' }),
+      };
+      const mailbox = await recipientOf(ids.mailbox, 'nobody@inbox.example');
+      const domain = await recipientOf(ids.domain, 'someone@no-such-domain.example');
+      const silent = await recipientOf(ids.silent, 'someone@silent.example');
+      assert.equal(mailbox.explanation.summary, "The recipient's server says this mailbox does not exist.");
+      assert.equal(domain.explanation.summary, "The recipient's domain does not exist.");
+      assert.equal(silent.explanation.summary, "No mail server of the recipient's domain answered.");
+      assert.deepEqual([mailbox.status, domain.status, silent.status], ['bounced', 'bounced', 'deferred']);
+    } finally {
+      world.mx.script('accept');
+    }
+  });
+});
