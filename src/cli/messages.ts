@@ -49,6 +49,7 @@ function formatMessage(m: MessageView): string {
       if (r.explanation.action) lines.push(`  What to do: ${r.explanation.action}`);
     }
     if (r.nextAttemptAt) lines.push(`  next attempt ${r.nextAttemptAt}${r.expiresAt ? `, gives up at ${r.expiresAt}` : ''}`);
+    if (r.attempts.length === 0 && r.lastReply) lines.push(`  last reply: ${r.lastReply.split(/\r?\n/).join(' ')}`);
     for (const a of r.attempts) lines.push(`  ${formatAttempt(a)}`);
   }
   return lines.join('\n');

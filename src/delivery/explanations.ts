@@ -268,6 +268,8 @@ export function explain(facts: OutcomeFacts): Explanation | null {
     };
   }
   if (facts.status === 'deferred' || facts.status === 'bounced') return explainReply(facts.status, facts.rule, facts.reply);
+  // Queued with a remote reply: a site that asked for less held it back (queue/hold-back.ts), with no attempt.
+  if (facts.status === 'queued' && facts.reply) return explainReply('deferred', facts.rule, facts.reply);
   return null;
 }
 

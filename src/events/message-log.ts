@@ -37,12 +37,14 @@ export interface AttemptView {
 export interface RecipientView {
   address: string;
   status: RecipientStatus;
-  /** The status in plain words (the last attempt's problem, for deferred, bounced and expired); null for queued and delivered. */
+  /** The status in plain words (the last attempt's problem, for deferred, bounced and expired; a site's reply for queued mail it held back); else null. */
   explanation: Explanation | null;
   /** Queued or deferred: when the next attempt is due (ISO 8601); null once the delivery is settled. */
   nextAttemptAt: string | null;
   /** Queued or deferred: when Mailroom gives up if it has not delivered by then; null once settled or when unknown. */
   expiresAt: string | null;
+  /** The last remote reply, also of a site that held the recipient back without an attempt (queue/hold-back.ts). */
+  lastReply: string | null;
   attempts: AttemptView[];
 }
 
@@ -134,6 +136,7 @@ export async function findMessage(store: Store, id: string, accountId: string | 
       explanation: explain({ status: d.status, rule: lastRule.get(d.id) ?? null, reply: d.last_reply }),
       nextAttemptAt: pending(d.status) ? iso(d.next_attempt_at) : null,
       expiresAt: pending(d.status) && options.maxQueueTime !== undefined ? iso(Number(d.created_at) + options.maxQueueTime) : null,
+      lastReply: d.last_reply,
       attempts: byDelivery.get(d.id) ?? [],
     })),
   };

@@ -76,6 +76,7 @@ const MessageDetail = Type.Object({
     explanation: Explanation,
     nextAttemptAt: Type.Union([Timestamp, Type.Null()], { description: 'queued or deferred: when the next attempt is due' }),
     expiresAt: Type.Union([Timestamp, Type.Null()], { description: 'queued or deferred: when Mailroom gives up (MAILROOM_MAX_QUEUE_TIME after acceptance)' }),
+    lastReply: Type.Union([Type.String(), Type.Null()], { description: 'the last remote reply (also of a site that held the recipient back without an attempt)' }),
     attempts: Type.Array(Attempt),
   })),
 });
