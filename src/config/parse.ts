@@ -46,6 +46,11 @@ export function parseDuration(raw: string): number {
   return Math.round(Number(match[1]) * DURATION_UNITS[match[2]]);
 }
 
+/** A duration, or `off` (0). */
+export function parseOptionalDuration(raw: string): number {
+  return raw.trim().toLowerCase() === 'off' ? 0 : parseDuration(raw);
+}
+
 export function parseDurationList(raw: string): number[] {
   const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
   if (items.length === 0) throw new Error('must list at least one duration, e.g. 5m,10m,1h');

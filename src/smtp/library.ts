@@ -19,9 +19,19 @@ import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { Replies, replyText } from './replies.ts';
 
+/**
+ * Every member of the library's SMTPConnection that the patches here replace
+ * or call. They are private, so a new version of the library may rename them;
+ * a test checks that each one still exists on the pinned version.
+ */
+export const PATCHED_CONNECTION_METHODS = ['send', 'handler_EHLO', 'handler_AUTH', 'init', '_setListeners', 'connectionReady', '_isSupported'] as const;
+/** Instance fields (set in the constructor) the patches read. */
+export const PATCHED_CONNECTION_FIELDS = ['_server', '_socket', '_upgrading', 'name', 'secure', 'session'] as const;
+
 const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 const PATCHED = Symbol.for('mailroom.smtp-send-patched');
 const PATCHED_AUTH = Symbol.for('mailroom.smtp-auth-before-tls-patched');
+const PATCHED_GREETING = Symbol.for('mailroom.smtp-greeting-delay-patched');
 
 type SendFn = (code: number, data: unknown, context?: unknown) => void;
 interface Replier { _socket?: Socket; _upgrading?: boolean }
@@ -93,8 +103,52 @@ function patchAuthBeforeTls(): void {
   proto[PATCHED_AUTH] = true;
 }
 
+/**
+ * smtp-server waits a fixed 100 ms before every greeting, to catch clients
+ * that talk before it ("early talkers", mostly spam software). On a submission
+ * port every client logs in, so the wait buys nothing and costs every session
+ * 100 ms: with a session per message (Gmail's "Send mail as", most mail
+ * libraries) it caps 50 clients at 500 messages/s. The library has no option
+ * for it, so init() is replaced by the same steps with the wait taken from
+ * the listener's options (`greetingDelayOption`): none unless asked for.
+ */
+const GREETING_DELAY = 'mailroomGreetingDelayMs';
+
+interface Greeter {
+  _server: { options: { maxClients?: number; [GREETING_DELAY]?: number }; connections: Set<unknown> };
+  name: string;
+  _setListeners(callback: () => void): void;
+  connectionReady(): void;
+  send(code: number, data: string, context?: unknown): void;
+}
+
+/** Options for a listener that waits `ms` before its greeting (0: greets at once). */
+export function greetingDelayOption(ms: number): Record<string, number> {
+  return { [GREETING_DELAY]: ms };
+}
+
+function patchGreetingDelay(): void {
+  const proto = SMTPConnection.prototype as unknown as { init(this: Greeter): void; [PATCHED_GREETING]?: boolean };
+  if (proto[PATCHED_GREETING]) return;
+  proto.init = function (this: Greeter) {
+    this._setListeners(() => {
+      const { maxClients } = this._server.options;
+      if (maxClients && this._server.connections.size > maxClients) {
+        const busy = Replies.tooManyClients();
+        return this.send(busy.code, replyText(busy), false);
+      }
+      const delay = this._server.options[GREETING_DELAY] ?? 0;
+      if (delay <= 0) return this.connectionReady();
+      // Unref'd like the library's own timer: a pending greeting does not keep the process alive.
+      setTimeout(() => this.connectionReady(), delay).unref();
+    });
+  };
+  proto[PATCHED_GREETING] = true;
+}
+
 patchReplies();
 patchAuthBeforeTls();
+patchGreetingDelay();
 
 export { SMTPServer };
 export type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream, SMTPServerAddress, SMTPServerAuthentication } from 'smtp-server';

@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/options.ts';
-import { SMTPServer, closeGracefully, type SMTPServerOptions } from './library.ts';
+import { SMTPServer, closeGracefully, greetingDelayOption, type SMTPServerOptions } from './library.ts';
 import type { TlsCredentials } from './tls.ts';
 import { submissionHandlers, type SubmissionDeps } from './submission.ts';
 import { Replies, replyText } from './replies.ts';
@@ -41,6 +41,16 @@ export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServ
     maxClients: 2000,
     maxCommandLength: 4096,
     maxAllowedUnauthenticatedCommands: 20,
+    // Submission clients all log in: an early-talker wait would only slow them (see library.ts).
+    ...greetingDelayOption(0),
+    // The library's default hooks answer on the next turn of the event loop; until then a
+    // client that talks is an "early talker". Answering at once greets at once.
+    onConnect(_session, callback) {
+      callback();
+    },
+    onSecure(_socket, _session, callback) {
+      callback();
+    },
   };
 }
 
@@ -78,6 +88,6 @@ export function listen(name: string, server: SMTPServer, host: string, port: num
 }
 
 export async function startMxListener(config: Config, tls: TlsCredentials, deps: InboundDeps): Promise<Listener> {
-  const server = new SMTPServer({ ...baseServerOptions(config, tls), ...inboundHandlers(deps) });
+  const server = new SMTPServer({ ...baseServerOptions(config, tls), ...greetingDelayOption(config.mxGreetingDelay), ...inboundHandlers(deps) });
   return listen('mx (bounces and feedback reports)', server, config.smtpHost, config.mxPort ?? 25, config);
 }
