@@ -12,6 +12,8 @@ import { claimDueDeliveries, type ClaimRequest } from '../store/claim-deliveries
 import { commitSubmissions, type Submission } from './enqueue.ts';
 import { recordOutcomes, rememberSignature, type AttemptRecord } from './record-outcomes.ts';
 import { extendLeases, releaseLeases, type LeaseExtension, type LeaseRelease } from './lease.ts';
+import { touchSecretKeys } from '../accounts/keys.ts';
+import { recordSmtpSessions, type SessionLogRow } from '../doctor/session-log-writes.ts';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
@@ -27,6 +29,10 @@ export const WRITE_OPERATIONS = {
     recordOutcomes(tx, { ...record, message: { ...record.message, raw: asBuffer(record.message.raw) } })),
   extendLeases: operation((tx, engine, extension: LeaseExtension) => extendLeases(tx, engine, extension)),
   releaseLeases: operation((tx, _engine, release: LeaseRelease) => releaseLeases(tx, release)),
+  /** Last-used times of secret keys, buffered for about a second (accounts/key-use-log.ts). */
+  touchSecretKeys: operation((tx, _engine, { uses }: { uses: readonly { keyId: string; at: number }[] }) => touchSecretKeys(tx, uses)),
+  /** The Send-As doctor's session log, buffered for about a second (doctor/session-recorder.ts). */
+  recordSmtpSessions: operation((tx, _engine, { rows, keep }: { rows: readonly SessionLogRow[]; keep: number }) => recordSmtpSessions(tx, rows, keep)),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;
