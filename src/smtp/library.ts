@@ -27,11 +27,15 @@ import { Replies, replyText } from './replies.ts';
 export const PATCHED_CONNECTION_METHODS = ['send', 'handler_EHLO', 'handler_AUTH', 'init', '_setListeners', 'connectionReady', '_isSupported'] as const;
 /** Instance fields (set in the constructor) the patches read. */
 export const PATCHED_CONNECTION_FIELDS = ['_server', '_socket', '_upgrading', 'name', 'secure', 'session'] as const;
+/** The same for the library's SMTPServer. */
+export const PATCHED_SERVER_METHODS = ['_resolveSNI'] as const;
+export const PATCHED_SERVER_FIELDS = ['secureContext', 'server', 'connections'] as const;
 
 const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 const PATCHED = Symbol.for('mailroom.smtp-send-patched');
 const PATCHED_AUTH = Symbol.for('mailroom.smtp-auth-before-tls-patched');
 const PATCHED_GREETING = Symbol.for('mailroom.smtp-greeting-delay-patched');
+const PATCHED_SNI = Symbol.for('mailroom.smtp-sni-patched');
 
 type SendFn = (code: number, data: unknown, context?: unknown) => void;
 interface Replier { _socket?: Socket; _upgrading?: boolean }
@@ -146,9 +150,37 @@ function patchGreetingDelay(): void {
   proto[PATCHED_GREETING] = true;
 }
 
+/**
+ * The listeners serve two certificates, RSA and ECDSA (see tls.ts), and each
+ * client gets the one it can verify. But smtp-server answers every SNI name
+ * with a context, and when Node switches a handshake to an SNI context it
+ * takes only that context's last certificate (ECDSA): a client limited to RSA
+ * that sends SNI would fail its handshake. When the name resolves to the
+ * listener's own context there is nothing to switch to, so none is handed
+ * back and the handshake keeps both certificates.
+ */
+type SniCallback = (error: Error | null, context?: unknown) => void;
+interface SniResolver {
+  secureContext: Map<string, unknown>;
+  _resolveSNI(servername: string, callback: SniCallback): void;
+}
+
+function patchSniDefaultContext(): void {
+  const proto = SMTPServer.prototype as unknown as SniResolver & { [PATCHED_SNI]?: boolean };
+  if (proto[PATCHED_SNI]) return;
+  const resolve = proto._resolveSNI;
+  proto._resolveSNI = function (this: SniResolver, servername, callback) {
+    resolve.call(this, servername, (error, context) => {
+      callback(error, context === this.secureContext.get('*') ? null : context);
+    });
+  };
+  proto[PATCHED_SNI] = true;
+}
+
 patchReplies();
 patchAuthBeforeTls();
 patchGreetingDelay();
+patchSniDefaultContext();
 
 export { SMTPServer };
 export type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream, SMTPServerAddress, SMTPServerAuthentication } from 'smtp-server';

@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/options.ts';
 import { SMTPServer, closeGracefully, greetingDelayOption, type SMTPServerOptions } from './library.ts';
-import type { TlsCredentials } from './tls.ts';
+import { secureContextOptions, type TlsCredentials } from './tls.ts';
 import { submissionHandlers, type SubmissionDeps } from './submission.ts';
 import { Replies, replyText } from './replies.ts';
 import { inboundHandlers, type InboundDeps } from './inbound.ts';
@@ -23,8 +23,8 @@ export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServ
   return {
     name: config.hostname,
     banner: 'Mailroom',
-    key: tls.key,
-    cert: tls.cert,
+    // RSA and, for the generated certificate, ECDSA too: each client gets the one it prefers.
+    ...secureContextOptions(tls),
     size: config.maxMessageSize,
     authMethods: ['PLAIN', 'LOGIN'],
     allowInsecureAuth: config.insecureAuth,
@@ -81,7 +81,7 @@ export function listen(name: string, server: SMTPServer, host: string, port: num
       resolve({
         name, host, port: address.port,
         close: () => closeGracefully(server, { code: shuttingDown.code, text: replyText(shuttingDown) }, config.shutdownTimeout),
-        setCertificate: (tls) => server.updateSecureContext({ key: tls.key, cert: tls.cert }),
+        setCertificate: (tls) => server.updateSecureContext(secureContextOptions(tls)),
       });
     });
   });
