@@ -14,6 +14,7 @@ import { startQueueWriter } from './queue/writer.ts';
 import { AuthThrottle } from './smtp/auth-throttle.ts';
 import { loadTlsCredentials } from './smtp/tls.ts';
 import { startMxListener, startSubmissionListeners, type Listener } from './smtp/listeners.ts';
+import { startSessionThreads } from './smtp/session-threads.ts';
 import { createMetrics } from './events/metrics.ts';
 import { domainClass } from './events/metrics.ts';
 import { domainOf } from './accounts/email.ts';
@@ -93,8 +94,13 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     if (tls.selfSigned) {
       logger.warn({ event: 'tls.self_signed' }, `TLS uses a self-signed certificate for ${config.hostname}: Gmail and most mail clients refuse it. Set MAILROOM_TLS_CERT and MAILROOM_TLS_KEY to a CA-signed certificate.`);
     }
-    const throttle = new AuthThrottle(store, { maxFailures: 10, windowMs: 10 * 60_000 });
-    listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger, recorder: smtpSessions, keyUses })));
+    const throttleOptions = { maxFailures: 10, windowMs: 10 * 60_000 };
+    if (config.smtpThreads > 0) {
+      listeners.push(...(await startSessionThreads(config, tls, config.smtpThreads, { enqueuer, recorder: smtpSessions, keyUses, throttleOptions, logger })));
+    } else {
+      const throttle = new AuthThrottle(store, throttleOptions);
+      listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger, recorder: smtpSessions, keyUses })));
+    }
   }
   if (roles.has('mx') && config.mxPort !== null && tls) {
     listeners.push(await startMxListener(config, tls, { config, store, logger, verpSecret }));

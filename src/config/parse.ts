@@ -27,6 +27,13 @@ export function parseBoolean(raw: string): boolean {
   throw new Error('must be true or false');
 }
 
+/** 0 or more. */
+export function parseCount(raw: string): number {
+  const text = raw.trim();
+  if (!/^\d+$/.test(text)) throw new Error('must be a whole number, 0 or more');
+  return Number(text);
+}
+
 export function parsePositiveInteger(raw: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error('must be a whole number of at least 1');
   return Number(raw);

@@ -16,7 +16,7 @@ export interface Listener {
   port: number;
   close(): Promise<void>;
   /** TLS listeners: new handshakes present this certificate; established sessions keep theirs. */
-  setCertificate?(tls: TlsCredentials): void;
+  setCertificate?(tls: TlsCredentials): void | Promise<void>;
 }
 
 export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServerOptions {
@@ -54,25 +54,35 @@ export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServ
   };
 }
 
-export async function startSubmissionListeners(config: Config, tls: TlsCredentials, deps: SubmissionDeps): Promise<Listener[]> {
+export interface ListenOptions {
+  /** Share the port with other threads listening on it (SO_REUSEPORT: the kernel spreads connections). */
+  reusePort?: boolean;
+  /** TLS session ticket keys (48 bytes) shared by the threads, so a ticket from one resumes on any. */
+  ticketKeys?: Buffer;
+}
+
+export async function startSubmissionListeners(config: Config, tls: TlsCredentials, deps: SubmissionDeps, options: ListenOptions = {}): Promise<Listener[]> {
   const listeners: Listener[] = [];
   if (config.smtpPort !== null) {
-    const server = new SMTPServer({ ...baseServerOptions(config, tls), ...submissionHandlers(deps, 'submission') });
+    const server = new SMTPServer({ ...baseServerOptions(config, tls), ...sharedTickets(options), ...submissionHandlers(deps, 'submission') });
     deps.recorder?.watchTlsErrors(server, 'submission');
-    listeners.push(await listen('submission (plain, STARTTLS offered)', server, config.smtpHost, config.smtpPort, config));
+    listeners.push(await listen('submission (plain, STARTTLS offered)', server, config.smtpHost, config.smtpPort, config, options));
   }
   if (config.smtpsPort !== null) {
-    const server = new SMTPServer({ ...baseServerOptions(config, tls), secure: true, ...submissionHandlers(deps, 'submissions') });
+    const server = new SMTPServer({ ...baseServerOptions(config, tls), ...sharedTickets(options), secure: true, ...submissionHandlers(deps, 'submissions') });
     deps.recorder?.watchTlsErrors(server, 'submissions');
-    listeners.push(await listen('submission (implicit TLS)', server, config.smtpHost, config.smtpsPort, config));
+    listeners.push(await listen('submission (implicit TLS)', server, config.smtpHost, config.smtpsPort, config, options));
   }
   return listeners;
 }
 
-export function listen(name: string, server: SMTPServer, host: string, port: number, config: Config): Promise<Listener> {
+// Kept in the server's options, so a certificate swap (updateSecureContext) keeps them too.
+const sharedTickets = (options: ListenOptions) => (options.ticketKeys ? { ticketKeys: options.ticketKeys } : {});
+
+export function listen(name: string, server: SMTPServer, host: string, port: number, config: Config, options: ListenOptions = {}): Promise<Listener> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, reusePort: options.reusePort ?? false }, () => {
       server.off('error', reject);
       // A client that misbehaves must not take the listener down.
       server.on('error', () => {});

@@ -27,11 +27,12 @@ import { Replies, SmtpReplyError, replyText, type Reply } from './replies.ts';
 export interface SubmissionDeps {
   config: Config;
   store: Store;
-  enqueuer: Enqueuer;
+  /** The node's enqueuer, or (on an SMTP session thread) a messenger to it on the main thread. */
+  enqueuer: Pick<Enqueuer, 'enqueue'>;
   throttle: AuthThrottle;
   logger: Logger;
   /** Notes how each session went, for the Send-As doctor; memory only on this path, written in batches. */
-  recorder?: SessionRecorder;
+  recorder?: Pick<SessionRecorder, 'note' | 'closed' | 'watchTlsErrors'>;
   /** Notes each key's last use, written in bulk: a login waits for no commit. */
   keyUses?: KeyUses;
 }
