@@ -42,12 +42,12 @@ export const multinode: CaseKind = {
   description: 'end to end (SMTP in, DKIM, delivery to a loopback MX): SQLite with 1 node, PostgreSQL with 1 and with 2 nodes (smtp+delivery each)',
   plan(variant: Variant, options: BenchOptions): BenchCase[] {
     // One size, no TLS: the question is the pipeline's throughput and the cost of a second node, not of bytes or TLS.
-    if (variant.size !== Math.min(...options.sizes) || variant.tls !== 'plain') return [];
+    if (variant.size !== Math.min(...options.sizes) || variant.tls !== 'plain' || variant.sessions !== 'reused') return [];
     const runs: Array<{ engine: 'sqlite' | 'postgres'; nodes: number }> = [];
     if (options.stores.includes('sqlite')) runs.push({ engine: 'sqlite', nodes: 1 });
     if (options.stores.includes('postgres')) runs.push({ engine: 'postgres', nodes: 1 }, { engine: 'postgres', nodes: 2 });
     return runs.map(({ engine, nodes }): BenchCase => ({
-      kind: `e2e-${nodes}-node${nodes > 1 ? 's' : ''}`, store: engine, size: variant.size, tls: 'plain', connections: options.connections,
+      kind: `e2e-${nodes}-node${nodes > 1 ? 's' : ''}`, store: engine, size: variant.size, tls: 'plain', sessions: 'reused', connections: options.connections,
       run: () => endToEnd(engine, nodes, variant.size, options),
     }));
   },

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 
 export type StoreName = 'sqlite' | 'postgres';
+export type SessionMode = 'reused' | 'per-message';
 
 export interface BenchOptions {
   connections: number;
@@ -17,6 +18,8 @@ export interface BenchOptions {
   cases: string[];
   /** STARTTLS runs are made for the smallest size only, to keep the run short. */
   starttls: boolean;
+  /** Session patterns to run: logged in once (reused) and/or a new session per message. */
+  sessions: SessionMode[];
   /** Directory for V8 CPU profiles of every server child, or null. */
   profileDir: string | null;
 }
@@ -29,6 +32,8 @@ export const USAGE = `npm run bench -- [options]
   --stores LIST        sqlite,postgres (default both; postgres is skipped if unreachable)
   --cases LIST         case kinds to run: ceiling,acceptance,multinode,throttled (default all)
   --no-starttls        skip the STARTTLS runs
+  --sessions LIST      reused,per-message (default both): per-message opens a new session
+                       (connect, EHLO, [STARTTLS], AUTH) for every message, at the smallest size
   --profile DIR        write a V8 CPU profile of each server child into DIR
   --quick              short run: 1 s warm-up, 3 s measured
   --help`;
@@ -44,6 +49,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       stores: { type: 'string' },
       cases: { type: 'string' },
       'no-starttls': { type: 'boolean' },
+      sessions: { type: 'string' },
       profile: { type: 'string' },
       quick: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -60,6 +66,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     stores: list(values.stores ?? 'sqlite,postgres').map(parseStore),
     cases: values.cases ? list(values.cases) : [],
     starttls: !values['no-starttls'],
+    sessions: list(values.sessions ?? 'reused,per-message').map(parseSessionMode),
     profileDir: values.profile ?? null,
   };
 }
@@ -94,6 +101,11 @@ export function formatSize(bytes: number): string {
   if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;
   if (bytes % 1024 === 0) return `${bytes / 1024} KB`;
   return `${bytes} B`;
+}
+
+function parseSessionMode(raw: string): SessionMode {
+  if (raw !== 'reused' && raw !== 'per-message') throw new Error(`--sessions: ${JSON.stringify(raw)} is not reused or per-message`);
+  return raw;
 }
 
 function parseStore(raw: string): StoreName {

@@ -11,10 +11,11 @@ import { openStore, type Store } from './store/database.ts';
 import { createResolver } from './dns/resolver.ts';
 import { withAnswerCache } from './dns/cache.ts';
 import { Enqueuer } from './queue/enqueue.ts';
-import { inThreadWriter, startWriterThread } from './queue/writer.ts';
+import { startQueueWriter } from './queue/writer.ts';
 import { AuthThrottle, authThrottlePolicy } from './smtp/auth-throttle.ts';
 import { loadTlsCredentials } from './smtp/tls.ts';
 import { startMxListener, startSubmissionListeners, type Listener } from './smtp/listeners.ts';
+import { startSessionThreads } from './smtp/session-threads.ts';
 import { createMetrics } from './events/metrics.ts';
 import { domainClass } from './events/metrics.ts';
 import { domainOf } from './accounts/email.ts';
@@ -34,6 +35,7 @@ import { loadCertificates, type CertificateOptions, type Certificates } from './
 import { SessionRecorder } from './doctor/session-recorder.ts';
 import { hostnameWarning } from './domains/server-host.ts';
 import type { Shaper } from './delivery/shaper.ts';
+import { KeyUseLog } from './accounts/key-use-log.ts';
 
 export interface RunningMailroom {
   config: Config;
@@ -84,7 +86,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   const metrics = createMetrics();
   const verpSecret = await sharedSecret(store, 'verp_secret');
   let worker: DeliveryWorker | null = null;
-  const writer = store.engine === 'sqlite' ? await startWriterThread(config.databaseUrl) : inThreadWriter(store);
+  const writer = await startQueueWriter(store, config.databaseUrl);
   const enqueuer = new Enqueuer(writer, {
     onCommitted(messages) {
       for (const message of messages) {
@@ -104,12 +106,18 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   // MAILROOM_ACME_EMAIL is set) replaces the loaded one, now and later in every TLS listener, without a restart.
   const certificates = loadedTls ? await loadCertificates({ config, store, logger, nodeId, initial: loadedTls, listeners }, options.certificates) : null;
   const tls = certificates?.current() ?? null;
-  const smtpSessions = new SessionRecorder(store, logger);
+  // Both buffer what each SMTP session leaves behind and hand it to the queue writer about once a second.
+  const smtpSessions = new SessionRecorder(writer, logger);
+  const keyUses = new KeyUseLog(writer, logger);
   if (roles.has('smtp') && tls) {
     if (tls.selfSigned) {
       logger.warn({ event: 'tls.self_signed' }, `TLS uses a self-signed certificate for ${config.hostname}: Gmail and most mail clients refuse it. Set MAILROOM_TLS_CERT and MAILROOM_TLS_KEY to a CA-signed certificate.`);
     }
-    listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger, recorder: smtpSessions })));
+    if (config.smtpThreads > 0) {
+      listeners.push(...(await startSessionThreads(config, tls, config.smtpThreads, { enqueuer, recorder: smtpSessions, keyUses, logger })));
+    } else {
+      listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger, recorder: smtpSessions, keyUses })));
+    }
   }
   if (roles.has('mx') && config.mxPort !== null && tls) {
     listeners.push(await startMxListener(config, tls, { config, store, logger, verpSecret }));
@@ -151,6 +159,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await signing?.close();
         await certificates?.stop();
         await smtpSessions.stop();
+        await keyUses.stop();
         await enqueuer.drain();
         await writer.close();
         await webhooks?.stop();

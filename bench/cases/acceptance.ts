@@ -24,7 +24,7 @@ export const acceptance: CaseKind = {
 
 function acceptanceCase(store: StoreName, variant: Variant, options: BenchOptions): BenchCase {
   return {
-    kind: 'acceptance', store, size: variant.size, tls: variant.tls, connections: options.connections,
+    kind: 'acceptance', store, size: variant.size, tls: variant.tls, sessions: variant.sessions, connections: options.connections,
     async run() {
       const database = await createBenchDatabase(store).catch((error: unknown) => {
         throw error instanceof StoreUnavailable ? new CaseSkipped(error.message) : error;
@@ -33,7 +33,7 @@ function acceptanceCase(store: StoreName, variant: Variant, options: BenchOption
         const server = await forkServer(MAILROOM, {
           env: serverEnv(database.dataDir, database.url),
           profileDir: options.profileDir,
-          profileName: `acceptance-${store}-${formatSize(variant.size).replace(' ', '')}-${variant.tls}`,
+          profileName: `acceptance-${store}-${formatSize(variant.size).replace(' ', '')}-${variant.tls}-${variant.sessions}`,
         });
         try {
           return await runLoadInChild(loadJob(server.target, variant, options), server.cpu);

@@ -16,7 +16,7 @@ export const ceiling: CaseKind = {
   description: 'bare smtp-server sink with Mailroom\'s options and AUTH, acknowledging without storing',
   plan(variant: Variant, options: BenchOptions): BenchCase[] {
     return [{
-      kind: 'ceiling', store: null, size: variant.size, tls: variant.tls, connections: options.connections,
+      kind: 'ceiling', store: null, size: variant.size, tls: variant.tls, sessions: variant.sessions, connections: options.connections,
       async run() {
         const dir = makeTempDir('mailroom-bench-sink-');
         try {
@@ -24,7 +24,7 @@ export const ceiling: CaseKind = {
             // The sink reads only the SMTP options; the URL is never opened.
             env: serverEnv(dir.path, `sqlite:${dir.path}/unused.db`, { MAILROOM_HOSTNAME: 'sink.bench' }),
             profileDir: options.profileDir,
-            profileName: `ceiling-${formatSize(variant.size).replace(' ', '')}-${variant.tls}`,
+            profileName: `ceiling-${formatSize(variant.size).replace(' ', '')}-${variant.tls}-${variant.sessions}`,
           });
           try {
             return await runLoadInChild(loadJob(server.target, variant, options), server.cpu);

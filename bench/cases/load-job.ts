@@ -6,6 +6,6 @@ import type { Variant } from './types.ts';
 export function loadJob(target: LoadTarget, variant: Variant, options: BenchOptions): LoadJob {
   return {
     target, tls: variant.tls, size: variant.size, connections: options.connections,
-    warmupMs: options.warmupSeconds * 1000, measureMs: options.seconds * 1000,
+    warmupMs: options.warmupSeconds * 1000, measureMs: options.seconds * 1000, sessionPerMessage: variant.sessions === 'per-message',
   };
 }

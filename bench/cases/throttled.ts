@@ -34,9 +34,9 @@ export const throttled: CaseKind = {
   name: 'throttled',
   description: `adaptive shaping: an MX that answers 421 4.7.28 above ${LIMIT} msgs/s for ${THROTTLE_SECONDS} s, then recovers; rate over time, attempts counted`,
   plan(variant: Variant, options: BenchOptions): BenchCase[] {
-    if (variant.size !== Math.min(...options.sizes) || variant.tls !== 'plain') return [];
+    if (variant.size !== Math.min(...options.sizes) || variant.tls !== 'plain' || variant.sessions !== 'reused') return [];
     return options.stores.map((store): BenchCase => ({
-      kind: 'throttled', store, size: variant.size, tls: 'plain', connections: 10, run: () => throttledRun(store),
+      kind: 'throttled', store, size: variant.size, tls: 'plain', sessions: 'reused', connections: 10, run: () => throttledRun(store),
     }));
   },
 };

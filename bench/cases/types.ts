@@ -3,13 +3,17 @@
  * against it, figures back. A case kind turns the run's options into cases;
  * adding a kind (e.g. end-to-end delivery) is a new file listed in index.ts.
  */
-import type { BenchOptions, StoreName } from '../options.ts';
+import type { BenchOptions, SessionMode, StoreName } from '../options.ts';
 import type { LoadResult, TlsMode } from '../load/job.ts';
 
-/** One combination of message size and transport that every kind is run at. */
+/** `reused`: each client logs in once and sends one message after another; `per-message`: a new session per message. */
+export type { SessionMode };
+
+/** One combination of message size, transport and session pattern that every kind is run at. */
 export interface Variant {
   size: number;
   tls: TlsMode;
+  sessions: SessionMode;
 }
 
 export interface BenchCase {
@@ -18,6 +22,7 @@ export interface BenchCase {
   store: StoreName | null;
   size: number;
   tls: TlsMode;
+  sessions: SessionMode;
   connections: number;
   run(): Promise<LoadResult>;
 }

@@ -1,7 +1,8 @@
 /**
  * The load generator, run as its own process (see run-load.ts) so it never
  * competes with the server for an event loop: N persistent connections, each
- * EHLO (+ STARTTLS + EHLO), AUTH PLAIN, then one message after another.
+ * EHLO (+ STARTTLS + EHLO), AUTH PLAIN, then one message after another; or
+ * (sessionPerMessage) N clients that each open a new session per message.
  *
  * Per message MAIL FROM, RCPT TO and DATA go out in one write (RFC 2920 lets
  * DATA end a pipelined group); the body follows only after the 354. Latency
@@ -60,35 +61,45 @@ async function openSession(wire: SmtpWire, job: LoadJob): Promise<boolean> {
   return /^PIPELINING\b/m.test(ehlo.text);
 }
 
-async function sendMessages(wire: SmtpWire, pipelining: boolean, job: LoadJob, payload: Buffer, tally: Tally): Promise<void> {
+/** One transaction; true when the 250 after the dot came (errors are tallied here). */
+async function sendOne(wire: SmtpWire, pipelining: boolean, job: LoadJob, payload: Buffer, tally: Tally): Promise<boolean> {
   const mail = `MAIL FROM:<${job.target.mailFrom}>\r\n`;
   const rcpt = `RCPT TO:<${job.target.rcptTo}>\r\n`;
-  const envelope = mail + rcpt + 'DATA\r\n';
+  let replies: Reply[];
+  if (pipelining) {
+    wire.write(mail + rcpt + 'DATA\r\n');
+    replies = [await wire.read(), await wire.read(), await wire.read()];
+  } else {
+    wire.write(mail);
+    replies = [await wire.read()];
+    if (replies[0].code === 250) { wire.write(rcpt); replies.push(await wire.read()); }
+    if (replies[1]?.code === 250) { wire.write('DATA\r\n'); replies.push(await wire.read()); }
+  }
+  if (replies[2]?.code !== 354) {
+    const refused = replies.find((reply) => reply.code >= 400) ?? replies[replies.length - 1];
+    tally.failed(`envelope refused: ${refused.code} ${refused.text}`);
+    await command(wire, 'RSET', 250);
+    // A server refusing everything must not turn the loop into a spin.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    return false;
+  }
+  wire.write(payload);
+  const final = await wire.read();
+  if (final.code === 250) return true;
+  tally.failed(`message refused: ${final.code} ${final.text}`);
+  return false;
+}
+
+async function sendMessages(wire: SmtpWire, pipelining: boolean, job: LoadJob, payload: Buffer, tally: Tally): Promise<void> {
   while (performance.now() < tally.measureUntil) {
     const startedAt = performance.now();
-    let replies: Reply[];
-    if (pipelining) {
-      wire.write(envelope);
-      replies = [await wire.read(), await wire.read(), await wire.read()];
-    } else {
-      wire.write(mail);
-      replies = [await wire.read()];
-      if (replies[0].code === 250) { wire.write(rcpt); replies.push(await wire.read()); }
-      if (replies[1]?.code === 250) { wire.write('DATA\r\n'); replies.push(await wire.read()); }
-    }
-    if (replies[2]?.code !== 354) {
-      const refused = replies.find((reply) => reply.code >= 400) ?? replies[replies.length - 1];
-      tally.failed(`envelope refused: ${refused.code} ${refused.text}`);
-      await command(wire, 'RSET', 250);
-      // A server refusing everything must not turn this loop into a spin.
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      continue;
-    }
-    wire.write(payload);
-    const final = await wire.read();
-    if (final.code === 250) tally.completed(startedAt, performance.now());
-    else tally.failed(`message refused: ${final.code} ${final.text}`);
+    if (await sendOne(wire, pipelining, job, payload, tally)) tally.completed(startedAt, performance.now());
   }
+}
+
+async function quit(wire: SmtpWire): Promise<void> {
+  wire.write('QUIT\r\n');
+  await Promise.race([wire.read().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1000))]);
 }
 
 async function runConnection(job: LoadJob, payload: Buffer, tally: Tally, started: Promise<void>, onReady: () => void): Promise<boolean> {
@@ -104,8 +115,7 @@ async function runConnection(job: LoadJob, payload: Buffer, tally: Tally, starte
     ready();
     await started;
     await sendMessages(wire, pipelining, job, payload, tally);
-    wire.write('QUIT\r\n');
-    await Promise.race([wire.read(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+    await quit(wire);
     return true;
   } catch (error) {
     tally.failed((error as Error).message);
@@ -114,6 +124,36 @@ async function runConnection(job: LoadJob, payload: Buffer, tally: Tally, starte
   } finally {
     wire?.close();
   }
+}
+
+/**
+ * A session per message, the way Gmail's "Send mail as" and most mail libraries submit:
+ * connect, EHLO, [STARTTLS, EHLO], AUTH, one message, QUIT, again. Latency is the whole
+ * session, from connect to the 250 after the dot.
+ */
+async function runSessionPerMessage(job: LoadJob, payload: Buffer, tally: Tally, started: Promise<void>, onReady: () => void): Promise<boolean> {
+  onReady();
+  await started;
+  let sent = false;
+  while (performance.now() < tally.measureUntil) {
+    const startedAt = performance.now();
+    let wire: SmtpWire | null = null;
+    try {
+      wire = await SmtpWire.connect(job.target.host, job.target.port);
+      const pipelining = await openSession(wire, job);
+      if (await sendOne(wire, pipelining, job, payload, tally)) {
+        tally.completed(startedAt, performance.now());
+        sent = true;
+      }
+      await quit(wire);
+    } catch (error) {
+      tally.failed((error as Error).message);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      wire?.close();
+    }
+  }
+  return sent;
 }
 
 /** Samples this process's CPU over the window and tells the parent when it opens and closes. */
@@ -146,7 +186,8 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     watchWindow(tally);
     open();
   };
-  const outcomes = await Promise.all(Array.from({ length: job.connections }, () => runConnection(job, payload, tally, started, ready)));
+  const client = job.sessionPerMessage ? runSessionPerMessage : runConnection;
+  const outcomes = await Promise.all(Array.from({ length: job.connections }, () => client(job, payload, tally, started, ready)));
   const seconds = job.measureMs / 1000;
   const percentile = (p: number) => (tally.messages > 0 ? tally.histogram.percentile(p) / 1000 : NaN);
   return {

@@ -17,6 +17,8 @@ export interface LoadJob {
   connections: number;
   warmupMs: number;
   measureMs: number;
+  /** A new session (connect, EHLO, [STARTTLS], AUTH) for every message; latency is then the whole session. */
+  sessionPerMessage: boolean;
 }
 
 export interface LoadResult {
@@ -26,7 +28,7 @@ export interface LoadResult {
   messages: number;
   seconds: number;
   perSecond: number;
-  /** Latency from writing MAIL FROM to reading the 250 after the message, in ms. */
+  /** Latency from writing MAIL FROM (a session per message: from connecting) to reading the 250 after the message, in ms. */
   p50Ms: number;
   p99Ms: number;
   maxMs: number;

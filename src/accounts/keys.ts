@@ -66,8 +66,16 @@ export type KeyCheck =
 // every message does not cost a durable write each time.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** Checks an SMTP/API credential: username = account email (SMTP only), password = a live secret key. */
-export async function checkSecretKey(store: Store, secret: string, email: string | null): Promise<KeyCheck> {
+/** Where a successful check notes the key's use instead of writing it at once (see key-use-log.ts). */
+export interface KeyUses {
+  used(keyId: string, at: number): void;
+}
+
+/**
+ * Checks an SMTP/API credential: username = account email (SMTP only), password = a live secret key.
+ * With `uses`, the key's last use is handed to it and the check makes no write.
+ */
+export async function checkSecretKey(store: Store, secret: string, email: string | null, uses?: KeyUses): Promise<KeyCheck> {
   const row = await store.db.selectFrom('secret_keys')
     .innerJoin('accounts', 'accounts.id', 'secret_keys.account_id')
     .select(['secret_keys.id as keyId', 'secret_keys.revoked_at', 'secret_keys.last_used_at', 'accounts.id as accountId', 'accounts.email', 'accounts.daily_limit'])
@@ -83,7 +91,16 @@ export async function checkSecretKey(store: Store, secret: string, email: string
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked-key' };
   const now = Date.now();
   if (row.last_used_at === null || now - row.last_used_at > LAST_USED_RESOLUTION_MS) {
-    await store.db.updateTable('secret_keys').set({ last_used_at: now }).where('id', '=', row.keyId).execute();
+    if (uses) uses.used(row.keyId, now);
+    else await store.db.updateTable('secret_keys').set({ last_used_at: now }).where('id', '=', row.keyId).execute();
   }
   return { ok: true, accountId: row.accountId, email: row.email, dailyLimit: row.daily_limit, keyId: row.keyId };
+}
+
+/** The bulk write behind KeyUses: each key's last use, never moved back in time. */
+export async function touchSecretKeys(db: Kysely<Database>, uses: readonly { keyId: string; at: number }[]): Promise<void> {
+  for (const { keyId, at } of uses) {
+    await db.updateTable('secret_keys').set({ last_used_at: at }).where('id', '=', keyId)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)])).execute();
+  }
 }

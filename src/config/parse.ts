@@ -27,6 +27,13 @@ export function parseBoolean(raw: string): boolean {
   throw new Error('must be true or false');
 }
 
+/** 0 or more. */
+export function parseCount(raw: string): number {
+  const text = raw.trim();
+  if (!/^\d+$/.test(text)) throw new Error('must be a whole number, 0 or more');
+  return Number(text);
+}
+
 export function parsePositiveInteger(raw: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error('must be a whole number of at least 1');
   return Number(raw);
@@ -44,6 +51,11 @@ export function parseDuration(raw: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim());
   if (!match) throw new Error('must be a duration such as 30s, 5m, 2h or 5d');
   return Math.round(Number(match[1]) * DURATION_UNITS[match[2]]);
+}
+
+/** A duration, or `off` (0). */
+export function parseOptionalDuration(raw: string): number {
+  return raw.trim().toLowerCase() === 'off' ? 0 : parseDuration(raw);
 }
 
 export function parseDurationList(raw: string): number[] {

@@ -5,13 +5,15 @@
  * mechanism and user.
  *
  * The SMTP handlers only call note() and closed(), which touch memory; rows
- * are written in one transaction every second or so (never a commit per SMTP
- * command), and each account keeps only its last sessions. It is a
- * diagnostic: when the store cannot take a batch, the batch is dropped with a
- * warning rather than slowing mail down.
+ * go to the queue writer every second or so, in one operation (never a
+ * commit per SMTP command, never a commit on this thread: on SQLite the
+ * writer thread folds them into a commit it makes anyway), and each account
+ * keeps only its last sessions. It is a diagnostic: when the store cannot
+ * take a batch, the batch is dropped with a warning rather than slowing mail
+ * down.
  */
 import type { Logger } from 'pino';
-import type { Store } from '../store/database.ts';
+import type { QueueWriter } from '../queue/writer.ts';
 import type { Refusal } from '../policy/refusal.ts';
 import type { SMTPServerSession } from '../smtp/library.ts';
 import { outcomeColumns, type AuthFailure, type SessionOutcome } from './session-outcome.ts';
@@ -60,7 +62,7 @@ interface HandshakeError extends Error {
 }
 
 export class SessionRecorder {
-  readonly #store: Store;
+  readonly #writer: Pick<QueueWriter, 'run'>;
   readonly #logger: Logger;
   readonly #flushMs: number;
   readonly #keep: number;
@@ -70,8 +72,8 @@ export class SessionRecorder {
   #timer: NodeJS.Timeout | null = null;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(store: Store, logger: Logger, options: SessionRecorderOptions = {}) {
-    this.#store = store;
+  constructor(writer: Pick<QueueWriter, 'run'>, logger: Logger, options: SessionRecorderOptions = {}) {
+    this.#writer = writer;
     this.#logger = logger;
     this.#flushMs = options.flushMs ?? 1000;
     this.#keep = options.keep ?? 50;
@@ -151,35 +153,16 @@ export class SessionRecorder {
     const rows = this.#pending.splice(0);
     if (rows.length === 0) return;
     try {
-      await this.#resolveAccounts(rows);
-      await this.#store.db.transaction().execute(async (tx) => {
-        await tx.insertInto('smtp_sessions').values(rows.map((row) => ({
+      await this.#writer.run('recordSmtpSessions', {
+        keep: this.#keep,
+        rows: rows.map((row) => ({
           account_id: row.accountId, username: row.username, at: row.at, listener: row.listener, client_ip: row.clientIp,
           tls_version: row.tlsVersion, tls_cipher: row.tlsCipher, sni: row.sni, auth_method: row.authMethod, messages: row.messages,
           ...outcomeColumns(row.outcome),
-        }))).execute();
-        for (const accountId of new Set(rows.map((row) => row.accountId))) {
-          const byAccount = accountId === null ? tx.selectFrom('smtp_sessions').where('account_id', 'is', null) : tx.selectFrom('smtp_sessions').where('account_id', '=', accountId);
-          const oldestKept = await byAccount.select('id').orderBy('id', 'desc').offset(this.#keep - 1).limit(1).executeTakeFirst();
-          if (!oldestKept) continue;
-          let prune = tx.deleteFrom('smtp_sessions').where('id', '<', oldestKept.id);
-          prune = accountId === null ? prune.where('account_id', 'is', null) : prune.where('account_id', '=', accountId);
-          await prune.execute();
-        }
+        })),
       });
     } catch (error) {
       this.#logger.warn({ err: error, event: 'doctor.sessions_dropped', rows: rows.length }, `could not record ${rows.length} SMTP sessions for the doctor`);
-    }
-  }
-
-  /** A failed login names an account by its email; tie the session to it, so its owner sees the failure. */
-  async #resolveAccounts(rows: Row[]): Promise<void> {
-    const emails = [...new Set(rows.filter((row) => row.accountId === null && row.username).map((row) => row.username as string))];
-    if (emails.length === 0) return;
-    const accounts = await this.#store.db.selectFrom('accounts').select(['id', 'email']).where('email', 'in', emails).execute();
-    const idOf = new Map(accounts.map((account) => [account.email, account.id]));
-    for (const row of rows) {
-      if (row.accountId === null && row.username) row.accountId = idOf.get(row.username) ?? null;
     }
   }
 }

@@ -15,6 +15,8 @@ import { extendLeases, releaseLeases, type LeaseExtension, type LeaseRelease } f
 import { recordLoginFailure, type LoginFailure } from '../store/login-failures.ts';
 import { holdBack, type HoldBack } from './hold-back.ts';
 import { addSiteStats, applyIncrease, applySignal, type SignalChange, type StatsDelta } from '../delivery/shaping-store.ts';
+import { touchSecretKeys } from '../accounts/keys.ts';
+import { recordSmtpSessions, type SessionLogRow } from '../doctor/session-log-writes.ts';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
@@ -38,6 +40,10 @@ export const WRITE_OPERATIONS = {
   siteSignal: operation((tx, engine, change: SignalChange) => applySignal(tx, engine, change)),
   siteIncrease: operation((tx, _engine, change: { site: string; seenChangedAt: number; now: number; defaultConcurrency: number }) => applyIncrease(tx, change)),
   siteStats: operation((tx, engine, report: { now: number; sites: readonly StatsDelta[] }) => addSiteStats(tx, engine, report)),
+  /** Last-used times of secret keys, buffered for about a second (accounts/key-use-log.ts). */
+  touchSecretKeys: operation((tx, _engine, { uses }: { uses: readonly { keyId: string; at: number }[] }) => touchSecretKeys(tx, uses)),
+  /** The Send-As doctor's session log, buffered for about a second (doctor/session-recorder.ts). */
+  recordSmtpSessions: operation((tx, _engine, { rows, keep }: { rows: readonly SessionLogRow[]; keep: number }) => recordSmtpSessions(tx, rows, keep)),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;

@@ -31,6 +31,11 @@ const GROUP_COMMITTED: ReadonlySet<OperationName> = new Set(['recordAttempt']);
 /** One statement each, atomic by itself: BEGIN and COMMIT around it would be two round trips for nothing. */
 const SINGLE_STATEMENT: ReadonlySet<OperationName> = new Set(['claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases', 'holdBack']);
 
+/** The writer for this store: the writer thread on SQLite, this thread on PostgreSQL. */
+export function startQueueWriter(store: Store, databaseUrl: string): Promise<QueueWriter> {
+  return store.engine === 'sqlite' ? startWriterThread(databaseUrl) : Promise.resolve(inThreadWriter(store));
+}
+
 export function inThreadWriter(store: Store): QueueWriter {
   const group = new GroupCommit(store);
   return {

@@ -23,6 +23,8 @@ const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 const PATCHED = Symbol.for('mailroom.smtp-send-patched');
 const PATCHED_AUTH = Symbol.for('mailroom.smtp-auth-before-tls-patched');
 const PATCHED_LINES = Symbol.for('mailroom.smtp-command-line-limit-patched');
+const PATCHED_GREETING = Symbol.for('mailroom.smtp-greeting-delay-patched');
+const PATCHED_SNI = Symbol.for('mailroom.smtp-sni-patched');
 
 type SendFn = (code: number, data: unknown, context?: unknown) => void;
 interface Replier { _socket?: Socket; _upgrading?: boolean }
@@ -36,11 +38,17 @@ const HANDOVER_CODES = new Set([220, 221, 421]);
  * patch silently doing nothing (test/smtp/library-internals.test.ts checks
  * the per-connection ones too).
  */
-export const PATCHED_PROTOTYPE_MEMBERS = ['send', 'handler_EHLO', 'handler_AUTH', '_isSupported', 'close', '_onCommand', '_whenWritable'] as const;
+export const PATCHED_PROTOTYPE_MEMBERS = ['send', 'handler_EHLO', 'handler_AUTH', '_isSupported', 'close', '_onCommand', '_whenWritable', 'init', '_setListeners', 'connectionReady'] as const;
+/** The same for the library's SMTPServer (the SNI patch). */
+export const PATCHED_SERVER_PROTOTYPE_MEMBERS = ['_resolveSNI'] as const;
 
 function requirePrototypeMembers(): void {
   const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
-  const missing = PATCHED_PROTOTYPE_MEMBERS.filter((name) => typeof proto[name] !== 'function');
+  const serverProto = SMTPServer.prototype as unknown as Record<string, unknown>;
+  const missing = [
+    ...PATCHED_PROTOTYPE_MEMBERS.filter((name) => typeof proto[name] !== 'function'),
+    ...PATCHED_SERVER_PROTOTYPE_MEMBERS.filter((name) => typeof serverProto[name] !== 'function').map((name) => `SMTPServer.${name}`),
+  ];
   if (missing.length > 0) {
     throw new Error(`smtp-server's SMTPConnection has no ${missing.join(', ')}, which src/smtp/library.ts patches: reinstall the pinned smtp-server version (package.json) or port the patches`);
   }
@@ -156,10 +164,82 @@ function patchCommandLineLimit(): void {
   proto[PATCHED_LINES] = true;
 }
 
+/**
+ * smtp-server waits a fixed 100 ms before every greeting, to catch clients
+ * that talk before it ("early talkers", mostly spam software). On a submission
+ * port every client logs in, so the wait buys nothing and costs every session
+ * 100 ms: with a session per message (Gmail's "Send mail as", most mail
+ * libraries) it caps 50 clients at 500 messages/s. The library has no option
+ * for it, so init() is replaced by the same steps with the wait taken from
+ * the listener's options (`greetingDelayOption`): none unless asked for.
+ */
+const GREETING_DELAY = 'mailroomGreetingDelayMs';
+
+interface Greeter {
+  _server: { options: { maxClients?: number; [GREETING_DELAY]?: number }; connections: Set<unknown> };
+  name: string;
+  _setListeners(callback: () => void): void;
+  connectionReady(): void;
+  send(code: number, data: string, context?: unknown): void;
+}
+
+/** Options for a listener that waits `ms` before its greeting (0: greets at once). */
+export function greetingDelayOption(ms: number): Record<string, number> {
+  return { [GREETING_DELAY]: ms };
+}
+
+function patchGreetingDelay(): void {
+  const proto = SMTPConnection.prototype as unknown as { init(this: Greeter): void; [PATCHED_GREETING]?: boolean };
+  if (proto[PATCHED_GREETING]) return;
+  proto.init = function (this: Greeter) {
+    this._setListeners(() => {
+      const { maxClients } = this._server.options;
+      if (maxClients && this._server.connections.size > maxClients) {
+        const busy = Replies.tooManyClients();
+        return this.send(busy.code, replyText(busy), false);
+      }
+      const delay = this._server.options[GREETING_DELAY] ?? 0;
+      if (delay <= 0) return this.connectionReady();
+      // Unref'd like the library's own timer: a pending greeting does not keep the process alive.
+      setTimeout(() => this.connectionReady(), delay).unref();
+    });
+  };
+  proto[PATCHED_GREETING] = true;
+}
+
+/**
+ * The listeners serve two certificates, RSA and ECDSA (see tls.ts), and each
+ * client gets the one it can verify. But smtp-server answers every SNI name
+ * with a context, and when Node switches a handshake to an SNI context it
+ * takes only that context's last certificate (ECDSA): a client limited to RSA
+ * that sends SNI would fail its handshake. When the name resolves to the
+ * listener's own context there is nothing to switch to, so none is handed
+ * back and the handshake keeps both certificates.
+ */
+type SniCallback = (error: Error | null, context?: unknown) => void;
+interface SniResolver {
+  secureContext: Map<string, unknown>;
+  _resolveSNI(servername: string, callback: SniCallback): void;
+}
+
+function patchSniDefaultContext(): void {
+  const proto = SMTPServer.prototype as unknown as SniResolver & { [PATCHED_SNI]?: boolean };
+  if (proto[PATCHED_SNI]) return;
+  const resolve = proto._resolveSNI;
+  proto._resolveSNI = function (this: SniResolver, servername, callback) {
+    resolve.call(this, servername, (error, context) => {
+      callback(error, context === this.secureContext.get('*') ? null : context);
+    });
+  };
+  proto[PATCHED_SNI] = true;
+}
+
 requirePrototypeMembers();
 patchReplies();
 patchAuthBeforeTls();
 patchCommandLineLimit();
+patchGreetingDelay();
+patchSniDefaultContext();
 
 export { SMTPServer };
 export type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream, SMTPServerAddress, SMTPServerAuthentication } from 'smtp-server';

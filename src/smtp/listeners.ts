@@ -4,8 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/options.ts';
-import { SMTPServer, closeGracefully, type SMTPServerOptions } from './library.ts';
-import type { TlsCredentials } from './tls.ts';
+import { SMTPServer, closeGracefully, greetingDelayOption, type SMTPServerOptions } from './library.ts';
+import { secureContextOptions, type TlsCredentials } from './tls.ts';
 import { submissionHandlers, type SubmissionDeps } from './submission.ts';
 import { Replies, replyText } from './replies.ts';
 import { inboundHandlers, type InboundDeps } from './inbound.ts';
@@ -16,15 +16,15 @@ export interface Listener {
   port: number;
   close(): Promise<void>;
   /** TLS listeners: new handshakes present this certificate; established sessions keep theirs. */
-  setCertificate?(tls: TlsCredentials): void;
+  setCertificate?(tls: TlsCredentials): void | Promise<void>;
 }
 
 export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServerOptions {
   return {
     name: config.hostname,
     banner: 'Mailroom',
-    key: tls.key,
-    cert: tls.cert,
+    // RSA and, for the generated certificate, ECDSA too: each client gets the one it prefers.
+    ...secureContextOptions(tls),
     size: config.maxMessageSize,
     authMethods: ['PLAIN', 'LOGIN'],
     allowInsecureAuth: config.insecureAuth,
@@ -43,28 +43,48 @@ export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServ
     // line beyond this, longer than RFC 4954 allows even AUTH, ends the connection.
     maxCommandLength: 16 * 1024,
     maxAllowedUnauthenticatedCommands: 20,
+    // Submission clients all log in: an early-talker wait would only slow them (see library.ts).
+    ...greetingDelayOption(0),
+    // The library's default hooks answer on the next turn of the event loop; until then a
+    // client that talks is an "early talker". Answering at once greets at once.
+    onConnect(_session, callback) {
+      callback();
+    },
+    onSecure(_socket, _session, callback) {
+      callback();
+    },
   };
 }
 
-export async function startSubmissionListeners(config: Config, tls: TlsCredentials, deps: SubmissionDeps): Promise<Listener[]> {
+export interface ListenOptions {
+  /** Share the port with other threads listening on it (SO_REUSEPORT: the kernel spreads connections). */
+  reusePort?: boolean;
+  /** TLS session ticket keys (48 bytes) shared by the threads, so a ticket from one resumes on any. */
+  ticketKeys?: Buffer;
+}
+
+export async function startSubmissionListeners(config: Config, tls: TlsCredentials, deps: SubmissionDeps, options: ListenOptions = {}): Promise<Listener[]> {
   const listeners: Listener[] = [];
   if (config.smtpPort !== null) {
-    const server = new SMTPServer({ ...baseServerOptions(config, tls), ...submissionHandlers(deps, 'submission') });
+    const server = new SMTPServer({ ...baseServerOptions(config, tls), ...sharedTickets(options), ...submissionHandlers(deps, 'submission') });
     deps.recorder?.watchTlsErrors(server, 'submission');
-    listeners.push(await listen('submission (plain, STARTTLS offered)', server, config.smtpHost, config.smtpPort, config));
+    listeners.push(await listen('submission (plain, STARTTLS offered)', server, config.smtpHost, config.smtpPort, config, options));
   }
   if (config.smtpsPort !== null) {
-    const server = new SMTPServer({ ...baseServerOptions(config, tls), secure: true, ...submissionHandlers(deps, 'submissions') });
+    const server = new SMTPServer({ ...baseServerOptions(config, tls), ...sharedTickets(options), secure: true, ...submissionHandlers(deps, 'submissions') });
     deps.recorder?.watchTlsErrors(server, 'submissions');
-    listeners.push(await listen('submission (implicit TLS)', server, config.smtpHost, config.smtpsPort, config));
+    listeners.push(await listen('submission (implicit TLS)', server, config.smtpHost, config.smtpsPort, config, options));
   }
   return listeners;
 }
 
-export function listen(name: string, server: SMTPServer, host: string, port: number, config: Config): Promise<Listener> {
+// Kept in the server's options, so a certificate swap (updateSecureContext) keeps them too.
+const sharedTickets = (options: ListenOptions) => (options.ticketKeys ? { ticketKeys: options.ticketKeys } : {});
+
+export function listen(name: string, server: SMTPServer, host: string, port: number, config: Config, options: ListenOptions = {}): Promise<Listener> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, reusePort: options.reusePort ?? false }, () => {
       server.off('error', reject);
       // A client that misbehaves must not take the listener down.
       server.on('error', () => {});
@@ -73,13 +93,13 @@ export function listen(name: string, server: SMTPServer, host: string, port: num
       resolve({
         name, host, port: address.port,
         close: () => closeGracefully(server, { code: shuttingDown.code, text: replyText(shuttingDown) }, config.shutdownTimeout),
-        setCertificate: (tls) => server.updateSecureContext({ key: tls.key, cert: tls.cert }),
+        setCertificate: (tls) => server.updateSecureContext(secureContextOptions(tls)),
       });
     });
   });
 }
 
 export async function startMxListener(config: Config, tls: TlsCredentials, deps: InboundDeps): Promise<Listener> {
-  const server = new SMTPServer({ ...baseServerOptions(config, tls), ...inboundHandlers(deps) });
+  const server = new SMTPServer({ ...baseServerOptions(config, tls), ...greetingDelayOption(config.mxGreetingDelay), ...inboundHandlers(deps) });
   return listen('mx (bounces and feedback reports)', server, config.smtpHost, config.mxPort ?? 25, config);
 }

@@ -24,6 +24,7 @@ export const Replies = {
   authRequired: () => reply(530, '5.7.0', 'Authentication required: log in with your account email and secret key'),
   authRequiresTls: () => reply(538, '5.7.11', 'Encryption required: issue STARTTLS before AUTH'),
   temporaryFailure: () => reply(451, '4.3.0', 'Temporary local problem, message not accepted; try again later'),
+  tooManyClients: () => reply(421, '4.4.5', 'Too many connected clients, try again in a moment'),
   shuttingDown: () => reply(421, '4.3.2', 'Service shutting down, try again later'),
 
   // Envelope and content policy

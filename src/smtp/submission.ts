@@ -10,7 +10,7 @@ import type { Config } from '../config/options.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
 import { readUsage } from '../queue/usage.ts';
 import { newId } from '../store/ids.ts';
-import { checkSecretKey } from '../accounts/keys.ts';
+import { checkSecretKey, type KeyUses } from '../accounts/keys.ts';
 import { domainOf } from '../accounts/email.ts';
 import { checkEnvelopeSender, checkHeaderAuthors, type AccountDomainFact } from '../policy/sender.ts';
 import { checkDailyLimit, type UsageFact } from '../policy/limits.ts';
@@ -29,11 +29,14 @@ import { logAccepted } from '../events/accepted-log.ts';
 export interface SubmissionDeps {
   config: Config;
   store: Store;
-  enqueuer: Enqueuer;
+  /** The node's enqueuer, or (on an SMTP session thread) a messenger to it on the main thread. */
+  enqueuer: Pick<Enqueuer, 'enqueue'>;
   throttle: AuthThrottle;
   logger: Logger;
   /** Notes how each session went, for the Send-As doctor; memory only on this path, written in batches. */
-  recorder?: SessionRecorder;
+  recorder?: Pick<SessionRecorder, 'note' | 'closed' | 'watchTlsErrors'>;
+  /** Notes each key's last use, written in bulk: a login waits for no commit. */
+  keyUses?: KeyUses;
 }
 
 /** Who logged in; kept as the library's `session.user`. */
@@ -93,7 +96,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
           recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: 'throttled' });
           return callback(refused(session, 'login-throttled', Replies.authThrottled(lockedUntil)));
         }
-        const check = await checkSecretKey(store, auth.password ?? '', username);
+        const check = await checkSecretKey(store, auth.password ?? '', username, deps.keyUses);
         if (check.ok) {
           const user: Principal = { accountId: check.accountId, email: check.email, dailyLimit: check.dailyLimit, keyId: check.keyId };
           logger.info({ event: 'smtp.auth', listener, ip, account: check.email, method: auth.method }, 'login succeeded');

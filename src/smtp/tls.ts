@@ -2,41 +2,70 @@
  * The certificate every TLS listener presents: the operator's PEM files, or a
  * self-signed one generated once for MAILROOM_HOSTNAME and kept in the data
  * directory so it does not change at every restart.
+ *
+ * The generated one comes as a pair, RSA 2048 and ECDSA P-256 for the same
+ * name: Node serves both and each client gets the one it asks for (nearly all
+ * prefer ECDSA). Signing the handshake with P-256 costs the server a small
+ * fraction of an RSA signature, and with a session per message (Gmail's "Send
+ * mail as") every message costs a handshake. RSA stays for clients that
+ * cannot use ECDSA.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import selfsigned from 'selfsigned';
 import { ConfigError } from '../config/load.ts';
+import { ecdsaSelfSigned } from '../tls/ecdsa-self-signed.ts';
 
-export interface TlsCredentials {
+export interface CertificateAndKey {
   key: string;
   cert: string;
-  selfSigned: boolean;
 }
+
+export interface TlsCredentials extends CertificateAndKey {
+  selfSigned: boolean;
+  /** More certificates for the same name with other key types (ECDSA beside RSA); clients pick. */
+  alternatives?: readonly CertificateAndKey[];
+}
+
+/** Every certificate and key to serve, in the form node:tls takes them (arrays: clients pick). */
+export function secureContextOptions(tls: TlsCredentials): { key: string[]; cert: string[] } {
+  const all = [tls, ...(tls.alternatives ?? [])];
+  return { key: all.map((c) => c.key), cert: all.map((c) => c.cert) };
+}
+
+const VALIDITY_MS = 825 * 24 * 60 * 60 * 1000;
 
 export async function loadTlsCredentials(options: { certFile: string | null; keyFile: string | null; dataDir: string; hostname: string }): Promise<TlsCredentials> {
   if (options.certFile && options.keyFile) return operatorCredentials(options.certFile, options.keyFile);
   const dir = join(options.dataDir, 'tls');
-  const certPath = join(dir, 'self-signed.crt');
-  const keyPath = join(dir, 'self-signed.key');
+  const rsa = await selfSignedPair(dir, 'self-signed', options.hostname, async (notAfter) => {
+    const pems = await selfsigned.generate([{ name: 'commonName', value: options.hostname }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      notAfterDate: notAfter,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: options.hostname }] }],
+    });
+    return { key: pems.private, cert: pems.cert };
+  });
+  const ecdsa = await selfSignedPair(dir, 'self-signed-ecdsa', options.hostname, async (notAfter) => ecdsaSelfSigned(options.hostname, notAfter));
+  return { ...rsa, selfSigned: true, alternatives: [ecdsa] };
+}
+
+/** The pair kept under `dir` as NAME.crt / NAME.key if it is still valid for the hostname; else a new one. */
+async function selfSignedPair(dir: string, name: string, hostname: string, generate: (notAfter: Date) => Promise<CertificateAndKey>): Promise<CertificateAndKey> {
+  const certPath = join(dir, `${name}.crt`);
+  const keyPath = join(dir, `${name}.key`);
   if (existsSync(certPath) && existsSync(keyPath)) {
     const cert = readFileSync(certPath, 'utf8');
-    if (new X509Certificate(cert).checkHost(options.hostname) && new Date(new X509Certificate(cert).validTo) > new Date()) {
-      return { key: readFileSync(keyPath, 'utf8'), cert, selfSigned: true };
-    }
+    const parsed = new X509Certificate(cert);
+    if (parsed.checkHost(hostname) && new Date(parsed.validTo) > new Date()) return { key: readFileSync(keyPath, 'utf8'), cert };
   }
-  const notAfter = new Date(Date.now() + 825 * 24 * 60 * 60 * 1000);
-  const pems = await selfsigned.generate([{ name: 'commonName', value: options.hostname }], {
-    keySize: 2048,
-    algorithm: 'sha256',
-    notAfterDate: notAfter,
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: options.hostname }] }],
-  });
+  const pair = await generate(new Date(Date.now() + VALIDITY_MS));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(keyPath, pems.private, { mode: 0o600 });
-  writeFileSync(certPath, pems.cert);
-  return { key: pems.private, cert: pems.cert, selfSigned: true };
+  writeFileSync(keyPath, pair.key, { mode: 0o600 });
+  writeFileSync(certPath, pair.cert);
+  return pair;
 }
 
 /**

@@ -70,7 +70,8 @@ export async function loadCertificates(deps: CertificateDeps, options: Certifica
   let round: Promise<void> | null = null;
   let stopped = false;
 
-  function serve(row: StoredCertificate | null): void {
+  /** Resolves once every listener presents it (listeners on other threads confirm). */
+  async function serve(row: StoredCertificate | null): Promise<void> {
     if (!followStore || !row?.cert_pem || !row.key_pem || row.not_after === null || row.not_after <= now()) return;
     if (fingerprint(row.cert_pem) === fingerprint(served.cert)) return;
     try {
@@ -81,14 +82,15 @@ export async function loadCertificates(deps: CertificateDeps, options: Certifica
     }
     const leaf = new X509Certificate(splitPemChain(row.cert_pem)[0]);
     served = { cert: row.cert_pem, key: row.key_pem, selfSigned: isSelfSigned(leaf) };
-    for (const listener of deps.listeners) listener.setCertificate?.(served);
+    const current = served;
+    await Promise.all(deps.listeners.map((listener) => listener.setCertificate?.(current)));
     logger.info({ event: 'tls.certificate_loaded', hostname, issuer: row.issuer, validTo: new Date(row.not_after).toISOString() },
       `TLS listeners now present the certificate for ${hostname} issued by ${row.issuer}, valid until ${new Date(row.not_after).toISOString()}`);
   }
 
   async function check(): Promise<void> {
     const row = await readStoredCertificate(store, hostname);
-    serve(row);
+    await serve(row);
     if (acmeEmail === null || stopped) return;
     const decision = decideRenewal(row, now());
     if (!decision.order) return;
@@ -114,7 +116,7 @@ export async function loadCertificates(deps: CertificateDeps, options: Certifica
         logger.info({ event: 'acme.issued', hostname, issuer: row.issuer, validTo: new Date(row.not_after).toISOString() },
           `ACME: certificate for ${hostname} issued by ${row.issuer}, valid until ${new Date(row.not_after).toISOString()}; renewal starts ${new Date(renewalDueAt(row.not_before, row.not_after)).toISOString()}`);
       }
-      serve(row);
+      await serve(row);
     } catch (error) {
       const failures = failuresSoFar + 1;
       const nextAttemptAt = now() + backoffAfter(failures);
@@ -134,7 +136,7 @@ export async function loadCertificates(deps: CertificateDeps, options: Certifica
   }
 
   // A certificate already in the store is served from the first connection on.
-  serve(await readStoredCertificate(store, hostname));
+  await serve(await readStoredCertificate(store, hostname));
   if (acmeEmail !== null && served.selfSigned) {
     logger.info({ event: 'acme.enabled', hostname }, `ACME is on: a certificate for ${hostname} will be requested from ${config.acmeDirectory}; until then the self-signed one is used`);
   }

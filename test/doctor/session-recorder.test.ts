@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { SessionRecorder } from '../../src/doctor/session-recorder.ts';
+import { startQueueWriter, type QueueWriter } from '../../src/queue/writer.ts';
 import type { SMTPServerSession } from '../../src/smtp/library.ts';
 import { createTestStore, describeEachStore, type TestStore } from '../support/stores.ts';
 
@@ -19,14 +20,19 @@ function fakeSession(): SMTPServerSession {
 
 describeEachStore('session recorder', (engine) => {
   let test: TestStore;
+  let writer: QueueWriter;
   before(async () => {
     test = await createTestStore(engine);
+    writer = await startQueueWriter(test.store, test.url);
   });
-  after(() => test?.cleanup());
+  after(async () => {
+    await writer?.close();
+    await test?.cleanup();
+  });
 
   it('keeps the last 50 sessions per account, written in one batch', async () => {
     const { account } = await createAccount(test.store, { email: 'busy@example.test', dailyLimit: 10 });
-    const recorder = new SessionRecorder(test.store, pino({ level: 'silent' }), { flushMs: 60_000 });
+    const recorder = new SessionRecorder(writer, pino({ level: 'silent' }), { flushMs: 60_000 });
     for (let i = 0; i < 60; i++) {
       const session = fakeSession();
       recorder.note(session, { kind: 'auth-succeeded', method: 'PLAIN', user: account.email, accountId: account.id });
@@ -43,7 +49,7 @@ describeEachStore('session recorder', (engine) => {
 
   it('ties a failed login to the account its username names; sessions with nothing to tell are not kept', async () => {
     const { account } = await createAccount(test.store, { email: 'forgetful@example.test', dailyLimit: 10 });
-    const recorder = new SessionRecorder(test.store, pino({ level: 'silent' }));
+    const recorder = new SessionRecorder(writer, pino({ level: 'silent' }));
     const failed = fakeSession();
     recorder.note(failed, { kind: 'auth-failed', method: 'LOGIN', user: account.email, reason: 'wrong-key' });
     recorder.closed(failed, 'submission');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { connect, Server as NetServer, Socket } from 'node:net';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { PATCHED_PROTOTYPE_MEMBERS, SMTPServer } from '../../src/smtp/library.ts';
+import { PATCHED_PROTOTYPE_MEMBERS, PATCHED_SERVER_PROTOTYPE_MEMBERS, SMTPServer } from '../../src/smtp/library.ts';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
 const require = createRequire(import.meta.url);
@@ -25,6 +25,8 @@ test('smtp-server is pinned to the exact version the patches were written for', 
 test('every SMTPConnection method library.ts patches or calls exists', () => {
   const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
   for (const name of PATCHED_PROTOTYPE_MEMBERS) assert.equal(typeof proto[name], 'function', `SMTPConnection.prototype.${name} is gone: src/smtp/library.ts patches it`);
+  const serverProto = SMTPServer.prototype as unknown as Record<string, unknown>;
+  for (const name of PATCHED_SERVER_PROTOTYPE_MEMBERS) assert.equal(typeof serverProto[name], 'function', `SMTPServer.prototype.${name} is gone: src/smtp/library.ts patches it`);
 });
 
 test('every per-connection and server field library.ts reads exists on a live connection', async () => {

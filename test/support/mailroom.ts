@@ -36,6 +36,8 @@ export async function startTestMailroom(engine: EngineName, env: Record<string, 
     MAILROOM_HTTP_PORT: '0',
     MAILROOM_SHUTDOWN_TIMEOUT: '2s',
     MAILROOM_LOG_LEVEL: 'silent',
+    // Lets any suite run with SMTP sessions on threads: MAILROOM_SMTP_THREADS=2 node --test ...
+    ...(process.env.MAILROOM_SMTP_THREADS ? { MAILROOM_SMTP_THREADS: process.env.MAILROOM_SMTP_THREADS } : {}),
     ...env,
   });
   const running = await startMailroom(config, logger ?? pino({ level: process.env.MAILROOM_TEST_LOG ?? 'silent' }), options);

@@ -1,0 +1,60 @@
+/**
+ * When each secret key was last used, kept in memory and written in bulk
+ * through the queue writer about once a second: a login never waits for a
+ * commit (on SQLite, a commit on this thread would freeze every session for
+ * an fsync). A crash loses at most the last second of "last used" times,
+ * which only the keys page shows.
+ */
+import type { QueueWriter } from '../queue/writer.ts';
+import type { Logger } from 'pino';
+
+export interface KeyUseLogOptions {
+  flushMs?: number;
+}
+
+export class KeyUseLog {
+  readonly #writer: Pick<QueueWriter, 'run'>;
+  readonly #logger: Logger;
+  readonly #flushMs: number;
+  #pending = new Map<string, number>();
+  #timer: NodeJS.Timeout | null = null;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(writer: Pick<QueueWriter, 'run'>, logger: Logger, options: KeyUseLogOptions = {}) {
+    this.#writer = writer;
+    this.#logger = logger;
+    this.#flushMs = options.flushMs ?? 1000;
+  }
+
+  used(keyId: string, at: number): void {
+    this.#pending.set(keyId, Math.max(at, this.#pending.get(keyId) ?? 0));
+    this.#timer ??= setTimeout(() => {
+      this.#timer = null;
+      void this.flush();
+    }, this.#flushMs).unref();
+  }
+
+  /** Writes what is waiting; resolves once it is in the store (or given up). */
+  flush(): Promise<void> {
+    const run = this.#chain.then(() => this.#write());
+    this.#chain = run;
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.flush();
+  }
+
+  async #write(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const uses = [...this.#pending].map(([keyId, at]) => ({ keyId, at }));
+    this.#pending = new Map();
+    try {
+      await this.#writer.run('touchSecretKeys', { uses });
+    } catch (error) {
+      this.#logger.warn({ err: error, event: 'keys.last_used_dropped', keys: uses.length }, `could not record the last use of ${uses.length} secret keys`);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * What the main thread and the SMTP session threads (session-threads.ts,
+ * session-thread.ts) say to each other. Everything is plain data.
+ */
+import type { Config } from '../config/options.ts';
+import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
+import type { SessionEvent } from '../doctor/session-recorder.ts';
+import type { TlsCredentials } from './tls.ts';
+import type { SMTPServerSession } from './library.ts';
+
+export interface Ports {
+  submission: number | null;
+  submissions: number | null;
+}
+
+export interface SessionThreadData {
+  config: Config;
+  tls: TlsCredentials;
+  /** TLS session ticket keys shared by every thread (a reconnecting client may land on another). */
+  ticketKeys: Uint8Array;
+}
+
+/** The parts of an smtp-server session the doctor's recorder reads (`user`: whether someone logged in). */
+export type SessionFacts = Pick<SMTPServerSession, 'id' | 'remoteAddress' | 'secure' | 'tlsOptions' | 'servername' | 'hostNameAppearsAs'> & { user: boolean };
+
+export interface TlsErrorFacts {
+  message: string;
+  code?: string;
+  remoteAddress?: string;
+  meta?: { stage?: string; remoteAddress?: string; tlsProtocol?: string | null; message?: string };
+}
+
+export type ToMain =
+  | { type: 'loaded' }
+  | { type: 'ready'; ports: Ports }
+  | { type: 'failed'; error: string }
+  | { type: 'enqueue'; seq: number; submission: Submission }
+  | { type: 'note'; session: SessionFacts; event: SessionEvent }
+  | { type: 'closed'; session: SessionFacts; listener: string }
+  | { type: 'tls-error'; listener: string; error: TlsErrorFacts }
+  | { type: 'key-used'; keyId: string; at: number }
+  | { type: 'certificate-set'; seq: number }
+  | { type: 'stopped' };
+
+export type ToThread =
+  | { type: 'enqueued'; seq: number; result: EnqueueResult }
+  | { type: 'enqueue-failed'; seq: number; error: string }
+  | { type: 'listen'; ports: Ports }
+  | { type: 'certificate'; seq: number; tls: TlsCredentials }
+  | { type: 'stop' };

@@ -1,0 +1,48 @@
+/**
+ * A login through SMTP notes its key's use in memory; the times reach the
+ * store in bulk through the queue writer, and never move back in time.
+ */
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { describeEachStore, createTestStore, type TestStore } from '../support/stores.ts';
+import { createAccount } from '../../src/accounts/accounts.ts';
+import { checkSecretKey, listSecretKeys } from '../../src/accounts/keys.ts';
+import { KeyUseLog } from '../../src/accounts/key-use-log.ts';
+import { startQueueWriter, type QueueWriter } from '../../src/queue/writer.ts';
+
+describeEachStore('key use log', (engine) => {
+  let t: TestStore;
+  let writer: QueueWriter;
+  before(async () => {
+    t = await createTestStore(engine);
+    writer = await startQueueWriter(t.store, t.url);
+  });
+  after(async () => {
+    await writer?.close();
+    await t?.cleanup();
+  });
+
+  it('writes the last use of each key only when flushed, in one batch', async () => {
+    const { account, key } = await createAccount(t.store, { email: 'busy@example.com', dailyLimit: 10 });
+    const log = new KeyUseLog(writer, pino({ level: 'silent' }), { flushMs: 60_000 });
+    const before = Date.now();
+    const check = await checkSecretKey(t.store, key.secret, 'busy@example.com', log);
+    assert.equal(check.ok, true);
+    assert.equal((await listSecretKeys(t.store, account.id))[0].lastUsedAt, null, 'the check itself writes nothing');
+    await log.stop();
+    const lastUsedAt = (await listSecretKeys(t.store, account.id))[0].lastUsedAt;
+    assert.ok(lastUsedAt !== null && lastUsedAt >= before, `last used at ${lastUsedAt}`);
+  });
+
+  it('keeps the latest time when uses arrive out of order', async () => {
+    const { account, key } = await createAccount(t.store, { email: 'late@example.com', dailyLimit: 10 });
+    const log = new KeyUseLog(writer, pino({ level: 'silent' }), { flushMs: 60_000 });
+    log.used(key.id, 2_000_000);
+    log.used(key.id, 1_000_000);
+    await log.flush();
+    log.used(key.id, 1_500_000);
+    await log.stop();
+    assert.equal((await listSecretKeys(t.store, account.id))[0].lastUsedAt, 2_000_000);
+  });
+});
