@@ -27,6 +27,7 @@ import { startHttpServer } from './api/server.ts';
 import { startWebhookDispatcher, type WebhookDispatcherOptions } from './events/webhooks-dispatcher.ts';
 import { loadCertificates, type CertificateOptions, type Certificates } from './tls/certificates.ts';
 import { SessionRecorder } from './doctor/session-recorder.ts';
+import { startRetentionJob, type RetentionJob, type RetentionTuning } from './retention/job.ts';
 
 export interface RunningMailroom {
   config: Config;
@@ -37,6 +38,8 @@ export interface RunningMailroom {
   certificates: Certificates | null;
   /** The Send-As doctor's log of recent SMTP sessions. */
   smtpSessions: SessionRecorder;
+  /** Deletes old bodies and history (src/retention). */
+  retention: RetentionJob;
   /** Graceful stop: listeners answer 421, in-flight work finishes or is released. */
   stop(): Promise<void>;
 }
@@ -51,6 +54,8 @@ export interface StartOptions {
   webhooks?: WebhookDispatcherOptions;
   /** Certificate checks and ACME trust (pebble's CA in tests). */
   certificates?: CertificateOptions;
+  /** Retention batch sizes and first pass; tests shorten them. */
+  retention?: RetentionTuning;
 }
 
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
@@ -109,6 +114,11 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   // Started once HTTP is up: the first ACME order may need this node to answer its challenge.
   certificates?.start();
 
+  const retention = startRetentionJob({
+    writer, engine: store.engine, nodeId, logger,
+    settings: { bodyRetentionMs: config.bodyRetention, historyRetentionMs: config.historyRetention, intervalMs: config.retentionInterval },
+  }, options.retention);
+
   const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, logger, nodeId, options: options.webhooks }) : null;
 
   await registration.announce(listeners.map((l) => ({ name: l.name, port: l.port })));
@@ -117,7 +127,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
 
   let stopping: Promise<void> | null = null;
   return {
-    config, store, listeners, nodeId, certificates, smtpSessions,
+    config, store, listeners, nodeId, certificates, smtpSessions, retention,
     stop() {
       stopping ??= (async () => {
         logger.info({ event: 'shutdown' }, 'stopping');
@@ -127,6 +137,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await certificates?.stop();
         await smtpSessions.stop();
         await enqueuer.drain();
+        await retention.stop();
         await writer.close();
         await webhooks?.stop();
         await registration.stop();

@@ -183,7 +183,7 @@ function messageRow(s: Submission, now: number): MessagesTable {
   return {
     id: s.id, account_id: s.accountId, mail_from: s.mailFrom, header_from: s.headerFrom, subject: s.subject, size: s.raw.length,
     raw: s.raw, dkim_signature: null, source: s.source, tags: JSON.stringify(s.tags), client_ip: s.clientIp,
-    idempotency_key: s.idempotencyKey, created_at: now,
+    idempotency_key: s.idempotencyKey, created_at: now, body_expired_at: null,
   };
 }
 

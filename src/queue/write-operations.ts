@@ -12,6 +12,9 @@ import { claimDueDeliveries, type ClaimRequest } from '../store/claim-deliveries
 import { commitSubmissions, type Submission } from './enqueue.ts';
 import { recordOutcomes, rememberSignature, type AttemptRecord } from './record-outcomes.ts';
 import { extendLeases, releaseLeases, type LeaseExtension, type LeaseRelease } from './lease.ts';
+import { deleteHistory, expireBodies, pruneUsageRows, type SweepBatch } from '../retention/sweeps.ts';
+import { releaseJobLease, takeJobLease, type JobLeaseRequest } from '../store/job-lease.ts';
+import { sql } from 'kysely';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
@@ -27,6 +30,19 @@ export const WRITE_OPERATIONS = {
     recordOutcomes(tx, { ...record, message: { ...record.message, raw: asBuffer(record.message.raw) } })),
   extendLeases: operation((tx, engine, extension: LeaseExtension) => extendLeases(tx, engine, extension)),
   releaseLeases: operation((tx, _engine, release: LeaseRelease) => releaseLeases(tx, release)),
+  // Retention (retention/job.ts): off the main thread on SQLite like every other write, in small batches.
+  takeJobLease: operation((tx, _engine, request: JobLeaseRequest) => takeJobLease(tx, request)),
+  releaseJobLease: operation((tx, _engine, request: { name: string; owner: string }) => releaseJobLease(tx, request)),
+  expireBodies: operation((tx, _engine, batch: SweepBatch) => expireBodies(tx, batch)),
+  deleteHistory: operation((tx, _engine, batch: SweepBatch) => deleteHistory(tx, batch)),
+  pruneUsage: operation((tx, _engine, args: { now: number }) => pruneUsageRows(tx, args)),
+  /** SQLite only: gives up to `pages` free pages back to the file system (0: none); answers how many remain free. */
+  incrementalVacuum: operation(async (tx, _engine, { pages }: { pages: number }) => {
+    // Not with 0: incremental_vacuum(0) frees the whole free list in one go.
+    if (pages > 0) await sql`pragma incremental_vacuum(${sql.lit(Math.floor(pages))})`.execute(tx);
+    const { rows } = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(tx);
+    return Number(rows[0]?.freelist_count ?? 0);
+  }),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;

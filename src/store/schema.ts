@@ -277,3 +277,21 @@ export interface Database {
   auth_failures: AuthFailuresTable;
   auth_locks: AuthLocksTable;
 }
+
+// Retention (migration 0010_retention).
+
+export interface MessagesTable {
+  /** When retention deleted the body (only the header section is kept); null while the body is kept. */
+  body_expired_at: number | null;
+}
+
+/** A background job one node at a time runs in a cluster; the holder renews its lease while it works. */
+export interface JobLeasesTable {
+  name: string;
+  owner: string;
+  expires_at: number;
+}
+
+export interface Database {
+  job_leases: JobLeasesTable;
+}

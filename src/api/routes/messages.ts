@@ -58,6 +58,8 @@ const MessageDetail = Type.Object({
   id: Type.String(), from: Type.String(), subject: Type.String(), createdAt: Timestamp, tags: Type.Array(Type.String()),
   headers: Type.Array(Type.Object({ name: Type.String(), value: Type.String() }), { description: 'the header fields as accepted, before signing' }),
   recipients: Type.Array(Type.Object({ address: Type.String(), status: Type.String({ description: DELIVERY_STATUSES.join(', ') }), attempts: Type.Array(Attempt) })),
+  bodyExpiredAt: Type.Optional(Type.String({ format: 'date-time', description: 'present once retention deleted the body (MAILROOM_BODY_RETENTION); the headers remain' })),
+  notice: Type.Optional(Type.String({ description: 'present when part of the message expired: says what' })),
 });
 
 export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
@@ -108,6 +110,6 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
       params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 200: MessageDetail, ...ERRORS },
     },
   }, async (request) => {
-    return getMessage(store, request.params.id, principalOf(request).accountId);
+    return getMessage(store, request.params.id, principalOf(request).accountId, { historyRetentionMs: config.historyRetention });
   });
 }
