@@ -28,6 +28,7 @@ import { startWebhookDispatcher, type WebhookDispatcherOptions } from './events/
 import { loadCertificates, type CertificateOptions, type Certificates } from './tls/certificates.ts';
 import { SessionRecorder } from './doctor/session-recorder.ts';
 import { startRetentionJob, type RetentionJob, type RetentionTuning } from './retention/job.ts';
+import { startDiskGuard, watchedDirectories } from './store/disk-guard.ts';
 
 export interface RunningMailroom {
   config: Config;
@@ -56,6 +57,8 @@ export interface StartOptions {
   certificates?: CertificateOptions;
   /** Retention batch sizes and first pass; tests shorten them. */
   retention?: RetentionTuning;
+  /** How often the free disk space is checked; tests shorten it. */
+  diskCheckMs?: number;
 }
 
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
@@ -73,7 +76,12 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   const verpSecret = await sharedSecret(store, 'verp_secret');
   let worker: DeliveryWorker | null = null;
   const writer = store.engine === 'sqlite' ? await startWriterThread(config.databaseUrl) : inThreadWriter(store);
+  const diskGuard = startDiskGuard({
+    directories: watchedDirectories(config.dataDir, config.databaseUrl), minFreeBytes: config.minFreeSpace, intervalMs: options.diskCheckMs, logger, metrics,
+  });
   const enqueuer = new Enqueuer(writer, {
+    storageBudget: config.storageBudget,
+    diskSpaceLow: diskGuard.low,
     onCommitted(messages) {
       for (const message of messages) {
         for (const recipient of message.recipients) metrics.accepted.inc({ domain_class: domainClass(domainOf(recipient)) });
@@ -138,6 +146,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await smtpSessions.stop();
         await enqueuer.drain();
         await retention.stop();
+        diskGuard.stop();
         await writer.close();
         await webhooks?.stop();
         await registration.stop();

@@ -20,7 +20,7 @@ export type SessionOutcome =
 export type ProblemCode =
   | AuthFailure
   | 'null-sender' | 'domain-not-added' | 'domain-not-verified' | 'from-not-allowed' | 'missing-from'
-  | 'limit-reached' | 'recipient-suppressed' | 'too-many-recipients' | 'message-too-big'
+  | 'limit-reached' | 'recipient-suppressed' | 'too-many-recipients' | 'message-too-big' | 'storage-budget' | 'disk-space-low'
   | 'tls-handshake' | 'tls-abandoned';
 
 export interface Problem {
@@ -73,6 +73,10 @@ function explainRefusal(refusal: Refusal): Problem {
       return { code: 'too-many-recipients', words: `Too many recipients: at most ${refusal.max} per message.` };
     case 'message-too-big':
       return { code: 'message-too-big', words: `The message was larger than the limit of ${refusal.max} bytes.` };
+    case 'storage-budget':
+      return { code: 'storage-budget', words: `The account's storage budget is used up (${refusal.used} of ${refusal.budget} bytes held); mail is taken again as older messages expire.` };
+    case 'disk-space-low':
+      return { code: 'disk-space-low', words: 'Mailroom was short of disk space and took no new mail; it resumes by itself when space returns.' };
   }
 }
 

@@ -12,7 +12,11 @@ export type Refusal =
   | { kind: 'daily-limit'; limit: number; resetsAt: number }
   | { kind: 'recipient-suppressed'; address: string; reason: string; since: number }
   | { kind: 'too-many-recipients'; max: number }
-  | { kind: 'message-too-big'; max: number };
+  | { kind: 'message-too-big'; max: number }
+  /** The account holds its MAILROOM_STORAGE_BUDGET of message bytes already. */
+  | { kind: 'storage-budget'; budget: number; used: number }
+  /** The data directory's free space is below MAILROOM_MIN_FREE_SPACE. */
+  | { kind: 'disk-space-low' };
 
 export type Verdict = { ok: true } | { ok: false; refusal: Refusal };
 

@@ -21,8 +21,8 @@ const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
 
 export const WRITE_OPERATIONS = {
   /** Durable acceptance of a batch of submissions (see enqueue.ts). */
-  commitSubmissions: operation((tx, engine, { submissions, now }: { submissions: readonly Submission[]; now: number }) =>
-    commitSubmissions(tx, engine, submissions.map((s) => ({ ...s, raw: asBuffer(s.raw) })), now)),
+  commitSubmissions: operation((tx, engine, { submissions, now, storageBudget }: { submissions: readonly Submission[]; now: number; storageBudget?: number | null }) =>
+    commitSubmissions(tx, engine, submissions.map((s) => ({ ...s, raw: asBuffer(s.raw) })), now, storageBudget ?? null)),
   claimDeliveries: operation((tx, engine, request: ClaimRequest) => claimDueDeliveries(tx, engine, request)),
   rememberSignature: operation((tx, _engine, { messageId, signature }: { messageId: string; signature: string }) =>
     rememberSignature(tx, messageId, signature)),
@@ -57,8 +57,8 @@ export type OperationResult<N extends OperationName> = Awaited<ReturnType<(typeo
  */
 export function forTransfer<N extends OperationName>(name: N, args: OperationArgs<N>): OperationArgs<N> {
   if (name === 'commitSubmissions') {
-    const { submissions, now } = args as OperationArgs<'commitSubmissions'>;
-    return { submissions: submissions.map((s) => ({ ...s, raw: exactBytes(s.raw) })), now } as OperationArgs<N>;
+    const { submissions, now, storageBudget } = args as OperationArgs<'commitSubmissions'>;
+    return { submissions: submissions.map((s) => ({ ...s, raw: exactBytes(s.raw) })), now, storageBudget } as OperationArgs<N>;
   }
   if (name === 'recordAttempt') {
     // Only what recording reads: every object and string crossing costs serialising time.

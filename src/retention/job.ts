@@ -56,8 +56,6 @@ export interface RetentionDeps {
   nodeId: string;
   settings: RetentionSettings;
   logger: Logger;
-  /** Told after each batch what was freed, per account (the storage budget keeps count). */
-  onFreed?(freed: SweepOutcome['freed']): void;
 }
 
 const JOB = 'retention';
@@ -82,7 +80,6 @@ export function startRetentionJob(deps: RetentionDeps, tuning: RetentionTuning =
       if (kind === 'expireBodies') report.bodiesExpired += outcome.affected;
       else report.messagesDeleted += outcome.affected;
       for (const { accountId, bytes } of outcome.freed) report.freed.set(accountId, (report.freed.get(accountId) ?? 0) + bytes);
-      if (outcome.freed.length > 0) deps.onFreed?.(outcome.freed);
       if (outcome.examined < batchSize) return true;
       after = outcome.last;
       if (!(await lease(WORKING_LEASE_MS))) return false; // lost it (a long stall): the new holder carries on

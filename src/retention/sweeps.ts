@@ -14,6 +14,7 @@ import type { Database } from '../store/schema.ts';
 import { firstIdAt } from '../store/ids.ts';
 import { minuteOf } from '../queue/usage.ts';
 import { LIMIT_WINDOW_MS } from '../policy/limits.ts';
+import { addStoredBytes } from '../queue/stored-bytes.ts';
 
 export interface SweepBatch {
   now: number;
@@ -29,7 +30,7 @@ export interface SweepOutcome {
   examined: number;
   /** How many it emptied or deleted. */
   affected: number;
-  /** Body bytes given back, per account (the storage budget's counter). */
+  /** Body bytes given back, per account (already taken off the storage budget's counter). */
   freed: Array<{ accountId: string; bytes: number }>;
   /** Pass as `after` to the next batch. */
   last: string | null;
@@ -55,7 +56,7 @@ export async function expireBodies(tx: Kysely<Database>, batch: SweepBatch): Pro
     await tx.updateTable('messages').set({ raw: kept, body_expired_at: batch.now }).where('id', '=', row.id).execute();
     if (row.account_id !== null) freed.set(row.account_id, (freed.get(row.account_id) ?? 0) + Number(row.size));
   }
-  return outcome(rows, finished.size, freed);
+  return settle(tx, rows, finished.size, freed);
 }
 
 /** Deletes finished messages with their deliveries, attempts and events. */
@@ -79,7 +80,7 @@ export async function deleteHistory(tx: Kysely<Database>, batch: SweepBatch): Pr
       }
     }
   }
-  return outcome(rows, ids.length, freed);
+  return settle(tx, rows, ids.length, freed);
 }
 
 /** Per-minute sending counters that left the rolling 24-hour window (one statement: the table holds at most a day of minutes per account). */
@@ -109,7 +110,8 @@ async function finishedBefore(tx: Kysely<Database>, rows: ReadonlyArray<{ id: st
   return finished;
 }
 
-function outcome(rows: ReadonlyArray<{ id: string }>, affected: number, freed: Map<string, number>): SweepOutcome {
+async function settle(tx: Kysely<Database>, rows: ReadonlyArray<{ id: string }>, affected: number, freed: Map<string, number>): Promise<SweepOutcome> {
+  await addStoredBytes(tx, new Map([...freed].map(([accountId, bytes]) => [accountId, -bytes])));
   return {
     examined: rows.length, affected, last: rows.at(-1)?.id ?? null,
     freed: [...freed].map(([accountId, bytes]) => ({ accountId, bytes })),

@@ -13,5 +13,7 @@ export function replyForRefusal(refusal: Refusal): Reply {
     case 'recipient-suppressed': return Replies.recipientSuppressed(refusal.address, refusal.reason, refusal.since);
     case 'too-many-recipients': return Replies.tooManyRecipients(refusal.max);
     case 'message-too-big': return Replies.messageTooBig(refusal.max);
+    case 'storage-budget': return Replies.storageBudgetExceeded(refusal.budget, refusal.used);
+    case 'disk-space-low': return Replies.diskSpaceLow();
   }
 }

@@ -1,5 +1,5 @@
 /** Row shapes of every table, as Kysely sees them. Times are epoch milliseconds. */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface AccountsTable {
   id: string;
@@ -294,4 +294,11 @@ export interface JobLeasesTable {
 
 export interface Database {
   job_leases: JobLeasesTable;
+}
+
+// Storage budget (migration 0011_storage_budget).
+
+export interface AccountsTable {
+  /** Body bytes of the account's messages still held: added at acceptance, taken off when retention deletes a body. */
+  stored_bytes: ColumnType<number, number | undefined, number>;
 }

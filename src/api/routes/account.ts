@@ -5,12 +5,18 @@
  */
 import { Type } from 'typebox';
 import { readUsage } from '../../queue/usage.ts';
+import { readStoredBytes } from '../../queue/stored-bytes.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { currentCertificateStatus } from '../../tls/certificate-status.ts';
 import { principalOf } from '../auth.ts';
 import { ERRORS, Timestamp, isoOrNull } from '../schemas.ts';
 
 const Connection = Type.Enum(['unsecured', 'STARTTLS', 'SSL/TLS']);
+
+export const StorageUse = Type.Object({
+  usedBytes: Type.Integer({ description: 'message bytes the account holds: queued, and finished but not yet expired by retention' }),
+  budgetBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'MAILROOM_STORAGE_BUDGET; null when there is none' }),
+});
 
 const AccountResponse = Type.Object({
   id: Type.String(),
@@ -19,6 +25,7 @@ const AccountResponse = Type.Object({
   dailyLimit: Type.Integer({ description: 'emails per rolling 24 hours; one recipient is one email' }),
   sentLast24h: Type.Integer(),
   resetsAt: Type.Union([Timestamp, Type.Null()], { description: 'when the oldest email still counted leaves the 24-hour window' }),
+  storage: StorageUse,
   smtp: Type.Object({
     host: Type.String(),
     username: Type.String({ description: 'the account email; the password is a secret key' }),
@@ -41,11 +48,13 @@ export function accountRoutes(app: ApiApp, deps: HttpDeps): void {
   }, async (request) => {
     const principal = principalOf(request);
     const usage = await readUsage(store.db, principal.accountId, Date.now());
+    const stored = await readStoredBytes(store.db, [principal.accountId]);
     // Per request: an ACME renewal on any node changes what clients are served.
     const certificate = await currentCertificateStatus(store, config.hostname, deps.certificates ?? null);
     return {
       id: principal.accountId, email: principal.email, isAdmin: principal.isAdmin, dailyLimit: principal.dailyLimit,
       sentLast24h: usage.used, resetsAt: isoOrNull(usage.nextRelease),
+      storage: { usedBytes: stored.get(principal.accountId) ?? 0, budgetBytes: config.storageBudget },
       smtp: { host: config.hostname, username: principal.email, insecureAuth: config.insecureAuth, ports: smtpPorts(deps), certificate },
     };
   });
