@@ -19,6 +19,8 @@ export interface BenchOptions {
   starttls: boolean;
   /** Directory for V8 CPU profiles of every server child, or null. */
   profileDir: string | null;
+  /** The flat-cost case's pre-fill as a share of 1,000,000 deferred deliveries and 10,000,000 history rows. */
+  flatScale: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -27,7 +29,8 @@ export const USAGE = `npm run bench -- [options]
   --warmup S           warm-up seconds per case, not measured (default 2; --quick: 1)
   --sizes LIST         message sizes, e.g. 1k,50k (default 1k,50k)
   --stores LIST        sqlite,postgres (default both; postgres is skipped if unreachable)
-  --cases LIST         case kinds to run: ceiling,acceptance,multinode (default all)
+  --cases LIST         case kinds to run: ceiling,acceptance,multinode,flat-cost (default all)
+  --flat-scale F       flat-cost pre-fill as a share of 1M deferred + 10M history rows (default 1; 0.01 for a quick run)
   --no-starttls        skip the STARTTLS runs
   --profile DIR        write a V8 CPU profile of each server child into DIR
   --quick              short run: 1 s warm-up, 3 s measured
@@ -46,6 +49,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'no-starttls': { type: 'boolean' },
       profile: { type: 'string' },
       quick: { type: 'boolean' },
+      'flat-scale': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -61,6 +65,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     cases: values.cases ? list(values.cases) : [],
     starttls: !values['no-starttls'],
     profileDir: values.profile ?? null,
+    flatScale: positive('--flat-scale', values['flat-scale'] ?? '1'),
   };
 }
 

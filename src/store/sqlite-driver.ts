@@ -16,6 +16,9 @@ export function openSqliteDatabase(path: string): { database: SqliteDatabase; ra
   // every commit fsync the WAL, which is what lets us answer 250 after it.
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = FULL');
+  // A burst of writes (a retention pass) can grow the WAL far past its usual few MB; without a
+  // limit the file keeps that size for ever after. With one, each checkpoint cuts it back.
+  raw.exec('PRAGMA journal_size_limit = 67108864');
   raw.exec('PRAGMA foreign_keys = ON');
   // Kysely prepares every query it runs; preparing each distinct SQL text once
   // keeps the hot path (enqueue, lease) free of SQLite's parser.
