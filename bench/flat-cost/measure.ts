@@ -93,13 +93,13 @@ export async function storeSize(store: Store, url: string): Promise<number> {
   return Number(rows[0].bytes);
 }
 
-/** One retention pass with the production code, in batches of 1,000 and no pause (the store is otherwise idle). */
+/** One retention pass with the production code, in batches of 1,000 and no rest (the store is otherwise idle). */
 export async function retentionPass(store: Store, url: string): Promise<{ report: RetentionReport; seconds: number }> {
   const writer = store.engine === 'sqlite' ? await startWriterThread(url) : inThreadWriter(store);
   const job = startRetentionJob({
     writer, engine: store.engine, nodeId: 'bench-retention', logger: pino({ level: 'silent' }),
     settings: { bodyRetentionMs: 7 * 86_400_000, historyRetentionMs: 30 * 86_400_000, intervalMs: 600_000 },
-  }, { batchSize: 1_000, pauseMs: 0, vacuumPages: 4_096, firstPassAfterMs: 3_600_000 });
+  }, { batchSize: 1_000, pauseMs: 0, writerShare: 1, vacuumPages: 4_096, firstPassAfterMs: 3_600_000 });
   const started = performance.now();
   // The writer thread does not keep the process alive (it is unref'd, as in the service); this does, meanwhile.
   const keepAlive = setInterval(() => {}, 1000);

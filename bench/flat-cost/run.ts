@@ -81,7 +81,11 @@ async function figuresFor(engine: StoreName, plan: { deferred: number; finished:
     // Retention is measured on its own below, not in the middle of the end-to-end run.
     const endToEnd = await endToEndOn(database, 1, Math.min(...options.sizes), options, RETENTION_OFF);
     console.log(`  ${engine} ${label}: acceptance ${acceptance.perSecond.toFixed(0)} msgs/s, end to end ${endToEnd.perSecond.toFixed(0)} msgs/s`);
-    if (plan) await reportRetention(database);
+    if (plan) {
+      const sizeBefore = await withStore(database, (store) => storeSize(store, database.url));
+      await acceptanceDuringRetention(database, engine, options, acceptance);
+      await reportRetention(database, sizeBefore);
+    }
     return {
       acceptance, endToEnd: { perSecond: endToEnd.perSecond, p99Ms: endToEnd.p99Ms },
       claim, firstPage: list.first, deepPage: list.deep,
@@ -91,9 +95,31 @@ async function figuresFor(engine: StoreName, plan: { deferred: number; finished:
   }
 }
 
-async function measureAcceptance(database: BenchDatabase, engine: StoreName, label: string, options: BenchOptions): Promise<{ perSecond: number; p99Ms: number }> {
+/**
+ * Acceptance while the same node's retention job deletes the pre-filled history (its first pass
+ * starts a second after start, in the warm-up): retention must not stall acceptance.
+ */
+async function acceptanceDuringRetention(database: BenchDatabase, engine: StoreName, options: BenchOptions, without: { perSecond: number; p99Ms: number }): Promise<void> {
+  const count = () => withStore(database, async (store) => {
+    const all = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const emptied = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('body_expired_at', 'is not', null).executeTakeFirstOrThrow();
+    return { all: Number(all.n), emptied: Number(emptied.n) };
+  });
+  const before = await count();
+  const during = await measureAcceptance(database, engine, 'during-retention', options, { MAILROOM_BENCH_SENDER_DOMAIN: 'bench-retention.example', MAILROOM_RETENTION_INTERVAL: '1s' });
+  const after = await count();
+  const deleted = before.all + during.accepted - after.all;
+  console.log(`    acceptance while the node's retention pass ran (meanwhile ${(after.emptied - before.emptied + deleted).toLocaleString('en')} bodies emptied, `
+    + `${deleted.toLocaleString('en')} messages deleted): `
+    + `${during.perSecond.toFixed(0)} msgs/s, p99 ${fmt(during.p99Ms)} ms (without retention: ${without.perSecond.toFixed(0)} msgs/s, p99 ${fmt(without.p99Ms)} ms)`);
+}
+
+async function measureAcceptance(
+  database: BenchDatabase, engine: StoreName, label: string, options: BenchOptions,
+  env: Record<string, string> = { MAILROOM_BENCH_SENDER_DOMAIN: 'bench-acceptance.example', ...RETENTION_OFF },
+): Promise<{ perSecond: number; p99Ms: number; accepted: number }> {
   const server = await forkServer(MAILROOM, {
-    env: serverEnv(database.dataDir, database.url, { MAILROOM_BENCH_SENDER_DOMAIN: 'bench-acceptance.example', ...RETENTION_OFF }),
+    env: serverEnv(database.dataDir, database.url, env),
     profileDir: options.profileDir, profileName: `flat-cost-${engine}-${label}`,
   });
   try {
@@ -102,19 +128,31 @@ async function measureAcceptance(database: BenchDatabase, engine: StoreName, lab
       warmupMs: options.warmupSeconds * 1000, measureMs: options.seconds * 1000,
     }, server.cpu);
     if (result.errors > 0) console.log(`    acceptance errors: ${result.errors} (${result.firstError})`);
-    return { perSecond: result.perSecond, p99Ms: result.p99Ms };
+    // Warm-up messages are stored too: count every 250 of the run.
+    const accepted = await withStore(database, async (store) => Number((await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('header_from', 'like', `%@${env.MAILROOM_BENCH_SENDER_DOMAIN}`).executeTakeFirstOrThrow()).n));
+    return { perSecond: result.perSecond, p99Ms: result.p99Ms, accepted };
   } finally {
     await server.stop();
   }
 }
 
-async function reportRetention(database: BenchDatabase): Promise<void> {
+async function withStore<T>(database: BenchDatabase, work: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
   const store = await openStore(database.url);
   try {
-    const before = await storeSize(store, database.url);
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The rest of the retention pass (the node above may have done part of it), and the store's size around it. */
+async function reportRetention(database: BenchDatabase, before: number): Promise<void> {
+  const store = await openStore(database.url);
+  try {
     const { report, seconds } = await retentionPass(store, database.url);
     const after = await storeSize(store, database.url);
-    console.log(`    retention pass: ${report.messagesDeleted.toLocaleString('en')} messages with their history deleted, `
+    console.log(`    retention pass (the rest): ${report.messagesDeleted.toLocaleString('en')} messages with their history deleted, `
       + `${report.bodiesExpired.toLocaleString('en')} bodies expired, in ${seconds.toFixed(1)} s; store ${mb(before)} before, ${mb(after)} after`
       + (store.engine === 'postgres' ? ' (PostgreSQL keeps the freed pages for reuse; autovacuum marks them free, the files do not shrink)' : ''));
   } finally {

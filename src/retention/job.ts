@@ -6,8 +6,9 @@
  * MAILROOM_HISTORY_RETENTION, then (SQLite) gives the freed pages back.
  *
  * Every write goes through the queue writer (on SQLite its thread, so the
- * main thread never waits on a COMMIT) in batches of a few hundred messages
- * with a pause between them: acceptance and delivery writes queue behind one
+ * main thread never waits on a COMMIT) in batches of 100 messages, resting
+ * after each four times as long as it took (so retention has at most a fifth
+ * of the writer's time): acceptance and delivery writes queue behind one
  * small batch at most, never behind a whole pass.
  */
 import type { Logger } from 'pino';
@@ -26,8 +27,13 @@ export interface RetentionSettings {
 export interface RetentionTuning {
   /** Messages looked at per batch. */
   batchSize?: number;
-  /** Rest between batches, so other writes get the writer in between. */
+  /** Least rest between batches, so other writes get the writer in between. */
   pauseMs?: number;
+  /**
+   * The most of the writer's time retention takes: after a batch that took t ms it rests
+   * t × (1 / share − 1) ms, so a slow disk slows retention, not acceptance. 1: no rest.
+   */
+  writerShare?: number;
   /** Free pages given back per incremental-vacuum step (SQLite). */
   vacuumPages?: number;
   /** First pass this long after start; tests shorten it. */
@@ -63,27 +69,30 @@ const JOB = 'retention';
 const WORKING_LEASE_MS = 5 * 60_000;
 
 export function startRetentionJob(deps: RetentionDeps, tuning: RetentionTuning = {}): RetentionJob {
-  const batchSize = tuning.batchSize ?? 200;
+  const batchSize = tuning.batchSize ?? 100;
   const pauseMs = tuning.pauseMs ?? 20;
+  const restFactor = 1 / Math.min(1, Math.max(0.01, tuning.writerShare ?? 0.2)) - 1;
   const vacuumPages = tuning.vacuumPages ?? 256;
   const { writer, nodeId, settings, logger } = deps;
   let stopping = false;
   let running: Promise<RetentionReport | null> | null = null;
 
   const lease = (ttlMs: number) => writer.run('takeJobLease', { name: JOB, owner: nodeId, now: Date.now(), ttlMs });
-  const pause = () => new Promise((resolve) => setTimeout(resolve, pauseMs));
+  const pause = (busyMs: number) => new Promise((resolve) => setTimeout(resolve, Math.max(pauseMs, busyMs * restFactor)));
 
   async function sweep(kind: 'expireBodies' | 'deleteHistory', retentionMs: number, now: number, report: RetentionReport): Promise<boolean> {
     let after: string | null = null;
     while (!stopping) {
+      const started = performance.now();
       const outcome: SweepOutcome = await writer.run(kind, { now, cutoff: now - retentionMs, after, limit: batchSize });
+      const busyMs = performance.now() - started;
       if (kind === 'expireBodies') report.bodiesExpired += outcome.affected;
       else report.messagesDeleted += outcome.affected;
       for (const { accountId, bytes } of outcome.freed) report.freed.set(accountId, (report.freed.get(accountId) ?? 0) + bytes);
       if (outcome.examined < batchSize) return true;
       after = outcome.last;
       if (!(await lease(WORKING_LEASE_MS))) return false; // lost it (a long stall): the new holder carries on
-      await pause();
+      await pause(busyMs);
     }
     return false;
   }
@@ -100,10 +109,11 @@ export function startRetentionJob(deps: RetentionDeps, tuning: RetentionTuning =
       let free = await writer.run('incrementalVacuum', { pages: 0 }).catch(() => 0);
       while (free > 0 && !stopping) {
         const before = free;
+        const started = performance.now();
         free = await writer.run('incrementalVacuum', { pages: vacuumPages });
         report.pagesReleased += Math.max(0, before - free);
         if (free >= before) break;
-        await pause();
+        await pause(performance.now() - started);
       }
     }
     // Kept until the next pass is due, so the other nodes skip this round instead of sweeping again.

@@ -77,7 +77,7 @@ describeEachStore('retention sweeps', (engine) => {
     ]).execute();
     writer = engine === 'sqlite' ? await startWriterThread(t.url) : inThreadWriter(t.store);
     // Batches of two: the sweep has to carry its cursor past kept messages across batches.
-    job = startRetentionJob({ writer, engine, nodeId: 'node-a', settings: SETTINGS, logger: silent }, { batchSize: 2, pauseMs: 0, firstPassAfterMs: 3_600_000 });
+    job = startRetentionJob({ writer, engine, nodeId: 'node-a', settings: SETTINGS, logger: silent }, { batchSize: 2, pauseMs: 0, writerShare: 1, firstPassAfterMs: 3_600_000 });
   });
   after(async () => {
     await job?.stop();
