@@ -31,7 +31,7 @@ import type { LoadResult } from './load/job.ts';
 import { dataPayload } from './load/message.ts';
 import { SmtpWire } from './load/smtp-wire.ts';
 import { onCleanup } from './cleanup.ts';
-import { StoreUnavailable, createBenchDatabase } from './stores.ts';
+import { StoreUnavailable, createBenchDatabase, type BenchDatabase } from './stores.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const SENDER = 'owner@bench-sender.example';
@@ -57,11 +57,20 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
   const database = await createBenchDatabase(engine).catch((error: unknown) => {
     throw error instanceof StoreUnavailable ? new CaseSkipped(error.message) : error;
   });
+  try {
+    return await endToEndOn(database, nodeCount, size, options);
+  } finally {
+    await database.drop();
+  }
+}
+
+/** The end-to-end run on a database made by the caller (the flat-cost case runs it on a pre-filled store). */
+export async function endToEndOn(database: BenchDatabase, nodeCount: number, size: number, options: BenchOptions, env: Record<string, string> = {}): Promise<LoadResult> {
   const sink = await startSink();
   const nodes: Node[] = [];
   try {
     const secret = await createSender(database.url);
-    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i, database.url, join(database.dataDir, `node-${i}`), sink.port));
+    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i, database.url, join(database.dataDir, `node-${i}`), sink.port, env));
     const client = await Client.connect(nodes.map((n) => n.port), options.connections, secret, size, sink);
     try {
       await client.send(Math.round(300 * options.warmupSeconds));
@@ -92,7 +101,6 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
   } finally {
     for (const node of nodes) await node.stop();
     await sink.close();
-    await database.drop();
   }
 }
 
@@ -117,14 +125,14 @@ interface Node {
   stop(): Promise<void>;
 }
 
-function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number): Promise<Node> {
+function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>): Promise<Node> {
   const child = spawn(process.execPath, [CLI, 'start'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
       ...process.env, MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_DATA_DIR: dataDir, MAILROOM_NODE_ID: `bench-node-${index}`,
       MAILROOM_HOSTNAME: 'mailroom.bench', MAILROOM_ROLES: 'smtp,delivery', MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0',
       MAILROOM_SMTPS_PORT: 'off', MAILROOM_HTTP_PORT: 'off', MAILROOM_RELAY_HOST: `127.0.0.1:${sinkPort}`, MAILROOM_LOG_LEVEL: 'silent',
-      MAILROOM_SHUTDOWN_TIMEOUT: '2s',
+      MAILROOM_SHUTDOWN_TIMEOUT: '2s', ...env,
     },
   });
   const forget = onCleanup(() => { child.kill('SIGKILL'); });

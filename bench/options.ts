@@ -22,6 +22,8 @@ export interface BenchOptions {
   sessions: SessionMode[];
   /** Directory for V8 CPU profiles of every server child, or null. */
   profileDir: string | null;
+  /** The flat-cost case's pre-fill as a share of 1,000,000 deferred deliveries and 10,000,000 history rows. */
+  flatScale: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -30,7 +32,8 @@ export const USAGE = `npm run bench -- [options]
   --warmup S           warm-up seconds per case, not measured (default 2; --quick: 1)
   --sizes LIST         message sizes, e.g. 1k,50k (default 1k,50k)
   --stores LIST        sqlite,postgres (default both; postgres is skipped if unreachable)
-  --cases LIST         case kinds to run: ceiling,acceptance,multinode,throttled (default all)
+  --cases LIST         case kinds to run: ceiling,acceptance,multinode,throttled,flat-cost (default all)
+  --flat-scale F       flat-cost pre-fill as a share of 1M deferred + 10M history rows (default 1; 0.01 for a quick run)
   --no-starttls        skip the STARTTLS runs
   --sessions LIST      reused,per-message (default both): per-message opens a new session
                        (connect, EHLO, [STARTTLS], AUTH) for every message, at the smallest size
@@ -52,6 +55,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       sessions: { type: 'string' },
       profile: { type: 'string' },
       quick: { type: 'boolean' },
+      'flat-scale': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -68,6 +72,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     starttls: !values['no-starttls'],
     sessions: list(values.sessions ?? 'reused,per-message').map(parseSessionMode),
     profileDir: values.profile ?? null,
+    flatScale: positive('--flat-scale', values['flat-scale'] ?? '1'),
   };
 }
 

@@ -9,6 +9,10 @@ import { CaseSkipped, type BenchCase, type Variant } from './cases/types.ts';
 import { cleanupAll } from './cleanup.ts';
 import { USAGE, formatSize, parseOptions, type BenchOptions } from './options.ts';
 import { endToEndVerdict, noiseWarning, progressLine, sessionVerdict, table, targetVerdict, type Row } from './report.ts';
+import { runFlatCost } from './flat-cost/run.ts';
+
+/** Not a row of the table: it prints its own (empty store against pre-filled), see flat-cost/run.ts. */
+const FLAT_COST = 'flat-cost';
 
 /** Every size without TLS; the smallest also with STARTTLS; a session per message at the smallest size only. */
 function variants(options: BenchOptions): Variant[] {
@@ -22,8 +26,8 @@ function variants(options: BenchOptions): Variant[] {
 }
 
 function plan(options: BenchOptions): BenchCase[] {
-  const unknown = options.cases.filter((name) => !CASE_KINDS.some((kind) => kind.name === name));
-  if (unknown.length > 0) throw new Error(`--cases: unknown ${unknown.join(', ')} (known: ${CASE_KINDS.map((k) => k.name).join(', ')})`);
+  const unknown = options.cases.filter((name) => name !== FLAT_COST && !CASE_KINDS.some((kind) => kind.name === name));
+  if (unknown.length > 0) throw new Error(`--cases: unknown ${unknown.join(', ')} (known: ${[...CASE_KINDS.map((k) => k.name), FLAT_COST].join(', ')})`);
   const kinds = CASE_KINDS.filter((kind) => options.cases.length === 0 || options.cases.includes(kind.name));
   return variants(options).flatMap((variant) => kinds.flatMap((kind) => kind.plan(variant, options)));
 }
@@ -42,7 +46,10 @@ async function main(): Promise<void> {
   let cases: BenchCase[];
   try {
     options = parseOptions(process.argv.slice(2));
-    if (!options) return void console.log(`${USAGE}\n\nCase kinds:\n${CASE_KINDS.map((k) => `  ${k.name.padEnd(12)} ${k.description}`).join('\n')}`);
+    if (!options) {
+      return void console.log(`${USAGE}\n\nCase kinds:\n${CASE_KINDS.map((k) => `  ${k.name.padEnd(12)} ${k.description}`).join('\n')}\n`
+        + `  ${FLAT_COST.padEnd(12)} the same figures on an empty and a pre-filled store (1M deferred, 10M history rows), query plans, a retention pass`);
+    }
     cases = plan(options);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -66,6 +73,11 @@ async function main(): Promise<void> {
     console.log(progressLine(row));
   }
   await cleanupAll();
+  const flatCost = options.cases.length === 0 || options.cases.includes(FLAT_COST);
+  if (rows.length === 0) {
+    if (flatCost) await runFlatCost(options).finally(cleanupAll);
+    return;
+  }
 
   console.log(`\n${table(rows)}\n`);
   console.log('Latency: from writing MAIL FROM (pipelined with RCPT TO and DATA) to reading the 250 after the message;');
@@ -80,6 +92,7 @@ async function main(): Promise<void> {
   console.log(targetVerdict(rows));
   console.log(endToEndVerdict(rows));
   console.log(sessionVerdict(rows));
+  if (flatCost) await runFlatCost(options).finally(cleanupAll);
 }
 
 await main();

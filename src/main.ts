@@ -36,6 +36,8 @@ import { SessionRecorder } from './doctor/session-recorder.ts';
 import { hostnameWarning } from './domains/server-host.ts';
 import type { Shaper } from './delivery/shaper.ts';
 import { KeyUseLog } from './accounts/key-use-log.ts';
+import { startRetentionJob, type RetentionJob, type RetentionTuning } from './retention/job.ts';
+import { startDiskGuard, watchedDirectories } from './store/disk-guard.ts';
 
 export interface RunningMailroom {
   config: Config;
@@ -52,6 +54,8 @@ export interface RunningMailroom {
   logger: Logger;
   /** This node's side of adaptive shaping; null on a node without the delivery role. */
   shaper: Shaper | null;
+  /** Deletes old bodies and history (src/retention). */
+  retention: RetentionJob;
   /** Graceful stop: listeners answer 421, in-flight work finishes or is released. */
   stop(): Promise<void>;
 }
@@ -68,6 +72,10 @@ export interface StartOptions {
   certificates?: CertificateOptions;
   /** Outbound TLS trust and the MTA-STS policy port: tests add their CA and serve policies from loopback. */
   outboundTls?: OutboundTlsOptions;
+  /** Retention batch sizes and first pass; tests shorten them. */
+  retention?: RetentionTuning;
+  /** How often the free disk space is checked; tests shorten it. */
+  diskCheckMs?: number;
 }
 
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
@@ -87,7 +95,12 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   const verpSecret = await sharedSecret(store, 'verp_secret');
   let worker: DeliveryWorker | null = null;
   const writer = await startQueueWriter(store, config.databaseUrl);
+  const diskGuard = startDiskGuard({
+    directories: watchedDirectories(config.dataDir, config.databaseUrl), minFreeBytes: config.minFreeSpace, intervalMs: options.diskCheckMs, logger, metrics,
+  });
   const enqueuer = new Enqueuer(writer, {
+    storageBudget: config.storageBudget,
+    diskSpaceLow: diskGuard.low,
     onCommitted(messages) {
       for (const message of messages) {
         for (const recipient of message.recipients) metrics.accepted.inc({ domain_class: domainClass(domainOf(recipient)) });
@@ -138,6 +151,11 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   // Started once HTTP is up: the first ACME order may need this node to answer its challenge.
   certificates?.start();
 
+  const retention = startRetentionJob({
+    writer, engine: store.engine, nodeId, logger,
+    settings: { bodyRetentionMs: config.bodyRetention, historyRetentionMs: config.historyRetention, intervalMs: config.retentionInterval },
+  }, options.retention);
+
   const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, logger, nodeId, options: options.webhooks }) : null;
   // Verified domains' records, looked up again daily; any node may run it, each domain is taken by one.
   const rechecks = roles.has('http') || roles.has('delivery') ? startDomainRechecks({ store, resolver, serverHostname: config.hostname, logger }) : null;
@@ -150,6 +168,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   let stopping: Promise<void> | null = null;
   return {
     config, store, listeners, nodeId, certificates, smtpSessions, logger, shaper: worker?.shaper ?? null,
+    retention,
     firstAdmin: admin?.created && admin.password ? { email: admin.email, password: admin.password } : null,
     stop() {
       stopping ??= (async () => {
@@ -161,6 +180,8 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await smtpSessions.stop();
         await keyUses.stop();
         await enqueuer.drain();
+        await retention.stop();
+        diskGuard.stop();
         await writer.close();
         await webhooks?.stop();
         await rechecks?.stop();

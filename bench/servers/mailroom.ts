@@ -11,7 +11,8 @@ import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
 import { serveInChild } from './protocol.ts';
 
-const SENDER_DOMAIN = 'bench-sender.example';
+// Overridable, so a second sender can be made on a store that has the first (the flat-cost case).
+const SENDER_DOMAIN = process.env.MAILROOM_BENCH_SENDER_DOMAIN ?? 'bench-sender.example';
 
 serveInChild(async () => {
   const config = loadConfig(process.env);

@@ -54,5 +54,14 @@ export function errorForRefusal(refusal: Refusal, fields: RefusalFields, now: nu
     case 'command-line-too-long':
       // An SMTP-only refusal; the API has no command lines. Said plainly all the same.
       return new ApiError(400, 'line_too_long', `A line of ${refusal.length} octets is too long`, fields.message);
+    // The account's own quota, like the daily limit: 429, retried later by any HTTP client.
+    case 'storage-budget':
+      return new ApiError(429, 'storage_budget_exceeded',
+        `The storage budget of your account is used up (${refusal.used} of ${refusal.budget} bytes held); it frees up as older messages expire`,
+        undefined, { 'retry-after': '600' });
+    // The server's storage, not the caller's doing: 507 Insufficient Storage.
+    case 'disk-space-low':
+      return new ApiError(507, 'insufficient_storage', 'Mailroom is short of disk space and accepts no new mail for now; try again later',
+        undefined, { 'retry-after': '60' });
   }
 }

@@ -91,6 +91,10 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, inpu
     subject: decodedSubject(headerFields), raw: withTraceHeaders(raw, headerFields, { id, hostname: config.hostname, now, received }),
     recipients: deliverable, suppressed, source: 'api', tags: input.tags ?? [], clientIp: context.clientIp,
     idempotencyKey: context.idempotencyKey,
+  }).catch((error: unknown) => {
+    // The commit failed (a full disk, a lost database): nothing was stored, and the caller must hear it may retry.
+    const answer = new ApiError(503, 'not_accepted', 'The message could not be stored and was not accepted; try again later', undefined, { 'retry-after': '30' });
+    throw Object.assign(answer, { cause: error });
   });
   if (!result.ok) throw errorForRefusal(result.refusal, fields, now);
   return { id: result.id, duplicate: result.duplicate, recipients: deliverable.length, size: raw.length };

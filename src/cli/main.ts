@@ -9,6 +9,7 @@ import { registerMessageCommands } from './messages.ts';
 import { registerSuppressionCommands } from './suppressions.ts';
 import { registerNodeCommands } from './nodes.ts';
 import { registerDestinationCommands } from './destinations.ts';
+import { registerBackupCommands } from './backup.ts';
 import { EXIT } from './context.ts';
 import { configurationTable } from '../config/docs.ts';
 
@@ -27,6 +28,7 @@ registerMessageCommands(program);
 registerSuppressionCommands(program);
 registerNodeCommands(program);
 registerDestinationCommands(program);
+registerBackupCommands(program);
 program.command('config-docs').description('print the configuration table (Markdown)').addHelpText('after', '\nExample:\n  $ mailroom config-docs > settings.md').action(() => { process.stdout.write(configurationTable() + '\n'); });
 
 // Run when started as a program (npm scripts, tests, bin/mailroom.js); imported, it only

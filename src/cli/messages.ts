@@ -15,7 +15,7 @@ export function registerMessageCommands(program: Command): void {
 
   withConfigFlags(messages.command('show <id>').description('per-recipient status and every delivery attempt of a message'), { example: 'mailroom messages show 0mwucufn81faro1a20aj' })
     .option('--json', 'print JSON')
-    .action((id: string, options) => runWithStore(options, (store, config) => getMessage(store, id, null, { maxQueueTime: config.maxQueueTime }), formatMessage));
+    .action((id: string, options) => runWithStore(options, (store, config) => getMessage(store, id, null, { maxQueueTime: config.maxQueueTime, historyRetentionMs: config.historyRetention }), formatMessage));
 
   withConfigFlags(messages.command('list').description('messages, newest first'), { example: 'mailroom messages list --status deferred --account you@example.com' })
     .option('--recipient <address>', 'only messages to this address')
@@ -42,6 +42,7 @@ function pageSize(raw: string): number {
 
 function formatMessage(m: MessageView): string {
   const lines = [`Message ${m.id}`, `  from     ${m.from}`, `  subject  ${m.subject}`, `  created  ${m.createdAt}`];
+  if (m.notice) lines.push(`  note     ${m.notice}`);
   for (const r of m.recipients) {
     lines.push('', `${r.address}: ${r.status} (${r.attempts.length} attempt${r.attempts.length === 1 ? '' : 's'})`);
     if (r.explanation) {

@@ -56,6 +56,11 @@ export const OPTIONS = {
   destinationConcurrency: option('MAILROOM_DESTINATION_CONCURRENCY', '20', parse.parsePositiveInteger, 'connections per MX host at once (as Postfix default_destination_concurrency_limit)'),
   leaseTime: option('MAILROOM_LEASE_TIME', '2m', (raw) => atLeast(raw, 1000), 'a worker that stops heart-beating loses its deliveries after this'),
   heartbeatInterval: option('MAILROOM_HEARTBEAT_INTERVAL', '10s', (raw) => atLeast(raw, 100), 'how often a node tells the others it is alive; after 3 missed beats `nodes list` shows it stale'),
+  bodyRetention: option('MAILROOM_BODY_RETENTION', '7d', offOr(parse.parseDuration), 'a message body is deleted this long after its last recipient reached a final state (headers and history stay); `off` keeps bodies'),
+  historyRetention: option('MAILROOM_HISTORY_RETENTION', '30d', offOr(parse.parseDuration), 'a finished message, its deliveries, attempts and events are deleted this long after its last recipient reached a final state; `off` keeps them'),
+  retentionInterval: option('MAILROOM_RETENTION_INTERVAL', '10m', (raw) => atLeast(raw, 1000), 'how often retention runs (one node of a cluster at a time); never touches a queued or deferred message'),
+  storageBudget: option('MAILROOM_STORAGE_BUDGET', 'off', offOr(parse.parseSize), 'message bytes each account may hold (queued plus kept by retention); over it new mail gets `452 4.3.1` (API: 429); `off` for no budget'),
+  minFreeSpace: option('MAILROOM_MIN_FREE_SPACE', '512MB', offOr(parse.parseSize), 'below this much free space in the data directory new mail is refused with `452 4.3.1` (API: 507) until space returns; `off` disables'),
   shutdownTimeout: option('MAILROOM_SHUTDOWN_TIMEOUT', '20s', parse.parseDuration, 'how long SIGTERM waits for in-flight work'),
   logLevel: option('MAILROOM_LOG_LEVEL', 'info', (raw) => {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new Error('must be one of fatal, error, warn, info, debug, trace, silent');
@@ -77,6 +82,11 @@ function parseAutoBoolean(raw: string): boolean | null {
   } catch {
     throw new Error('must be auto, true or false');
   }
+}
+
+/** `off` (null) or what the parser makes of the value. */
+function offOr<T>(parser: (raw: string) => T): (raw: string) => T | null {
+  return (raw) => (raw.trim().toLowerCase() === 'off' ? null : parser(raw));
 }
 
 /** A duration with a floor: a zero lease or heartbeat would make every node look dead at once. */

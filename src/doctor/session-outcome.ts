@@ -21,7 +21,7 @@ export type ProblemCode =
   | AuthFailure
   | 'null-sender' | 'domain-not-added' | 'domain-not-verified' | 'from-not-allowed' | 'missing-from'
   | 'limit-reached' | 'recipient-suppressed' | 'too-many-recipients' | 'message-too-big'
-  | 'forbidden-input' | 'command-line-too-long'
+  | 'forbidden-input' | 'command-line-too-long' | 'storage-budget' | 'disk-space-low'
   | 'tls-handshake' | 'tls-abandoned';
 
 export interface Problem {
@@ -81,6 +81,10 @@ function explainRefusal(refusal: Refusal): Problem {
     }
     case 'command-line-too-long':
       return { code: 'command-line-too-long', words: `The client sent a command line of ${refusal.length} octets; SMTP allows 512. It was answered 500 and the session went on.` };
+    case 'storage-budget':
+      return { code: 'storage-budget', words: `The account's storage budget is used up (${refusal.used} of ${refusal.budget} bytes held); mail is taken again as older messages expire.` };
+    case 'disk-space-low':
+      return { code: 'disk-space-low', words: 'Mailroom was short of disk space and took no new mail; it resumes by itself when space returns.' };
   }
 }
 

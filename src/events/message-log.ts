@@ -14,6 +14,7 @@ import type { Store } from '../store/database.ts';
 import { UserError } from '../errors.ts';
 import type { StsAttemptFacts } from '../delivery/mta-sts.ts';
 import { explain, type Explanation } from '../delivery/explanations.ts';
+import { timeOfId } from '../store/ids.ts';
 
 export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired'] as const;
 export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
@@ -51,6 +52,8 @@ export interface RecipientView {
 export interface MessageReadOptions {
   /** MAILROOM_MAX_QUEUE_TIME, to say when pending deliveries expire. */
   maxQueueTime?: number;
+  /** MAILROOM_HISTORY_RETENTION, to explain a message that is gone. */
+  historyRetentionMs?: number | null;
 }
 
 export interface MessageView {
@@ -62,6 +65,10 @@ export interface MessageView {
   /** The header fields as accepted (before signing), names in lower case. */
   headers: Array<{ name: string; value: string }>;
   recipients: RecipientView[];
+  /** Only once retention deleted the body (MAILROOM_BODY_RETENTION): when it did. The headers above remain. */
+  bodyExpiredAt?: string;
+  /** Only when something of the message is gone: says what, in words. */
+  notice?: string;
 }
 
 export interface MessageSummary {
@@ -103,7 +110,7 @@ const ID_PATTERN = /^[0-9a-z]{1,40}$/;
 
 export async function findMessage(store: Store, id: string, accountId: string | null, options: MessageReadOptions = {}): Promise<MessageView | null> {
   if (!ID_PATTERN.test(id)) return null;
-  let query = store.db.selectFrom('messages').select(['id', 'header_from', 'mail_from', 'subject', 'tags', 'raw', 'created_at']).where('id', '=', id);
+  let query = store.db.selectFrom('messages').select(['id', 'header_from', 'mail_from', 'subject', 'tags', 'raw', 'created_at', 'body_expired_at']).where('id', '=', id);
   if (accountId !== null) query = query.where('account_id', '=', accountId);
   const message = await query.executeTakeFirst();
   if (!message) return null;
@@ -123,7 +130,7 @@ export async function findMessage(store: Store, id: string, accountId: string | 
     lastRule.set(a.delivery_id, a.rule);
   }
   const pending = (status: string) => status === 'queued' || status === 'deferred';
-  return {
+  const view: MessageView = {
     id: message.id,
     from: senderOf(message),
     subject: message.subject,
@@ -140,13 +147,34 @@ export async function findMessage(store: Store, id: string, accountId: string | 
       attempts: byDelivery.get(d.id) ?? [],
     })),
   };
+  if (message.body_expired_at !== null) {
+    view.bodyExpiredAt = iso(message.body_expired_at);
+    view.notice = `The body of this message expired: retention deleted it at ${view.bodyExpiredAt} (MAILROOM_BODY_RETENTION). `
+      + 'Its headers and delivery history remain until MAILROOM_HISTORY_RETENTION deletes them too.';
+  }
+  return view;
 }
 
-/** findMessage, or a not-found error the CLI and API turn into exit code 3 / HTTP 404. */
-export async function getMessage(store: Store, id: string, accountId: string | null, options: MessageReadOptions = {}): Promise<MessageView> {
+/**
+ * findMessage, or a not-found error the CLI and API turn into exit code 3 / HTTP 404. An id
+ * older than the history retention gets its own code and words: the message may well have
+ * existed, and retention deleted it.
+ */
+export async function getMessage(store: Store, id: string, accountId: string | null, options: MessageReadOptions = {}, now = Date.now()): Promise<MessageView> {
   const message = await findMessage(store, id, accountId, options);
-  if (!message) throw new UserError('not-found', 'unknown_message', `no message with the id ${id}`, 'id');
-  return message;
+  if (message) return message;
+  const madeAt = ID_PATTERN.test(id) ? timeOfId(id) : null;
+  const retentionMs = options.historyRetentionMs ?? null;
+  if (madeAt !== null && retentionMs !== null && madeAt < now - retentionMs && madeAt > Date.UTC(2000, 0)) {
+    throw new UserError('not-found', 'message_expired',
+      `message ${id} was created at ${iso(madeAt)}, longer ago than the message history is kept (MAILROOM_HISTORY_RETENTION = ${days(retentionMs)}); `
+      + 'if it existed, retention has deleted it with its delivery history', 'id');
+  }
+  throw new UserError('not-found', 'unknown_message', `no message with the id ${id}`, 'id');
+}
+
+function days(ms: number): string {
+  return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : `${Math.round(ms / 1000)}s`;
 }
 
 export async function listMessages(store: Store, filter: MessageFilter): Promise<MessagePage> {

@@ -30,6 +30,8 @@ export function createMetrics() {
     }),
     smtpSessions: new Counter({ name: 'mailroom_smtp_sessions_total', help: 'SMTP sessions opened', labelNames: ['listener'] as const, registers: [registry] }),
     authFailures: new Counter({ name: 'mailroom_smtp_auth_failures_total', help: 'Failed SMTP logins', registers: [registry] }),
+    diskFreeBytes: new Gauge({ name: 'mailroom_disk_free_bytes', help: 'Free space where this node writes (data directory, SQLite file)', registers: [registry] }),
+    diskSpaceLow: new Gauge({ name: 'mailroom_disk_space_low', help: '1 while free space is below MAILROOM_MIN_FREE_SPACE and new mail is refused', registers: [registry] }),
     queueDepth: new Gauge({ name: 'mailroom_queue_depth', help: 'Deliveries waiting (queued or deferred)', registers: [registry] }),
     // Adaptive shaping (delivery/shaper.ts). Gauges come from the shared store at scrape time, and
     // only for sites whose limits differ from the default, so a long tail of small sites adds no series.

@@ -16,7 +16,11 @@ export type Refusal =
   /** RFC 5322 forbids it (policy/message-lines.ts); `line` counts from 1, `length` in octets without CRLF. */
   | { kind: 'forbidden-input'; problem: InputProblem; line: number; length: number }
   /** RFC 5321 4.5.3.1.4: an SMTP command line over 512 octets (the session goes on). */
-  | { kind: 'command-line-too-long'; length: number };
+  | { kind: 'command-line-too-long'; length: number }
+  /** The account holds its MAILROOM_STORAGE_BUDGET of message bytes already. */
+  | { kind: 'storage-budget'; budget: number; used: number }
+  /** The data directory's free space is below MAILROOM_MIN_FREE_SPACE. */
+  | { kind: 'disk-space-low' };
 
 export type InputProblem = 'nul-byte' | 'header-line-too-long' | 'body-line-too-long';
 

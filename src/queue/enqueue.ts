@@ -24,6 +24,7 @@ import { addUsage, readUsage } from './usage.ts';
 import { recordEvents } from '../events/message-events.ts';
 import type { QueueWriter } from './writer.ts';
 import { Batcher } from '../store/group-commit.ts';
+import { addStoredBytes, readStoredBytes } from './stored-bytes.ts';
 
 export interface Submission {
   /** Chosen by the caller, so trace headers written before the commit can name it. */
@@ -73,18 +74,25 @@ export interface EnqueuerOptions {
   now?: () => number;
   /** Told after each commit, e.g. to wake the delivery workers and count acceptances. */
   onCommitted?: (committed: CommittedMessage[]) => void;
+  /** Body bytes an account may hold (MAILROOM_STORAGE_BUDGET); null or absent: no budget. */
+  storageBudget?: number | null;
+  /** Says when the data directory is short of space (disk-guard.ts): then nothing is committed. */
+  diskSpaceLow?: () => boolean;
 }
 
 export class Enqueuer {
   readonly #batcher: Batcher<Submission, EnqueueResult>;
+  readonly #diskSpaceLow: () => boolean;
 
   /** `writer` runs the commits: in this thread's transactions, or on the SQLite writer thread (writer.ts). */
   constructor(writer: QueueWriter, options: EnqueuerOptions = {}) {
     const now = options.now ?? Date.now;
     const onCommitted = options.onCommitted ?? (() => {});
+    const storageBudget = options.storageBudget ?? null;
+    this.#diskSpaceLow = options.diskSpaceLow ?? (() => false);
     this.#batcher = new Batcher(async (submissions) => {
       const committedAt = now();
-      const results = await writer.run('commitSubmissions', { submissions, now: committedAt });
+      const results = await writer.run('commitSubmissions', { submissions, now: committedAt, storageBudget });
       const committed = results.flatMap((result, index) => {
         const submission = submissions[index];
         return result.ok && !result.duplicate ? [{ id: result.id, recipients: submission.recipients, submission, committedAt }] : [];
@@ -100,6 +108,8 @@ export class Enqueuer {
   }
 
   enqueue(submission: Submission): Promise<EnqueueResult> {
+    // Refused before the commit rather than failed by it: a full disk must never be where we find out.
+    if (this.#diskSpaceLow()) return Promise.resolve({ ok: false, refusal: { kind: 'disk-space-low' } });
     return this.#batcher.submit(submission);
   }
 
@@ -113,11 +123,15 @@ export class Enqueuer {
  * One group commit: the limit checks (under row locks on PostgreSQL) and the
  * inserts of every accepted submission, in the caller's transaction.
  */
-export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, submissions: readonly Submission[], now: number): Promise<EnqueueResult[]> {
+export async function commitSubmissions(
+  tx: Kysely<Database>, engine: Engine, submissions: readonly Submission[], now: number, storageBudget: number | null = null,
+): Promise<EnqueueResult[]> {
   const limitedAccounts = [...new Set(submissions.flatMap((s) => (s.accountId && s.dailyLimit !== null ? [s.accountId] : [])))];
-  await lockAccounts(tx, engine, limitedAccounts);
+  const budgetedAccounts = storageBudget === null ? [] : [...new Set(submissions.flatMap((s) => (s.accountId ? [s.accountId] : [])))];
+  await lockAccounts(tx, engine, [...new Set([...limitedAccounts, ...budgetedAccounts])]);
   const usage = new Map<string, Awaited<ReturnType<typeof readUsage>>>();
   for (const accountId of limitedAccounts) usage.set(accountId, await readUsage(tx, accountId, now));
+  const stored = await readStoredBytes(tx, budgetedAccounts);
 
   const results: EnqueueResult[] = [];
   const accepted: Submission[] = [];
@@ -130,6 +144,13 @@ export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, su
       results.push({ ok: true, id: duplicateId, duplicate: true });
       continue;
     }
+    if (storageBudget !== null && submission.accountId) {
+      const held = stored.get(submission.accountId) ?? 0;
+      if (held + submission.raw.length > storageBudget) {
+        results.push({ ok: false, refusal: { kind: 'storage-budget', budget: storageBudget, used: held } });
+        continue;
+      }
+    }
     if (submission.accountId && submission.dailyLimit !== null) {
       const fact = usage.get(submission.accountId)!;
       const verdict = checkDailyLimit(fact, submission.recipients.length, submission.dailyLimit, now);
@@ -141,11 +162,13 @@ export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, su
       added.set(submission.accountId, (added.get(submission.accountId) ?? 0) + submission.recipients.length);
     }
     if (batchKey) keysInBatch.set(batchKey, submission.id);
+    if (submission.accountId) stored.set(submission.accountId, (stored.get(submission.accountId) ?? 0) + submission.raw.length);
     accepted.push(submission);
     results.push({ ok: true, id: submission.id, duplicate: false });
   }
   await insertQueuedMessages(tx, accepted, now);
   for (const [accountId, count] of added) await addUsage(tx, accountId, now, count);
+  await addStoredBytes(tx, bytesByAccount(accepted));
   return results;
   }
 
@@ -183,7 +206,7 @@ function messageRow(s: Submission, now: number): MessagesTable {
   return {
     id: s.id, account_id: s.accountId, mail_from: s.mailFrom, header_from: s.headerFrom, subject: s.subject, size: s.raw.length,
     raw: s.raw, dkim_signature: null, source: s.source, tags: JSON.stringify(s.tags), client_ip: s.clientIp,
-    idempotency_key: s.idempotencyKey, created_at: now,
+    idempotency_key: s.idempotencyKey, created_at: now, body_expired_at: null,
   };
 }
 
@@ -192,6 +215,12 @@ function deliveryRow(messageId: string, accountId: string | null, recipient: str
     id: newId(), message_id: messageId, account_id: accountId, recipient, recipient_domain: domainOf(recipient),
     status: 'queued', attempt_count: 0, next_attempt_at: now, lease_owner: null, last_reply: null, created_at: now, updated_at: now,
   };
+}
+
+function bytesByAccount(submissions: readonly Submission[]): Map<string, number> {
+  const bytes = new Map<string, number>();
+  for (const s of submissions) if (s.accountId) bytes.set(s.accountId, (bytes.get(s.accountId) ?? 0) + s.raw.length);
+  return bytes;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -17,14 +17,17 @@ import { holdBack, type HoldBack } from './hold-back.ts';
 import { addSiteStats, applyIncrease, applySignal, type SignalChange, type StatsDelta } from '../delivery/shaping-store.ts';
 import { touchSecretKeys } from '../accounts/keys.ts';
 import { recordSmtpSessions, type SessionLogRow } from '../doctor/session-log-writes.ts';
+import { deleteHistory, expireBodies, pruneUsageRows, type SweepBatch } from '../retention/sweeps.ts';
+import { releaseJobLease, takeJobLease, type JobLeaseRequest } from '../store/job-lease.ts';
+import { sql } from 'kysely';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
 
 export const WRITE_OPERATIONS = {
   /** Durable acceptance of a batch of submissions (see enqueue.ts). */
-  commitSubmissions: operation((tx, engine, { submissions, now }: { submissions: readonly Submission[]; now: number }) =>
-    commitSubmissions(tx, engine, submissions.map((s) => ({ ...s, raw: asBuffer(s.raw) })), now)),
+  commitSubmissions: operation((tx, engine, { submissions, now, storageBudget }: { submissions: readonly Submission[]; now: number; storageBudget?: number | null }) =>
+    commitSubmissions(tx, engine, submissions.map((s) => ({ ...s, raw: asBuffer(s.raw) })), now, storageBudget ?? null)),
   claimDeliveries: operation((tx, engine, request: ClaimRequest) => claimDueDeliveries(tx, engine, request)),
   rememberSignature: operation((tx, _engine, { messageId, signature }: { messageId: string; signature: string }) =>
     rememberSignature(tx, messageId, signature)),
@@ -44,6 +47,19 @@ export const WRITE_OPERATIONS = {
   touchSecretKeys: operation((tx, _engine, { uses }: { uses: readonly { keyId: string; at: number }[] }) => touchSecretKeys(tx, uses)),
   /** The Send-As doctor's session log, buffered for about a second (doctor/session-recorder.ts). */
   recordSmtpSessions: operation((tx, _engine, { rows, keep }: { rows: readonly SessionLogRow[]; keep: number }) => recordSmtpSessions(tx, rows, keep)),
+  // Retention (retention/job.ts): off the main thread on SQLite like every other write, in small batches.
+  takeJobLease: operation((tx, _engine, request: JobLeaseRequest) => takeJobLease(tx, request)),
+  releaseJobLease: operation((tx, _engine, request: { name: string; owner: string }) => releaseJobLease(tx, request)),
+  expireBodies: operation((tx, _engine, batch: SweepBatch) => expireBodies(tx, batch)),
+  deleteHistory: operation((tx, _engine, batch: SweepBatch) => deleteHistory(tx, batch)),
+  pruneUsage: operation((tx, _engine, args: { now: number }) => pruneUsageRows(tx, args)),
+  /** SQLite only: gives up to `pages` free pages back to the file system (0: none); answers how many remain free. */
+  incrementalVacuum: operation(async (tx, _engine, { pages }: { pages: number }) => {
+    // Not with 0: incremental_vacuum(0) frees the whole free list in one go.
+    if (pages > 0) await sql`pragma incremental_vacuum(${sql.lit(Math.floor(pages))})`.execute(tx);
+    const { rows } = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(tx);
+    return Number(rows[0]?.freelist_count ?? 0);
+  }),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;
@@ -58,8 +74,8 @@ export type OperationResult<N extends OperationName> = Awaited<ReturnType<(typeo
  */
 export function forTransfer<N extends OperationName>(name: N, args: OperationArgs<N>): OperationArgs<N> {
   if (name === 'commitSubmissions') {
-    const { submissions, now } = args as OperationArgs<'commitSubmissions'>;
-    return { submissions: submissions.map((s) => ({ ...s, raw: exactBytes(s.raw) })), now } as OperationArgs<N>;
+    const { submissions, now, storageBudget } = args as OperationArgs<'commitSubmissions'>;
+    return { submissions: submissions.map((s) => ({ ...s, raw: exactBytes(s.raw) })), now, storageBudget } as OperationArgs<N>;
   }
   if (name === 'recordAttempt') {
     // Only what recording reads: every object and string crossing costs serialising time.

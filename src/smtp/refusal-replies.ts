@@ -21,5 +21,7 @@ export function replyForRefusal(refusal: Refusal): Reply {
       }
       break;
     case 'command-line-too-long': return Replies.commandLineTooLong();
+    case 'storage-budget': return Replies.storageBudgetExceeded(refusal.budget, refusal.used);
+    case 'disk-space-low': return Replies.diskSpaceLow();
   }
 }

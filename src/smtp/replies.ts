@@ -41,6 +41,9 @@ export const Replies = {
     reply(550, '5.7.1', `Recipient ${address} is suppressed since ${date(since)} (${reason}); remove the suppression to send again`),
   tooManyRecipients: (max: number) => reply(452, '4.5.3', `Too many recipients; at most ${max} per message`),
   messageTooBig: (max: number) => reply(552, '5.3.4', `Message size exceeds the fixed maximum of ${max} bytes`),
+  storageBudgetExceeded: (budget: number, used: number) =>
+    reply(452, '4.3.1', `Storage budget of your account used up (${used} of ${budget} bytes held); try again once older messages have expired`),
+  diskSpaceLow: () => reply(452, '4.3.1', 'Insufficient system storage; message not accepted, try again later'),
   bareLineEnding: () => reply(550, '5.5.2', 'Message contains a bare CR or LF; lines must end with CRLF'),
   missingHeaderFrom: () => reply(550, '5.6.0', 'Message has no valid From header'),
   // RFC 5322 limits: nothing of the message is kept (policy/message-lines.ts)

@@ -24,3 +24,14 @@ export function newId(): string {
   const random = random64().toString(36).padStart(13, '0').slice(0, 11);
   return time + random;
 }
+
+/** The smallest id made at `at`: every id made before it sorts lower. */
+export function firstIdAt(at: number): string {
+  return Math.max(0, Math.floor(at)).toString(36).padStart(9, '0');
+}
+
+/** When an id from newId() was made; null for a string that is not one. */
+export function timeOfId(id: string): number | null {
+  const time = parseInt(id.slice(0, 9), 36);
+  return /^[0-9a-z]{9}/.test(id) && Number.isSafeInteger(time) ? time : null;
+}

@@ -1,5 +1,5 @@
 /** Row shapes of every table, as Kysely sees them. Times are epoch milliseconds. */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface AccountsTable {
   id: string;
@@ -338,4 +338,29 @@ export interface SiteShapingTable {
 
 export interface Database {
   site_shaping: SiteShapingTable;
+}
+
+// Retention (migration 0010_retention).
+
+export interface MessagesTable {
+  /** When retention deleted the body (only the header section is kept); null while the body is kept. */
+  body_expired_at: number | null;
+}
+
+/** A background job one node at a time runs in a cluster; the holder renews its lease while it works. */
+export interface JobLeasesTable {
+  name: string;
+  owner: string;
+  expires_at: number;
+}
+
+export interface Database {
+  job_leases: JobLeasesTable;
+}
+
+// Storage budget (migration 0011_storage_budget).
+
+export interface AccountsTable {
+  /** Body bytes of the account's messages still held: added at acceptance, taken off when retention deletes a body. */
+  stored_bytes: ColumnType<number, number | undefined, number>;
 }

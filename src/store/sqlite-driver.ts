@@ -7,10 +7,18 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
 export function openSqliteDatabase(path: string): { database: SqliteDatabase; raw: DatabaseSync } {
   const raw = new DatabaseSync(path, { timeout: 10_000 });
+  // Retention frees pages; incremental vacuum gives them back to the file
+  // system a few at a time (retention/job.ts). The mode can only be chosen
+  // before the first table exists, so this takes effect on new databases and
+  // is a no-op on older ones (README: "Retention and backups").
+  raw.exec('PRAGMA auto_vacuum = INCREMENTAL');
   // WAL lets the CLI read while the service writes; synchronous=FULL makes
   // every commit fsync the WAL, which is what lets us answer 250 after it.
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = FULL');
+  // A burst of writes (a retention pass) can grow the WAL far past its usual few MB; without a
+  // limit the file keeps that size for ever after. With one, each checkpoint cuts it back.
+  raw.exec('PRAGMA journal_size_limit = 67108864');
   raw.exec('PRAGMA foreign_keys = ON');
   // Kysely prepares every query it runs; preparing each distinct SQL text once
   // keeps the hot path (enqueue, lease) free of SQLite's parser.
@@ -18,7 +26,7 @@ export function openSqliteDatabase(path: string): { database: SqliteDatabase; ra
   const prepare = (sql: string): SqliteStatement => {
     let statement = statements.get(sql);
     if (!statement) {
-      statement = adaptStatement(raw.prepare(sql));
+      statement = adaptStatement(raw.prepare(sql), /^\s*pragma\b/i.test(sql));
       statements.set(sql, statement);
     }
     return statement;
@@ -36,9 +44,13 @@ export function openSqliteDatabase(path: string): { database: SqliteDatabase; ra
   return { database, raw };
 }
 
-function adaptStatement(statement: StatementSync): SqliteStatement {
+/**
+ * A PRAGMA such as incremental_vacuum does its work one step per row it
+ * yields, yet declares no columns: read, not run, or it stops after a step.
+ */
+function adaptStatement(statement: StatementSync, pragma: boolean): SqliteStatement {
   return {
-    reader: statement.columns().length > 0,
+    reader: pragma || statement.columns().length > 0,
     all: (parameters) => statement.all(...(parameters as never[])),
     run: (parameters) => statement.run(...(parameters as never[])),
     iterate: (parameters) => statement.iterate(...(parameters as never[])) as IterableIterator<unknown>,

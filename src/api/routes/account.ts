@@ -5,6 +5,7 @@
  */
 import { Type } from 'typebox';
 import { readUsage } from '../../queue/usage.ts';
+import { readStoredBytes } from '../../queue/stored-bytes.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { currentCertificateStatus } from '../../tls/certificate-status.ts';
 import { principalOf } from '../auth.ts';
@@ -14,6 +15,11 @@ import { ERRORS, Timestamp, iso, isoOrNull } from '../schemas.ts';
 const NOTICE_DAYS = 7;
 
 const Connection = Type.Enum(['unsecured', 'STARTTLS', 'SSL/TLS']);
+
+export const StorageUse = Type.Object({
+  usedBytes: Type.Integer({ description: 'message bytes the account holds: queued, and finished but not yet expired by retention' }),
+  budgetBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'MAILROOM_STORAGE_BUDGET; null when there is none' }),
+});
 
 const AccountResponse = Type.Object({
   id: Type.String(),
@@ -25,6 +31,7 @@ const AccountResponse = Type.Object({
   notices: Type.Array(Type.Object({
     type: Type.Enum(['auth.failures']), at: Timestamp, message: Type.String(),
   }), { description: 'things the owner should know of from the last 7 days, newest first: many failed logins for this account (they are slowed down; logins from addresses that have not failed are not affected)' }),
+  storage: StorageUse,
   smtp: Type.Object({
     host: Type.String(),
     hostWarning: Type.Union([Type.String(), Type.Null()], { description: 'set when host is not a fully qualified name, so mail clients (and Gmail) cannot use it yet; says the fix' }),
@@ -48,6 +55,7 @@ export function accountRoutes(app: ApiApp, deps: HttpDeps): void {
   }, async (request) => {
     const principal = principalOf(request);
     const usage = await readUsage(store.db, principal.accountId, Date.now());
+    const stored = await readStoredBytes(store.db, [principal.accountId]);
     // Per request: an ACME renewal on any node changes what clients are served.
     const certificate = await currentCertificateStatus(store, config.hostname, deps.certificates ?? null);
     const notices = await store.db.selectFrom('message_events').select(['created_at', 'reply'])
@@ -58,6 +66,7 @@ export function accountRoutes(app: ApiApp, deps: HttpDeps): void {
       sentLast24h: usage.used, resetsAt: isoOrNull(usage.nextRelease),
       notices: notices.map((notice) => ({ type: 'auth.failures' as const, at: iso(Number(notice.created_at)), message: notice.reply ?? '' })),
       smtp: { host: config.hostname, hostWarning: hostnameWarning(config.hostname), username: principal.email, insecureAuth: config.insecureAuth, ports: smtpPorts(deps), certificate },
+      storage: { usedBytes: stored.get(principal.accountId) ?? 0, budgetBytes: config.storageBudget },
     };
   });
 }

@@ -8,9 +8,12 @@ import { principalOf, requireAdmin } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { decodeCursor, page } from '../pagination.ts';
 import { ERRORS, Page, PageQuery, Timestamp, iso } from '../schemas.ts';
+import { StorageUse } from './account.ts';
+import { readStoredBytes } from '../../queue/stored-bytes.ts';
 
 const AdminAccount = Type.Object({
   id: Type.String(), email: Type.String(), dailyLimit: Type.Integer(), isAdmin: Type.Boolean(), createdAt: Timestamp, sentLast24h: Type.Integer(),
+  storage: StorageUse,
 });
 
 /** The same shape as `mailroom accounts create --json`. */
@@ -36,13 +39,14 @@ export function adminRoutes(app: ApiApp, deps: HttpDeps): void {
   }, async (request) => {
     const limit = request.query.limit ?? 50;
     const after = decodeCursor(request.query.cursor);
-    let query = store.db.selectFrom('accounts').select(['id', 'email', 'daily_limit', 'is_admin', 'created_at']).orderBy('email').limit(limit + 1);
+    let query = store.db.selectFrom('accounts').select(['id', 'email', 'daily_limit', 'is_admin', 'created_at', 'stored_bytes']).orderBy('email').limit(limit + 1);
     if (after) query = query.where('email', '>', after);
     const rows = await query.execute();
     const now = Date.now();
     const used = new Map(await Promise.all(rows.slice(0, limit).map(async (row) => [row.id, (await readUsage(store.db, row.id, now)).used] as const)));
     return page(rows, limit, (row) => row.email, (row) => ({
       id: row.id, email: row.email, dailyLimit: row.daily_limit, isAdmin: row.is_admin === 1, createdAt: iso(row.created_at), sentLast24h: used.get(row.id) ?? 0,
+      storage: { usedBytes: Number(row.stored_bytes), budgetBytes: config.storageBudget },
     }));
   });
 
@@ -79,8 +83,10 @@ export function adminRoutes(app: ApiApp, deps: HttpDeps): void {
     if (!account) throw new ApiError(404, 'unknown_account', `no account with the id ${request.params.id}`, 'id');
     await setDailyLimit(store, account.id, request.body.dailyLimit);
     const usage = await readUsage(store.db, account.id, Date.now());
+    const stored = await readStoredBytes(store.db, [account.id]);
     return {
       id: account.id, email: account.email, dailyLimit: request.body.dailyLimit, isAdmin: account.isAdmin, createdAt: iso(account.createdAt), sentLast24h: usage.used,
+      storage: { usedBytes: stored.get(account.id) ?? 0, budgetBytes: config.storageBudget },
     };
   });
 

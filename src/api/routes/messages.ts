@@ -79,6 +79,8 @@ const MessageDetail = Type.Object({
     lastReply: Type.Union([Type.String(), Type.Null()], { description: 'the last remote reply (also of a site that held the recipient back without an attempt)' }),
     attempts: Type.Array(Attempt),
   })),
+  bodyExpiredAt: Type.Optional(Type.String({ format: 'date-time', description: 'present once retention deleted the body (MAILROOM_BODY_RETENTION); the headers remain' })),
+  notice: Type.Optional(Type.String({ description: 'present when part of the message expired: says what' })),
 });
 
 export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
@@ -133,6 +135,6 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
   }, async (request) => {
     // An admin reads any account's message (the dashboard's all-accounts log links here).
     const principal = principalOf(request);
-    return getMessage(store, request.params.id, principal.isAdmin ? null : principal.accountId, { maxQueueTime: config.maxQueueTime });
+    return getMessage(store, request.params.id, principal.isAdmin ? null : principal.accountId, { maxQueueTime: config.maxQueueTime, historyRetentionMs: config.historyRetention });
   });
 }

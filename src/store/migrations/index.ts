@@ -12,6 +12,8 @@ import { nodes } from './0004_nodes.ts';
 import { certificates } from './0005_certificates.ts';
 import { nodeHeartbeat } from './0006_node_heartbeat.ts';
 import { authThrottle } from './0007_auth_throttle.ts';
+import { retention } from './0010_retention.ts';
+import { storageBudget } from './0011_storage_budget.ts';
 import { siteShaping } from './0012_site_shaping.ts';
 import { attemptMtaSts } from './0013_attempt_mta_sts.ts';
 import { mtaStsPolicies } from './0013_mta_sts_policies.ts';
@@ -28,6 +30,8 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0005_certificates': certificates(engine),
     '0006_node_heartbeat': nodeHeartbeat(),
     '0007_auth_throttle': authThrottle(),
+    '0010_retention': retention(),
+    '0011_storage_budget': storageBudget(),
     '0012_site_shaping': siteShaping(),
     '0013_attempt_mta_sts': attemptMtaSts(),
     '0013_mta_sts_policies': mtaStsPolicies(),

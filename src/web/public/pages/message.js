@@ -6,7 +6,7 @@ import { useApi } from '../lib/use-api.js';
 import { formatDateTime, formatDuration, formatNumber, statusInfo } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import { ArrowLeftIcon } from '../components/icons.js';
-import { Address, Badge, Card, CopyButton, EmptyState, ErrorNotice, Loading, PageHeader, StatusBadge, Time } from '../components/ui.js';
+import { Address, Badge, Card, CopyButton, EmptyState, ErrorNotice, Loading, Notice, PageHeader, StatusBadge, Time } from '../components/ui.js';
 
 /** @param {{ id: string }} props */
 export function MessagePage({ id }) {
@@ -22,6 +22,7 @@ export function MessagePage({ id }) {
   return html`
     <${PageHeader} title=${m.subject || '(no subject)'} back=${back}
       actions=${html`<button type="button" class="btn" onClick=${message.reload}>Refresh</button>`} />
+    ${m.bodyExpiredAt ? html`<${Notice} kind="info" title="The body of this message has expired">${m.notice}<//>` : null}
     <${Card} title="Summary">
       <dl class="summary">
         <div><dt>From</dt><dd class="mono">${m.from}</dd></div>
