@@ -4,7 +4,7 @@ import { backupSqlite, restoreSqlite, sqlitePathOf } from '../store/backup.ts';
 import { configFrom, reportError, withConfigFlags } from './context.ts';
 
 export function registerBackupCommands(program: Command): void {
-  withConfigFlags(program.command('backup <file>').description('write a consistent copy of the SQLite store to FILE (works while Mailroom runs)'))
+  withConfigFlags(program.command('backup <file>').description('write a consistent copy of the SQLite store to FILE (works while Mailroom runs)'), { example: 'mailroom backup /var/backups/mailroom-$(date +%F).db' })
     .option('--json', 'print JSON')
     .action(async (file: string, options) => {
       try {
@@ -15,7 +15,7 @@ export function registerBackupCommands(program: Command): void {
       }
     });
 
-  withConfigFlags(program.command('restore <file>').description('replace the SQLite store with a backup made by `mailroom backup` (stop Mailroom first)'))
+  withConfigFlags(program.command('restore <file>').description('replace the SQLite store with a backup made by `mailroom backup` (stop Mailroom first)'), { example: 'mailroom restore /var/backups/mailroom-2026-12-01.db' })
     .option('--force', 'replace an existing store')
     .option('--json', 'print JSON')
     .action(async (file: string, options) => {
