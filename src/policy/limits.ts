@@ -13,3 +13,9 @@ export function checkDailyLimit(usage: UsageFact, wanting: number, limit: number
   if (usage.used + wanting <= limit) return ACCEPT;
   return refuse({ kind: 'daily-limit', limit, resetsAt: usage.nextRelease ?? now + LIMIT_WINDOW_MS });
 }
+
+/** A key's own limit, within its account's: the same rolling window, its own count. */
+export function checkKeyDailyLimit(usage: UsageFact, wanting: number, limit: number, now: number): Verdict {
+  if (usage.used + wanting <= limit) return ACCEPT;
+  return refuse({ kind: 'key-daily-limit', limit, resetsAt: usage.nextRelease ?? now + LIMIT_WINDOW_MS });
+}

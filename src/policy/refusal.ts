@@ -10,6 +10,10 @@ export type Refusal =
   | { kind: 'header-from-not-allowed'; domain: string }
   | { kind: 'missing-header-from' }
   | { kind: 'daily-limit'; limit: number; resetsAt: number }
+  /** The secret key's own scope (policy/key-scope.ts) names other senders; `allowed` is that list. */
+  | { kind: 'sender-outside-key-scope'; address: string; allowed: readonly string[] }
+  /** The secret key's own daily limit, within the account's. */
+  | { kind: 'key-daily-limit'; limit: number; resetsAt: number }
   | { kind: 'recipient-suppressed'; address: string; reason: string; since: number }
   | { kind: 'too-many-recipients'; max: number }
   | { kind: 'message-too-big'; max: number }

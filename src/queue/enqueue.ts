@@ -17,10 +17,10 @@ import type { Engine } from '../store/database.ts';
 import type { Database, DeliveriesTable, MessagesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockAccounts } from '../store/locks.ts';
-import { checkDailyLimit } from '../policy/limits.ts';
+import { checkDailyLimit, checkKeyDailyLimit } from '../policy/limits.ts';
 import type { Refusal } from '../policy/refusal.ts';
 import { domainOf } from '../accounts/email.ts';
-import { addUsage, readUsage } from './usage.ts';
+import { addKeyUsage, addUsage, readKeyUsage, readUsage } from './usage.ts';
 import { recordEvents } from '../events/message-events.ts';
 import type { QueueWriter } from './writer.ts';
 import { Batcher } from '../store/group-commit.ts';
@@ -31,6 +31,9 @@ export interface Submission {
   /** null for mail Mailroom writes itself (DSNs), which no account limit applies to. */
   accountId: string | null;
   dailyLimit: number | null;
+  /** The secret key it was sent with (null: dashboard, DSN), counted per key; its own limit, if it has one. */
+  keyId?: string | null;
+  keyDailyLimit?: number | null;
   mailFrom: string;
   headerFrom: string;
   subject: string;
@@ -119,9 +122,16 @@ export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, su
   const usage = new Map<string, Awaited<ReturnType<typeof readUsage>>>();
   for (const accountId of limitedAccounts) usage.set(accountId, await readUsage(tx, accountId, now));
 
+  // A key belongs to one account, so the account's lock above also serialises its key's check.
+  const keyUsage = new Map<string, Awaited<ReturnType<typeof readKeyUsage>>>();
+  for (const keyId of new Set(submissions.flatMap((s) => (s.keyId && s.keyDailyLimit != null ? [s.keyId] : [])))) {
+    keyUsage.set(keyId, await readKeyUsage(tx, keyId, now));
+  }
+
   const results: EnqueueResult[] = [];
   const accepted: Submission[] = [];
   const added = new Map<string, number>();
+  const addedByKey = new Map<string, number>();
   const keysInBatch = new Map<string, string>();
   for (const submission of submissions) {
     const batchKey = submission.idempotencyKey ? `${submission.accountId}\n${submission.idempotencyKey}` : null;
@@ -137,15 +147,27 @@ export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, su
         results.push(verdict);
         continue;
       }
+      const keyFact = submission.keyId ? keyUsage.get(submission.keyId) : undefined;
+      if (keyFact && submission.keyDailyLimit != null) {
+        const keyVerdict = checkKeyDailyLimit(keyFact, submission.recipients.length, submission.keyDailyLimit, now);
+        if (!keyVerdict.ok) {
+          results.push(keyVerdict);
+          continue;
+        }
+        keyFact.used += submission.recipients.length;
+      }
       fact.used += submission.recipients.length;
       added.set(submission.accountId, (added.get(submission.accountId) ?? 0) + submission.recipients.length);
     }
+    if (submission.keyId) addedByKey.set(submission.keyId, (addedByKey.get(submission.keyId) ?? 0) + submission.recipients.length);
     if (batchKey) keysInBatch.set(batchKey, submission.id);
     accepted.push(submission);
     results.push({ ok: true, id: submission.id, duplicate: false });
   }
   await insertQueuedMessages(tx, accepted, now);
   for (const [accountId, count] of added) await addUsage(tx, accountId, now, count);
+  // Per-key counts ride in the same group commit: no write of their own.
+  for (const [keyId, count] of addedByKey) await addKeyUsage(tx, keyId, now, count);
   return results;
   }
 

@@ -8,12 +8,12 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
-import { readUsage } from '../queue/usage.ts';
+import { readKeyUsage, readUsage } from '../queue/usage.ts';
 import { newId } from '../store/ids.ts';
-import { checkSecretKey } from '../accounts/keys.ts';
-import { domainOf } from '../accounts/email.ts';
-import { checkEnvelopeSender, checkHeaderAuthors, type AccountDomainFact } from '../policy/sender.ts';
-import { checkDailyLimit, type UsageFact } from '../policy/limits.ts';
+import { authenticateKey, authoriseEnvelopeSender, authoriseHeaderAuthors, type Principal } from '../accounts/authorise.ts';
+import type { AccountDomainFact } from '../policy/sender.ts';
+import type { KeyUseRefusal } from '../policy/key-scope.ts';
+import { checkDailyLimit, checkKeyDailyLimit, type UsageFact } from '../policy/limits.ts';
 import { findSuppression } from '../suppressions/suppressions.ts';
 import { decodedSubject, headerFromAddresses, headerValue, prependHeaders, readHeaders, rfc5322Date } from '../message/headers.ts';
 import type { LineLimitHooks, SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
@@ -35,18 +35,21 @@ export interface SubmissionDeps {
   recorder?: SessionRecorder;
 }
 
-/** Who logged in; kept as the library's `session.user`. */
-export interface Principal {
-  accountId: string;
-  email: string;
-  dailyLimit: number;
-  keyId: string;
-}
-
 /** What MAIL FROM learned, for RCPT and DATA of the same transaction. */
 interface Transaction {
   domains: AccountDomainFact[];
   usage: UsageFact;
+  /** The key's own usage, when the key has a daily limit of its own. */
+  keyUsage: UsageFact | null;
+}
+
+/** What AUTH answers to a correct key used outside its scope (who logged in is kept as the library's `session.user`). */
+function replyForKeyUse(refusal: KeyUseRefusal): Reply {
+  switch (refusal.kind) {
+    case 'key-expired': return Replies.keyExpired(refusal.at);
+    case 'key-wrong-channel': return Replies.keyNotForSmtp();
+    case 'key-ip-not-allowed': return Replies.keyIpNotAllowed(refusal.ip, refusal.ranges);
+  }
 }
 
 type Callback = (error?: Error | null) => void;
@@ -92,12 +95,17 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
           recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: 'throttled' });
           return callback(refused(session, 'login-throttled', Replies.authThrottled(lockedUntil)));
         }
-        const check = await checkSecretKey(store, auth.password ?? '', username);
+        const check = await authenticateKey(store, { secret: auth.password ?? '', email: username, door: 'smtp', ip });
         if (check.ok) {
-          const user: Principal = { accountId: check.accountId, email: check.email, dailyLimit: check.dailyLimit, keyId: check.keyId };
-          logger.info({ event: 'smtp.auth', listener, ip, account: check.email, method: auth.method }, 'login succeeded');
-          recorder?.note(session, { kind: 'auth-succeeded', method: auth.method, user: check.email, accountId: check.accountId });
+          const user = check.principal;
+          logger.info({ event: 'smtp.auth', listener, ip, account: user.email, method: auth.method, key: user.keyId }, 'login succeeded');
+          recorder?.note(session, { kind: 'auth-succeeded', method: auth.method, user: user.email, accountId: user.accountId });
           return callback(null, { user });
+        }
+        if (check.reason === 'out-of-scope') {
+          // The right key used where its scope does not reach: no guess, so no throttle failure.
+          recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: check.refusal.kind });
+          return callback(refused(session, check.refusal.kind, replyForKeyUse(check.refusal)));
         }
         const outcome = await throttle.recordFailure('smtp', ip, username);
         const reply = outcome.lockedUntil ? Replies.authThrottled(outcome.lockedUntil) : Replies.authFailed();
@@ -117,10 +125,13 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       const principal = session.user as Principal | undefined;
       if (!principal) return callback(refused(session, 'auth-required', Replies.authRequired()));
       const now = Date.now();
-      Promise.all([accountDomainFacts(store, principal.accountId), readUsage(store.db, principal.accountId, now)]).then(([domains, usage]) => {
-        const verdict = checkEnvelopeSender(address.address, domains);
+      Promise.all([
+        accountDomainFacts(store, principal.accountId), readUsage(store.db, principal.accountId, now),
+        principal.keyId && principal.scope.dailyLimit !== null ? readKeyUsage(store.db, principal.keyId, now) : null,
+      ]).then(([domains, usage, keyUsage]) => {
+        const verdict = authoriseEnvelopeSender(principal, address.address, domains);
         if (!verdict.ok) return callback(refuse(session, verdict.refusal));
-        transactions.set(session.id, { domains, usage });
+        transactions.set(session.id, { domains, usage, keyUsage });
         callback();
       }, (error) => {
         logger.error({ err: error, event: 'smtp.mail_from_error' }, 'sender check failed');
@@ -140,6 +151,10 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       if (recipients > config.maxRecipients) return callback(refuse(session, { kind: 'too-many-recipients', max: config.maxRecipients }));
       const limit = checkDailyLimit(transaction.usage, recipients, principal.dailyLimit, Date.now());
       if (!limit.ok) return callback(refuse(session, limit.refusal));
+      if (transaction.keyUsage && principal.scope.dailyLimit !== null) {
+        const keyLimit = checkKeyDailyLimit(transaction.keyUsage, recipients, principal.scope.dailyLimit, Date.now());
+        if (!keyLimit.ok) return callback(refuse(session, keyLimit.refusal));
+      }
       findSuppression(store.db, principal.accountId, address.address).then((suppression) => {
         if (suppression) {
           return callback(refuse(session, { kind: 'recipient-suppressed', address: suppression.address, reason: suppression.reason, since: suppression.createdAt }));
@@ -163,7 +178,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         if (!transaction) return callback(fail(Replies.temporaryFailure()));
         const fields = readHeaders(message.raw);
         const authors = headerFromAddresses(fields);
-        const fromCheck = checkHeaderAuthors(authors ? authors.map(domainOf) : null, transaction.domains);
+        const fromCheck = authoriseHeaderAuthors(principal, authors, transaction.domains);
         if (!fromCheck.ok) return callback(refuse(session, fromCheck.refusal));
         const fromAddress = authors![0];
         const id = newId();
@@ -172,7 +187,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         if (!headerValue(fields, 'message-id')) added.push(`Message-ID: <${id}@${config.hostname}>`);
         if (!headerValue(fields, 'date')) added.push(`Date: ${rfc5322Date(now)}`);
         const result = await enqueuer.enqueue({
-          id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, keyId: principal.keyId, keyDailyLimit: principal.scope.dailyLimit, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           headerFrom: fromAddress, subject: decodedSubject(fields), raw: prependHeaders(message.raw, added),
           recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address), source: 'smtp', tags: [],
           clientIp: session.remoteAddress, idempotencyKey: null,

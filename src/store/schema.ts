@@ -19,6 +19,23 @@ export interface SecretKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  // The key's scope (migration 0018_key_scopes); null or 'full' means no limit of that kind.
+  /** JSON array of addresses and whole domains (`example.com`) the key may send as. */
+  allowed_from: string | null;
+  daily_limit: number | null;
+  /** full | smtp | api (sending over the API only) */
+  channel: string;
+  /** JSON array of CIDR ranges the key may be used from. */
+  ip_ranges: string | null;
+  expires_at: number | null;
+  last_used_ip: string | null;
+}
+
+/** Emails sent with one key, per minute (the key's share of `usage`). */
+export interface KeyUsageTable {
+  key_id: string;
+  minute: number;
+  count: number;
 }
 
 export interface DomainsTable {
@@ -135,6 +152,7 @@ export interface Database {
   attempts: AttemptsTable;
   suppressions: SuppressionsTable;
   usage: UsageTable;
+  key_usage: KeyUsageTable;
   settings: SettingsTable;
 }
 
