@@ -35,7 +35,7 @@ export function scopeFromInput(input: KeyScopeInput, account: AccountFacts, now:
   };
 }
 
-function senders(entries: readonly string[], domains: readonly string[]): string[] {
+export function senders(entries: readonly string[], domains: readonly string[]): string[] {
   if (entries.length === 0) throw invalid('invalid_from_scope', 'from: name at least one address or domain, or leave it out for any sender of the account', 'from');
   const out: string[] = [];
   for (const raw of entries) {
@@ -54,7 +54,7 @@ function senders(entries: readonly string[], domains: readonly string[]): string
   return out;
 }
 
-function keyLimit(limit: number, accountLimit: number): number {
+export function keyLimit(limit: number, accountLimit: number): number {
   if (!Number.isInteger(limit) || limit < 1) throw invalid('invalid_daily_limit', 'dailyLimit: a key\'s daily limit must be a whole number of at least 1', 'dailyLimit');
   if (limit > accountLimit) throw invalid('invalid_daily_limit', `dailyLimit: a key's daily limit must be within the account's (${accountLimit})`, 'dailyLimit');
   return limit;
@@ -67,7 +67,7 @@ function channel(value: string | undefined): KeyChannel {
   return found;
 }
 
-function ranges(entries: readonly string[]): string[] {
+export function ranges(entries: readonly string[]): string[] {
   if (entries.length === 0) throw invalid('invalid_ip_range', 'ipRanges: name at least one range, or leave it out for any client address', 'ipRanges');
   return entries.map((entry, index) => {
     const range = parseRange(entry);

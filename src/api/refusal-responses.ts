@@ -36,9 +36,9 @@ export function errorForRefusal(refusal: Refusal, fields: RefusalFields, now: nu
         undefined, { 'retry-after': String(Math.max(1, Math.ceil((refusal.resetsAt - now) / 1000))) });
     case 'sender-outside-key-scope':
       return new ApiError(403, 'sender_outside_key_scope',
-        `This key may send only as ${describeSenders(refusal.allowed)}; ${refusal.address} is outside its scope`, fields.sender);
+        `This ${refusal.holder} may send only as ${describeSenders(refusal.allowed)}; ${refusal.address} is outside its scope`, fields.sender);
     case 'key-daily-limit':
-      return new ApiError(429, 'key_daily_limit_reached', `This key's daily sending limit of ${refusal.limit} emails reached; it resets at ${iso(refusal.resetsAt)}`,
+      return new ApiError(429, 'key_daily_limit_reached', `This ${refusal.holder}'s daily sending limit of ${refusal.limit} emails reached; it resets at ${iso(refusal.resetsAt)}`,
         undefined, { 'retry-after': String(Math.max(1, Math.ceil((refusal.resetsAt - now) / 1000))) });
     case 'recipient-suppressed':
       return new ApiError(400, 'recipient_suppressed',

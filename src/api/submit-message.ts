@@ -13,7 +13,7 @@ import type { Enqueuer, SuppressedRecipient } from '../queue/enqueue.ts';
 import { newId } from '../store/ids.ts';
 import { addressParser } from 'postal-mime';
 import { isEmailAddress } from '../accounts/email.ts';
-import { authoriseEnvelopeSender, authoriseHeaderAuthors } from '../accounts/authorise.ts';
+import { authoriseEnvelopeSender, authoriseHeaderAuthors, identityOf } from '../accounts/authorise.ts';
 import { refuse, type Verdict } from '../policy/refusal.ts';
 import { checkMessageLines } from '../policy/message-lines.ts';
 import { findSuppression, type Suppression } from '../suppressions/suppressions.ts';
@@ -87,7 +87,7 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, inpu
 
   const received = `Received: from [${context.clientIp}]\r\n\tby ${config.hostname} (Mailroom HTTP API) with HTTP id ${id};\r\n\t${rfc5322Date(now)}`;
   const result = await enqueuer.enqueue({
-    id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, keyId: principal.keyId, keyDailyLimit: principal.scope.dailyLimit, mailFrom, headerFrom: headerFrom!,
+    id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, identity: identityOf(principal), mailFrom, headerFrom: headerFrom!,
     subject: decodedSubject(headerFields), raw: withTraceHeaders(raw, headerFields, { id, hostname: config.hostname, now, received }),
     recipients: deliverable, suppressed, source: 'api', tags: input.tags ?? [], clientIp: context.clientIp,
     idempotencyKey: context.idempotencyKey,

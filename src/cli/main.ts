@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerStartCommand } from './start.ts';
 import { registerAccountCommands } from './accounts.ts';
+import { registerDeviceCommands } from './devices.ts';
 import { registerDomainCommands } from './domains.ts';
 import { registerMessageCommands } from './messages.ts';
 import { registerSuppressionCommands } from './suppressions.ts';
@@ -16,6 +17,7 @@ const program = new Command('mailroom')
 
 registerStartCommand(program);
 registerAccountCommands(program);
+registerDeviceCommands(program);
 registerDomainCommands(program);
 registerMessageCommands(program);
 registerSuppressionCommands(program);

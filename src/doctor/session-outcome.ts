@@ -76,9 +76,11 @@ function explainRefusal(refusal: Refusal): Problem {
     case 'daily-limit':
       return { code: 'limit-reached', words: `The daily sending limit of ${refusal.limit} emails was reached; it resets at ${at(refusal.resetsAt)}.` };
     case 'sender-outside-key-scope':
-      return { code: 'sender-outside-key-scope', words: `The secret key may send only as ${describeSenders(refusal.allowed)}; ${refusal.address} is outside its scope. Use another key or widen this one's senders.` };
+      return { code: 'sender-outside-key-scope', words: refusal.holder === 'key'
+        ? `The secret key may send only as ${describeSenders(refusal.allowed)}; ${refusal.address} is outside its scope. Use another key or widen this one's senders.`
+        : `This device (sending without logging in) may send only as ${describeSenders(refusal.allowed)}; ${refusal.address} is outside its scope. Log in with a secret key to send as it.` };
     case 'key-daily-limit':
-      return { code: 'key-limit-reached', words: `The secret key's own daily limit of ${refusal.limit} emails was reached; it resets at ${at(refusal.resetsAt)}.` };
+      return { code: 'key-limit-reached', words: `The ${refusal.holder === 'key' ? 'secret key' : 'device'}'s own daily limit of ${refusal.limit} emails was reached; it resets at ${at(refusal.resetsAt)}.` };
     case 'recipient-suppressed':
       return { code: 'recipient-suppressed', words: `The recipient ${refusal.address} is suppressed (${refusal.reason}) since ${at(refusal.since)}; remove the suppression to send again.` };
     case 'too-many-recipients':

@@ -5,7 +5,7 @@
  * key made before scopes existed) may do everything its account may.
  */
 import ipaddr from 'ipaddr.js';
-import { ACCEPT, refuse, type Verdict } from './refusal.ts';
+import { ACCEPT, refuse, type ScopeHolder, type Verdict } from './refusal.ts';
 
 /** smtp: SMTP only; api: POST /api/v1/messages only; full: SMTP and the whole API. */
 export type KeyChannel = 'full' | 'smtp' | 'api';
@@ -40,22 +40,23 @@ export function checkKeyUse(scope: KeyScope, door: Door, ip: string, now: number
   return null;
 }
 
-/** May this key send as this address (envelope or header From)? The account's own domain rules apply as well. */
-export function checkScopedSender(scope: KeyScope, address: string): Verdict {
+/** May this key (or device) send as this address (envelope or header From)? The account's own domain rules apply as well. */
+export function checkScopedSender(scope: KeyScope, address: string, holder: ScopeHolder = 'key'): Verdict {
   if (scope.from === null) return ACCEPT;
   const lower = address.toLowerCase();
   const domain = lower.slice(lower.lastIndexOf('@') + 1);
   if (scope.from.some((entry) => (entry.includes('@') ? entry === lower : entry === domain))) return ACCEPT;
-  return refuse({ kind: 'sender-outside-key-scope', address: lower, allowed: scope.from });
+  return refuse({ kind: 'sender-outside-key-scope', holder, address: lower, allowed: scope.from });
 }
 
 /** Parses one CIDR range (a bare address is its own /32 or /128); null when malformed. */
 export function parseRange(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | null {
   const trimmed = text.trim();
   try {
-    if (trimmed.includes('/')) return ipaddr.parseCIDR(trimmed);
-    const address = ipaddr.parse(trimmed);
-    return [address, address.kind() === 'ipv4' ? 32 : 128];
+    const [address, bits] = trimmed.includes('/') ? ipaddr.parseCIDR(trimmed) : ((parsed) => [parsed, parsed.kind() === 'ipv4' ? 32 : 128] as const)(ipaddr.parse(trimmed));
+    // ::ffff:192.0.2.0/120 is 192.0.2.0/24: one form, so overlaps and matches are found either way.
+    if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) return [(address as ipaddr.IPv6).toIPv4Address(), bits - 96];
+    return [address, bits];
   } catch {
     return null;
   }

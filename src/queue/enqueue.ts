@@ -18,7 +18,7 @@ import type { Database, DeliveriesTable, MessagesTable } from '../store/schema.t
 import { newId } from '../store/ids.ts';
 import { lockAccounts } from '../store/locks.ts';
 import { checkDailyLimit, checkKeyDailyLimit } from '../policy/limits.ts';
-import type { Refusal } from '../policy/refusal.ts';
+import type { Refusal, ScopeHolder } from '../policy/refusal.ts';
 import { domainOf } from '../accounts/email.ts';
 import { addKeyUsage, addUsage, readKeyUsage, readUsage } from './usage.ts';
 import { recordEvents } from '../events/message-events.ts';
@@ -31,9 +31,8 @@ export interface Submission {
   /** null for mail Mailroom writes itself (DSNs), which no account limit applies to. */
   accountId: string | null;
   dailyLimit: number | null;
-  /** The secret key it was sent with (null: dashboard, DSN), counted per key; its own limit, if it has one. */
-  keyId?: string | null;
-  keyDailyLimit?: number | null;
+  /** The secret key or device it was sent by (none: dashboard, DSN), counted per identity; its own limit, if it has one. */
+  identity?: SenderIdentity | null;
   mailFrom: string;
   headerFrom: string;
   subject: string;
@@ -49,6 +48,12 @@ export interface Submission {
   tags: readonly string[];
   clientIp: string | null;
   idempotencyKey: string | null;
+}
+
+export interface SenderIdentity {
+  id: string;
+  holder: ScopeHolder;
+  dailyLimit: number | null;
 }
 
 export interface SuppressedRecipient {
@@ -122,10 +127,10 @@ export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, su
   const usage = new Map<string, Awaited<ReturnType<typeof readUsage>>>();
   for (const accountId of limitedAccounts) usage.set(accountId, await readUsage(tx, accountId, now));
 
-  // A key belongs to one account, so the account's lock above also serialises its key's check.
+  // A key or device belongs to one account, so the account's lock above also serialises its own check.
   const keyUsage = new Map<string, Awaited<ReturnType<typeof readKeyUsage>>>();
-  for (const keyId of new Set(submissions.flatMap((s) => (s.keyId && s.keyDailyLimit != null ? [s.keyId] : [])))) {
-    keyUsage.set(keyId, await readKeyUsage(tx, keyId, now));
+  for (const id of new Set(submissions.flatMap((s) => (s.identity && s.identity.dailyLimit !== null ? [s.identity.id] : [])))) {
+    keyUsage.set(id, await readKeyUsage(tx, id, now));
   }
 
   const results: EnqueueResult[] = [];
@@ -147,9 +152,10 @@ export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, su
         results.push(verdict);
         continue;
       }
-      const keyFact = submission.keyId ? keyUsage.get(submission.keyId) : undefined;
-      if (keyFact && submission.keyDailyLimit != null) {
-        const keyVerdict = checkKeyDailyLimit(keyFact, submission.recipients.length, submission.keyDailyLimit, now);
+      const identity = submission.identity;
+      const keyFact = identity ? keyUsage.get(identity.id) : undefined;
+      if (identity && keyFact && identity.dailyLimit !== null) {
+        const keyVerdict = checkKeyDailyLimit(keyFact, submission.recipients.length, identity.dailyLimit, now, identity.holder);
         if (!keyVerdict.ok) {
           results.push(keyVerdict);
           continue;
@@ -159,7 +165,7 @@ export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, su
       fact.used += submission.recipients.length;
       added.set(submission.accountId, (added.get(submission.accountId) ?? 0) + submission.recipients.length);
     }
-    if (submission.keyId) addedByKey.set(submission.keyId, (addedByKey.get(submission.keyId) ?? 0) + submission.recipients.length);
+    if (submission.identity) addedByKey.set(submission.identity.id, (addedByKey.get(submission.identity.id) ?? 0) + submission.recipients.length);
     if (batchKey) keysInBatch.set(batchKey, submission.id);
     accepted.push(submission);
     results.push({ ok: true, id: submission.id, duplicate: false });

@@ -11,8 +11,12 @@ export function replyForRefusal(refusal: Refusal): Reply {
     case 'header-from-not-allowed': return Replies.headerFromNotAllowed(refusal.domain);
     case 'missing-header-from': return Replies.missingHeaderFrom();
     case 'daily-limit': return Replies.dailyLimitReached(refusal.limit, refusal.resetsAt);
-    case 'sender-outside-key-scope': return Replies.senderOutsideKeyScope(refusal.address, describeSenders(refusal.allowed));
-    case 'key-daily-limit': return Replies.keyDailyLimitReached(refusal.limit, refusal.resetsAt);
+    case 'sender-outside-key-scope':
+      return refusal.holder === 'key'
+        ? Replies.senderOutsideKeyScope(refusal.address, describeSenders(refusal.allowed))
+        : Replies.senderOutsideDeviceScope(refusal.address, describeSenders(refusal.allowed));
+    case 'key-daily-limit':
+      return refusal.holder === 'key' ? Replies.keyDailyLimitReached(refusal.limit, refusal.resetsAt) : Replies.deviceDailyLimitReached(refusal.limit, refusal.resetsAt);
     case 'recipient-suppressed': return Replies.recipientSuppressed(refusal.address, refusal.reason, refusal.since);
     case 'too-many-recipients': return Replies.tooManyRecipients(refusal.max);
     case 'message-too-big': return Replies.messageTooBig(refusal.max);

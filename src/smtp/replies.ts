@@ -41,8 +41,13 @@ export const Replies = {
     reply(550, '5.7.1', `From header domain ${domain} is not a verified domain of your account; send from an address on a verified domain`),
   senderOutsideKeyScope: (address: string, allowed: string) =>
     reply(550, '5.7.1', `This key may send only as ${allowed}; ${address} is outside its scope`),
+  // A registered device sending without AUTH (the device lane): anything else needs a login
+  senderOutsideDeviceScope: (address: string, allowed: string) =>
+    reply(550, '5.7.1', `This device may send without logging in only as ${allowed}; ${address} is outside its scope: log in with a secret key to send as it`),
   keyDailyLimitReached: (limit: number, resetsAt: number) =>
     reply(451, '4.7.1', `This key's daily sending limit of ${limit} emails reached; it resets at ${date(resetsAt)}`),
+  deviceDailyLimitReached: (limit: number, resetsAt: number) =>
+    reply(451, '4.7.1', `This device's daily sending limit of ${limit} emails reached; it resets at ${date(resetsAt)}`),
   dailyLimitReached: (limit: number, resetsAt: number) =>
     reply(451, '4.7.1', `Daily sending limit of ${limit} emails reached; it resets at ${date(resetsAt)}`),
   recipientSuppressed: (address: string, reason: string, since: number) =>

@@ -10,7 +10,7 @@ import type { Config } from '../config/options.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
 import { readKeyUsage, readUsage } from '../queue/usage.ts';
 import { newId } from '../store/ids.ts';
-import { authenticateKey, authoriseEnvelopeSender, authoriseHeaderAuthors, type Principal } from '../accounts/authorise.ts';
+import { authenticateKey, authoriseEnvelopeSender, authoriseHeaderAuthors, devicePrincipal, identityOf, type Principal } from '../accounts/authorise.ts';
 import type { AccountDomainFact } from '../policy/sender.ts';
 import type { KeyUseRefusal } from '../policy/key-scope.ts';
 import { checkDailyLimit, checkKeyDailyLimit, type UsageFact } from '../policy/limits.ts';
@@ -22,6 +22,8 @@ import { AuthThrottle } from './auth-throttle.ts';
 import type { Refusal } from '../policy/refusal.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
 import { readMessage } from './message-reader.ts';
+import { DEVICE_LANE } from './library.ts';
+import { findDeviceForIp } from '../accounts/devices.ts';
 import { replyForRefusal } from './refusal-replies.ts';
 import { Replies, SmtpReplyError, replyText, type Reply } from './replies.ts';
 
@@ -37,6 +39,8 @@ export interface SubmissionDeps {
 
 /** What MAIL FROM learned, for RCPT and DATA of the same transaction. */
 interface Transaction {
+  /** Who sends: the logged-in key's principal, or the device the client address belongs to. */
+  principal: Principal;
   domains: AccountDomainFact[];
   usage: UsageFact;
   /** The key's own usage, when the key has a daily limit of its own. */
@@ -82,7 +86,14 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
     // AUTH before TLS (MAILROOM_INSECURE_AUTH=false) is handled in library.ts.
     onConnect(session, callback) {
       (session as { disabledCommands?: string[] }).disabledCommands = alwaysDisabled;
-      callback();
+      // A registered device's address may send without AUTH (library.ts lets its MAIL through; onMailFrom decides).
+      findDeviceForIp(store, session.remoteAddress).then((device) => {
+        if (device) (session as unknown as Record<symbol, unknown>)[DEVICE_LANE] = true;
+        callback();
+      }, (error) => {
+        logger.error({ err: error, event: 'smtp.device_lookup_error' }, 'device lookup failed');
+        callback();
+      });
     },
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
@@ -122,27 +133,30 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
     },
 
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
-      const principal = session.user as Principal | undefined;
-      if (!principal) return callback(refused(session, 'auth-required', Replies.authRequired()));
       const now = Date.now();
-      Promise.all([
-        accountDomainFacts(store, principal.accountId), readUsage(store.db, principal.accountId, now),
-        principal.keyId && principal.scope.dailyLimit !== null ? readKeyUsage(store.db, principal.keyId, now) : null,
-      ]).then(([domains, usage, keyUsage]) => {
+      (async () => {
+        // Not logged in: only a registered device's address may go on (the device lane), as that device.
+        const principal = session.user ? session.user as Principal : await devicePrincipal(store, session.remoteAddress);
+        if (!principal) return callback(refused(session, 'auth-required', Replies.authRequired()));
+        const identity = identityOf(principal);
+        const [domains, usage, keyUsage] = await Promise.all([
+          accountDomainFacts(store, principal.accountId), readUsage(store.db, principal.accountId, now),
+          identity && identity.dailyLimit !== null ? readKeyUsage(store.db, identity.id, now) : null,
+        ]);
         const verdict = authoriseEnvelopeSender(principal, address.address, domains);
         if (!verdict.ok) return callback(refuse(session, verdict.refusal));
-        transactions.set(session.id, { domains, usage, keyUsage });
+        transactions.set(session.id, { principal, domains, usage, keyUsage });
         callback();
-      }, (error) => {
+      })().catch((error) => {
         logger.error({ err: error, event: 'smtp.mail_from_error' }, 'sender check failed');
         callback(fail(Replies.temporaryFailure()));
       });
     },
 
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
-      const principal = session.user as Principal;
       const transaction = transactions.get(session.id);
       if (!transaction) return callback(fail(Replies.temporaryFailure()));
+      const principal = transaction.principal;
       // A repeated recipient replaces its earlier RCPT (the library dedupes the
       // envelope), so it is neither one more recipient nor one more email.
       const wanted = address.address.toLowerCase();
@@ -152,7 +166,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       const limit = checkDailyLimit(transaction.usage, recipients, principal.dailyLimit, Date.now());
       if (!limit.ok) return callback(refuse(session, limit.refusal));
       if (transaction.keyUsage && principal.scope.dailyLimit !== null) {
-        const keyLimit = checkKeyDailyLimit(transaction.keyUsage, recipients, principal.scope.dailyLimit, Date.now());
+        const keyLimit = checkKeyDailyLimit(transaction.keyUsage, recipients, principal.scope.dailyLimit, Date.now(), identityOf(principal)?.holder);
         if (!keyLimit.ok) return callback(refuse(session, keyLimit.refusal));
       }
       findSuppression(store.db, principal.accountId, address.address).then((suppression) => {
@@ -167,7 +181,6 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
     },
 
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (error?: Error | null, message?: string) => void) {
-      const principal = session.user as Principal;
       const transaction = transactions.get(session.id);
       readMessage(stream, config.maxMessageSize).then(async (message) => {
         if (message.tooBig || stream.sizeExceeded) return callback(refuse(session, { kind: 'message-too-big', max: config.maxMessageSize }));
@@ -176,6 +189,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         const lines = checkMessageLines(message.raw);
         if (!lines.ok) return callback(refuse(session, lines.refusal));
         if (!transaction) return callback(fail(Replies.temporaryFailure()));
+        const principal = transaction.principal;
         const fields = readHeaders(message.raw);
         const authors = headerFromAddresses(fields);
         const fromCheck = authoriseHeaderAuthors(principal, authors, transaction.domains);
@@ -187,7 +201,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         if (!headerValue(fields, 'message-id')) added.push(`Message-ID: <${id}@${config.hostname}>`);
         if (!headerValue(fields, 'date')) added.push(`Date: ${rfc5322Date(now)}`);
         const result = await enqueuer.enqueue({
-          id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, keyId: principal.keyId, keyDailyLimit: principal.scope.dailyLimit, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, identity: identityOf(principal), mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           headerFrom: fromAddress, subject: decodedSubject(fields), raw: prependHeaders(message.raw, added),
           recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address), source: 'smtp', tags: [],
           clientIp: session.remoteAddress, idempotencyKey: null,

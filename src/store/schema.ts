@@ -31,7 +31,20 @@ export interface SecretKeysTable {
   last_used_ip: string | null;
 }
 
-/** Emails sent with one key, per minute (the key's share of `usage`). */
+/** A device that sends without AUTH (migration 0019_devices); removing it deletes the row. */
+export interface DevicesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  /** JSON array of CIDR ranges; no two devices' ranges overlap. */
+  ip_ranges: string;
+  /** JSON array of addresses and whole domains it may send as. */
+  allowed_from: string;
+  daily_limit: number;
+  created_at: number;
+}
+
+/** Emails sent with one key or by one device (under its id), per minute: their share of `usage`. */
 export interface KeyUsageTable {
   key_id: string;
   minute: number;
@@ -153,6 +166,7 @@ export interface Database {
   suppressions: SuppressionsTable;
   usage: UsageTable;
   key_usage: KeyUsageTable;
+  devices: DevicesTable;
   settings: SettingsTable;
 }
 
