@@ -6,6 +6,7 @@
  * which only the keys page shows.
  */
 import type { QueueWriter } from '../queue/writer.ts';
+import type { KeyUse } from './keys.ts';
 import type { Logger } from 'pino';
 
 export interface KeyUseLogOptions {
@@ -16,7 +17,7 @@ export class KeyUseLog {
   readonly #writer: Pick<QueueWriter, 'run'>;
   readonly #logger: Logger;
   readonly #flushMs: number;
-  #pending = new Map<string, number>();
+  #pending = new Map<string, KeyUse>();
   #timer: NodeJS.Timeout | null = null;
   #chain: Promise<void> = Promise.resolve();
 
@@ -26,8 +27,9 @@ export class KeyUseLog {
     this.#flushMs = options.flushMs ?? 1000;
   }
 
-  used(keyId: string, at: number): void {
-    this.#pending.set(keyId, Math.max(at, this.#pending.get(keyId) ?? 0));
+  used(keyId: string, at: number, ip: string | null): void {
+    const known = this.#pending.get(keyId);
+    if (!known || known.at <= at) this.#pending.set(keyId, { keyId, at, ip });
     this.#timer ??= setTimeout(() => {
       this.#timer = null;
       void this.flush();
@@ -49,7 +51,7 @@ export class KeyUseLog {
 
   async #write(): Promise<void> {
     if (this.#pending.size === 0) return;
-    const uses = [...this.#pending].map(([keyId, at]) => ({ keyId, at }));
+    const uses = [...this.#pending.values()];
     this.#pending = new Map();
     try {
       await this.#writer.run('touchSecretKeys', { uses });

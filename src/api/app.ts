@@ -15,6 +15,7 @@ import { operationsRoutes } from './routes/operations.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { accountRoutes } from './routes/account.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { deviceRoutes } from './routes/devices.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { domainRoutes } from './routes/domains.ts';
 import { messageRoutes } from './routes/messages.ts';
@@ -80,7 +81,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       const routes = authenticated.withTypeProvider<TypeBoxTypeProvider>();
       // onRequest, before the body is read: an unauthenticated upload is refused without being received.
       routes.addHook('onRequest', authenticate(deps.store));
-      for (const register of [accountRoutes, overviewRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, destinationRoutes]) {
+      for (const register of [accountRoutes, overviewRoutes, keyRoutes, deviceRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, destinationRoutes]) {
         register(routes, deps);
       }
       await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });

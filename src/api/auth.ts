@@ -5,51 +5,59 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../store/database.ts';
-import { checkSecretKey } from '../accounts/keys.ts';
-import { findAccountById } from '../accounts/accounts.ts';
+import { authenticateKey, sessionPrincipal, type Principal } from '../accounts/authorise.ts';
+import type { KeyUseRefusal } from '../policy/key-scope.ts';
 import { resolveSession } from '../accounts/sessions.ts';
 import { ApiError } from './errors.ts';
 import { sessionToken } from './cookies.ts';
 
-export interface Principal {
-  accountId: string;
-  email: string;
-  dailyLimit: number;
-  isAdmin: boolean;
-  via: 'key' | 'session';
-}
+export type { Principal } from '../accounts/authorise.ts';
 
 const principals = new WeakMap<FastifyRequest, Principal>();
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="mailroom"' };
 
+/** Route option marking the routes that send mail, the only ones a key of channel `api` may call. */
+export const SENDS_MAIL = { sends: true } as const;
+
+function errorForKeyUse(refusal: KeyUseRefusal): ApiError {
+  switch (refusal.kind) {
+    case 'key-expired':
+      return new ApiError(401, 'expired_key', `This secret key expired at ${new Date(refusal.at).toISOString()}; create a new one`, undefined, CHALLENGE);
+    case 'key-wrong-channel':
+      return new ApiError(403, 'key_channel', refusal.channel === 'smtp'
+        ? 'This secret key may be used only over SMTP (its channel is smtp)'
+        : 'This secret key may only send mail (its channel is api): POST /api/v1/messages');
+    case 'key-ip-not-allowed':
+      return new ApiError(403, 'key_ip_not_allowed', `This secret key may be used only from ${refusal.ranges.join(', ')}; ${refusal.ip} is not among them`);
+  }
+}
+
 export function authenticate(store: Store): (request: FastifyRequest) => Promise<void> {
   return async (request) => {
     const authorization = request.headers.authorization;
-    let accountId: string;
-    let via: Principal['via'];
+    let principal: Principal | null;
     if (authorization !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!match) throw new ApiError(401, 'unauthenticated', 'Send your secret key as "Authorization: Bearer <secret key>"', undefined, CHALLENGE);
-      const check = await checkSecretKey(store, match[1], null);
+      const sends = (request.routeOptions.config as { sends?: boolean } | undefined)?.sends === true;
+      const check = await authenticateKey(store, { secret: match[1], email: null, door: sends ? 'api-send' : 'api', ip: request.ip });
       if (!check.ok) {
+        if (check.reason === 'out-of-scope') throw errorForKeyUse(check.refusal);
         throw check.reason === 'revoked-key'
           ? new ApiError(401, 'revoked_key', 'This secret key has been revoked; create a new one', undefined, CHALLENGE)
           : new ApiError(401, 'invalid_key', 'The secret key is not valid', undefined, CHALLENGE);
       }
-      accountId = check.accountId;
-      via = 'key';
+      principal = check.principal;
     } else {
       const token = sessionToken(request.headers.cookie);
       const session = token ? await resolveSession(store, token) : null;
       if (!session) throw new ApiError(401, 'unauthenticated', 'Send your secret key as "Authorization: Bearer <secret key>", or sign in', undefined, CHALLENGE);
       checkSameOrigin(request);
-      accountId = session.accountId;
-      via = 'session';
+      principal = await sessionPrincipal(store, session.accountId);
     }
-    const account = await findAccountById(store, accountId);
-    if (!account) throw new ApiError(401, 'unauthenticated', 'The account no longer exists', undefined, CHALLENGE);
-    principals.set(request, { accountId, email: account.email, dailyLimit: account.dailyLimit, isAdmin: account.isAdmin, via });
+    if (!principal) throw new ApiError(401, 'unauthenticated', 'The account no longer exists', undefined, CHALLENGE);
+    principals.set(request, principal);
   };
 }
 

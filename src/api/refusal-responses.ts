@@ -3,6 +3,7 @@
  * smtp/refusal-replies.ts. Exhaustive: a new refusal kind fails the build here.
  */
 import type { Refusal } from '../policy/refusal.ts';
+import { describeSenders } from '../policy/key-scope.ts';
 import { ApiError } from './errors.ts';
 
 /** Which request field a refusal is about; they differ between the JSON and the raw form of a message. */
@@ -32,6 +33,12 @@ export function errorForRefusal(refusal: Refusal, fields: RefusalFields, now: nu
       return new ApiError(400, 'missing_from', 'The message has no valid From header', fields.headerFrom);
     case 'daily-limit':
       return new ApiError(429, 'daily_limit_reached', `Daily sending limit of ${refusal.limit} emails reached; it resets at ${iso(refusal.resetsAt)}`,
+        undefined, { 'retry-after': String(Math.max(1, Math.ceil((refusal.resetsAt - now) / 1000))) });
+    case 'sender-outside-key-scope':
+      return new ApiError(403, 'sender_outside_key_scope',
+        `This ${refusal.holder} may send only as ${describeSenders(refusal.allowed)}; ${refusal.address} is outside its scope`, fields.sender);
+    case 'key-daily-limit':
+      return new ApiError(429, 'key_daily_limit_reached', `This ${refusal.holder}'s daily sending limit of ${refusal.limit} emails reached; it resets at ${iso(refusal.resetsAt)}`,
         undefined, { 'retry-after': String(Math.max(1, Math.ceil((refusal.resetsAt - now) / 1000))) });
     case 'recipient-suppressed':
       return new ApiError(400, 'recipient_suppressed',

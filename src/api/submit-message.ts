@@ -12,8 +12,8 @@ import type { Config } from '../config/options.ts';
 import type { Enqueuer, SuppressedRecipient } from '../queue/enqueue.ts';
 import { newId } from '../store/ids.ts';
 import { addressParser } from 'postal-mime';
-import { domainOf, isEmailAddress } from '../accounts/email.ts';
-import { checkEnvelopeSender, checkHeaderAuthors } from '../policy/sender.ts';
+import { isEmailAddress } from '../accounts/email.ts';
+import { authoriseEnvelopeSender, authoriseHeaderAuthors, identityOf } from '../accounts/authorise.ts';
 import { refuse, type Verdict } from '../policy/refusal.ts';
 import { checkMessageLines } from '../policy/message-lines.ts';
 import { findSuppression, type Suppression } from '../suppressions/suppressions.ts';
@@ -61,10 +61,10 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, inpu
   refuseWith(checkMessageLines(raw));
 
   const domains = await accountDomainFacts(store, principal.accountId);
-  refuseWith(checkEnvelopeSender(mailFrom, domains));
+  refuseWith(authoriseEnvelopeSender(principal, mailFrom, domains));
   const headerFields = readHeaders(raw);
   const authors = headerFromAddresses(headerFields);
-  refuseWith(checkHeaderAuthors(authors ? authors.map(domainOf) : null, domains));
+  refuseWith(authoriseHeaderAuthors(principal, authors, domains));
   const headerFrom = authors?.[0] ?? null;
 
   // Suppressed recipients are recorded as such and skipped, as the hosted relays do; only a
@@ -87,7 +87,7 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, inpu
 
   const received = `Received: from [${context.clientIp}]\r\n\tby ${config.hostname} (Mailroom HTTP API) with HTTP id ${id};\r\n\t${rfc5322Date(now)}`;
   const result = await enqueuer.enqueue({
-    id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, mailFrom, headerFrom: headerFrom!,
+    id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, identity: identityOf(principal), mailFrom, headerFrom: headerFrom!,
     subject: decodedSubject(headerFields), raw: withTraceHeaders(raw, headerFields, { id, hostname: config.hostname, now, received }),
     recipients: deliverable, suppressed, source: 'api', tags: input.tags ?? [], clientIp: context.clientIp,
     idempotencyKey: context.idempotencyKey,

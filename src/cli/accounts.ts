@@ -2,8 +2,23 @@ import type { Command } from 'commander';
 import { createAccount, getAccountByEmail, listAccounts, setPassword } from '../accounts/accounts.ts';
 import { createSecretKey, listSecretKeys, revokeSecretKey } from '../accounts/keys.ts';
 import { parseLimit, runWithStore, withConfigFlags } from './context.ts';
+import type { KeyScope } from '../policy/key-scope.ts';
 
 const when = (at: number | null) => (at === null ? '-' : new Date(at).toISOString());
+
+const scopeWords = (scope: KeyScope) => ({
+  from: scope.from === null ? null : [...scope.from], dailyLimit: scope.dailyLimit, channel: scope.channel,
+  ipRanges: scope.ipRanges === null ? null : [...scope.ipRanges], expiresAt: scope.expiresAt === null ? null : when(scope.expiresAt),
+});
+
+function describeScope(scope: ReturnType<typeof scopeWords>): string {
+  const parts = [
+    scope.from ? `from ${scope.from.join(',')}` : 'any sender', `channel ${scope.channel}`,
+    ...(scope.dailyLimit !== null ? [`limit ${scope.dailyLimit}/24h`] : []), ...(scope.ipRanges ? [`from IPs ${scope.ipRanges.join(',')}`] : []),
+    ...(scope.expiresAt ? [`expires ${scope.expiresAt}`] : []),
+  ];
+  return parts.join('; ');
+}
 
 export function registerAccountCommands(program: Command): void {
   const accounts = program.command('accounts').description('manage accounts');
@@ -46,15 +61,27 @@ export function registerAccountCommands(program: Command): void {
       (rows) => rows.map((a) => `${a.email}\tdaily limit ${a.dailyLimit}${a.isAdmin ? '\tadmin' : ''}`).join('\n') || 'No accounts.'));
 
   const keys = program.command('keys').description('manage secret keys');
-  withConfigFlags(keys.command('create').description('create a secret key (shown once)'), { example: 'mailroom keys create --account you@example.com --name billing-app' })
+  withConfigFlags(keys.command('create').description('create a secret key (shown once), optionally limited in scope'), { example: 'mailroom keys create --account you@example.com --name printer --from scanner@example.com --channel smtp' })
     .requiredOption('--account <email>', 'account email')
     .option('--name <name>', 'a name to recognise the key by', 'key')
+    .option('--from <senders>', 'comma-separated addresses and whole domains of the account it may send as (default: any)')
+    .option('--daily-limit <n>', "its own emails per rolling 24 hours, within the account's")
+    .option('--channel <channel>', 'full (SMTP and the whole API), smtp (SMTP only) or api (sending over the API only)')
+    .option('--ip <ranges>', 'comma-separated client address ranges (CIDR) it may be used from (default: any)')
+    .option('--expires <date>', 'the date (2027-01-01, UTC) or date-time it stops working')
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, async (store) => {
       const account = await getAccountByEmail(store, options.account);
-      const key = await createSecretKey(store.db, account.id, options.name);
-      return { id: key.id, name: key.name, secret: key.secret, createdAt: new Date(key.createdAt).toISOString() };
-    }, (k) => `Created key ${k.id} (${k.name}). Secret, shown only now: ${k.secret}`));
+      const list = (raw: string | undefined) => (raw === undefined ? undefined : raw.split(',').map((item) => item.trim()).filter((item) => item !== ''));
+      const scopeInput = {
+        from: list(options.from), dailyLimit: parseLimit(options.dailyLimit, 'daily-limit'), channel: options.channel as string | undefined,
+        ipRanges: list(options.ip), expiresAt: options.expires as string | undefined,
+      };
+      const key = await createSecretKey(store.db, account.id, options.name, scopeInput);
+      const scoped = Object.values(scopeInput).some((value) => value !== undefined);
+      // The contract's shape for a plain key; a scoped one also says what it may do.
+      return { id: key.id, name: key.name, secret: key.secret, createdAt: new Date(key.createdAt).toISOString(), ...(scoped ? { scope: scopeWords(key.scope) } : {}) };
+    }, (k) => `Created key ${k.id} (${k.name}). Secret, shown only now: ${k.secret}${k.scope ? `\nScope: ${describeScope(k.scope)}` : ''}`));
 
   withConfigFlags(keys.command('list').description("list an account's keys"), { example: 'mailroom keys list --account you@example.com' })
     .requiredOption('--account <email>', 'account email')
@@ -63,9 +90,9 @@ export function registerAccountCommands(program: Command): void {
       const account = await getAccountByEmail(store, options.account);
       return (await listSecretKeys(store, account.id)).map((k) => ({
         id: k.id, name: k.name, hint: k.hint, createdAt: when(k.createdAt), lastUsedAt: k.lastUsedAt === null ? null : when(k.lastUsedAt),
-        revokedAt: k.revokedAt === null ? null : when(k.revokedAt),
+        lastUsedIp: k.lastUsedIp, revokedAt: k.revokedAt === null ? null : when(k.revokedAt), sentLast24h: k.sentLast24h, scope: scopeWords(k.scope),
       }));
-    }, (rows) => rows.map((k) => `${k.id}\t${k.name}\t${k.hint}\tcreated ${k.createdAt}\tlast used ${k.lastUsedAt ?? 'never'}${k.revokedAt ? `\tREVOKED ${k.revokedAt}` : ''}`).join('\n') || 'No keys.'));
+    }, (rows) => rows.map((k) => `${k.id}\t${k.name}\t${k.hint}\tcreated ${k.createdAt}\tlast used ${k.lastUsedAt ? `${k.lastUsedAt} from ${k.lastUsedIp ?? '?'}` : 'never'}\tsent ${k.sentLast24h} in 24h\t${describeScope(k.scope)}${k.revokedAt ? `\tREVOKED ${k.revokedAt}` : ''}`).join('\n') || 'No keys.'));
 
   withConfigFlags(keys.command('revoke <keyId>').description('revoke a key; it stops working at once'), { example: 'mailroom keys revoke 0mwucufn81faro1a20aj' })
     .option('--json', 'print JSON')

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerStartCommand } from './start.ts';
 import { registerAccountCommands } from './accounts.ts';
+import { registerDeviceCommands } from './devices.ts';
 import { registerDomainCommands } from './domains.ts';
 import { registerMessageCommands } from './messages.ts';
 import { registerSuppressionCommands } from './suppressions.ts';
@@ -23,6 +24,7 @@ export const program = new Command('mailroom')
 
 registerStartCommand(program);
 registerAccountCommands(program);
+registerDeviceCommands(program);
 registerDomainCommands(program);
 registerMessageCommands(program);
 registerSuppressionCommands(program);

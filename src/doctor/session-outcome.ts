@@ -5,9 +5,10 @@
  * explain it.
  */
 import type { Refusal } from '../policy/refusal.ts';
+import { describeSenders } from '../policy/key-scope.ts';
 import { TLS_ABANDONED_WORDS, explainTlsError } from './tls-errors.ts';
 
-export type AuthFailure = 'wrong-key' | 'revoked-key' | 'unknown-account' | 'throttled';
+export type AuthFailure = 'wrong-key' | 'revoked-key' | 'unknown-account' | 'throttled' | 'key-expired' | 'key-wrong-channel' | 'key-ip-not-allowed';
 
 export type SessionOutcome =
   | { kind: 'ok' }
@@ -20,7 +21,7 @@ export type SessionOutcome =
 export type ProblemCode =
   | AuthFailure
   | 'null-sender' | 'domain-not-added' | 'domain-not-verified' | 'from-not-allowed' | 'missing-from'
-  | 'limit-reached' | 'recipient-suppressed' | 'too-many-recipients' | 'message-too-big'
+  | 'limit-reached' | 'key-limit-reached' | 'sender-outside-key-scope' | 'recipient-suppressed' | 'too-many-recipients' | 'message-too-big'
   | 'forbidden-input' | 'command-line-too-long' | 'storage-budget' | 'disk-space-low'
   | 'tls-handshake' | 'tls-abandoned';
 
@@ -51,6 +52,12 @@ function explainAuthFailure(reason: AuthFailure): Problem {
       return { code: reason, words: 'No account has this username. The username is your account email address.' };
     case 'throttled':
       return { code: reason, words: 'Too many failed logins from this address (for any account, or for this one): logins from it are refused until the failure window passes (MAILROOM_AUTH_FAILURE_WINDOW, 10 minutes unless changed). Fix the password in the client, then wait. Other addresses are not affected.' };
+    case 'key-expired':
+      return { code: reason, words: 'The secret key used as the password has expired. Create a new key and paste it into the client as the password.' };
+    case 'key-wrong-channel':
+      return { code: reason, words: 'The secret key used as the password may send only over the HTTP API. Use a key whose channel includes SMTP.' };
+    case 'key-ip-not-allowed':
+      return { code: reason, words: "The secret key used as the password may be used only from certain client addresses (its IP ranges), and this client's is not one of them." };
   }
 }
 
@@ -68,6 +75,12 @@ function explainRefusal(refusal: Refusal): Problem {
       return { code: 'missing-from', words: 'The message had no valid From header.' };
     case 'daily-limit':
       return { code: 'limit-reached', words: `The daily sending limit of ${refusal.limit} emails was reached; it resets at ${at(refusal.resetsAt)}.` };
+    case 'sender-outside-key-scope':
+      return { code: 'sender-outside-key-scope', words: refusal.holder === 'key'
+        ? `The secret key may send only as ${describeSenders(refusal.allowed)}; ${refusal.address} is outside its scope. Use another key or widen this one's senders.`
+        : `This device (sending without logging in) may send only as ${describeSenders(refusal.allowed)}; ${refusal.address} is outside its scope. Log in with a secret key to send as it.` };
+    case 'key-daily-limit':
+      return { code: 'key-limit-reached', words: `The ${refusal.holder === 'key' ? 'secret key' : 'device'}'s own daily limit of ${refusal.limit} emails was reached; it resets at ${at(refusal.resetsAt)}.` };
     case 'recipient-suppressed':
       return { code: 'recipient-suppressed', words: `The recipient ${refusal.address} is suppressed (${refusal.reason}) since ${at(refusal.since)}; remove the suppression to send again.` };
     case 'too-many-recipients':

@@ -10,6 +10,10 @@ export type Refusal =
   | { kind: 'header-from-not-allowed'; domain: string }
   | { kind: 'missing-header-from' }
   | { kind: 'daily-limit'; limit: number; resetsAt: number }
+  /** The secret key's (or the device's) own scope (policy/key-scope.ts) names other senders; `allowed` is that list. */
+  | { kind: 'sender-outside-key-scope'; holder: ScopeHolder; address: string; allowed: readonly string[] }
+  /** The secret key's (or the device's) own daily limit, within the account's. */
+  | { kind: 'key-daily-limit'; holder: ScopeHolder; limit: number; resetsAt: number }
   | { kind: 'recipient-suppressed'; address: string; reason: string; since: number }
   | { kind: 'too-many-recipients'; max: number }
   | { kind: 'message-too-big'; max: number }
@@ -21,6 +25,9 @@ export type Refusal =
   | { kind: 'storage-budget'; budget: number; used: number }
   /** The data directory's free space is below MAILROOM_MIN_FREE_SPACE. */
   | { kind: 'disk-space-low' };
+
+/** Who a scope belongs to: a secret key, or a device sending without AUTH. */
+export type ScopeHolder = 'key' | 'device';
 
 export type InputProblem = 'nul-byte' | 'header-line-too-long' | 'body-line-too-long';
 

@@ -17,10 +17,10 @@ import type { Engine } from '../store/database.ts';
 import type { Database, DeliveriesTable, MessagesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockAccounts } from '../store/locks.ts';
-import { checkDailyLimit } from '../policy/limits.ts';
-import type { Refusal } from '../policy/refusal.ts';
+import { checkDailyLimit, checkKeyDailyLimit } from '../policy/limits.ts';
+import type { Refusal, ScopeHolder } from '../policy/refusal.ts';
 import { domainOf } from '../accounts/email.ts';
-import { addUsage, readUsage } from './usage.ts';
+import { addKeyUsage, addUsage, readKeyUsage, readUsage } from './usage.ts';
 import { recordEvents } from '../events/message-events.ts';
 import type { QueueWriter } from './writer.ts';
 import { Batcher } from '../store/group-commit.ts';
@@ -32,6 +32,8 @@ export interface Submission {
   /** null for mail Mailroom writes itself (DSNs), which no account limit applies to. */
   accountId: string | null;
   dailyLimit: number | null;
+  /** The secret key or device it was sent by (none: dashboard, DSN), counted per identity; its own limit, if it has one. */
+  identity?: SenderIdentity | null;
   mailFrom: string;
   headerFrom: string;
   subject: string;
@@ -47,6 +49,12 @@ export interface Submission {
   tags: readonly string[];
   clientIp: string | null;
   idempotencyKey: string | null;
+}
+
+export interface SenderIdentity {
+  id: string;
+  holder: ScopeHolder;
+  dailyLimit: number | null;
 }
 
 export interface SuppressedRecipient {
@@ -133,9 +141,16 @@ export async function commitSubmissions(
   for (const accountId of limitedAccounts) usage.set(accountId, await readUsage(tx, accountId, now));
   const stored = await readStoredBytes(tx, budgetedAccounts);
 
+  // A key or device belongs to one account, so the account's lock above also serialises its own check.
+  const keyUsage = new Map<string, Awaited<ReturnType<typeof readKeyUsage>>>();
+  for (const id of new Set(submissions.flatMap((s) => (s.identity && s.identity.dailyLimit !== null ? [s.identity.id] : [])))) {
+    keyUsage.set(id, await readKeyUsage(tx, id, now));
+  }
+
   const results: EnqueueResult[] = [];
   const accepted: Submission[] = [];
   const added = new Map<string, number>();
+  const addedByKey = new Map<string, number>();
   const keysInBatch = new Map<string, string>();
   for (const submission of submissions) {
     const batchKey = submission.idempotencyKey ? `${submission.accountId}\n${submission.idempotencyKey}` : null;
@@ -158,9 +173,20 @@ export async function commitSubmissions(
         results.push(verdict);
         continue;
       }
+      const identity = submission.identity;
+      const keyFact = identity ? keyUsage.get(identity.id) : undefined;
+      if (identity && keyFact && identity.dailyLimit !== null) {
+        const keyVerdict = checkKeyDailyLimit(keyFact, submission.recipients.length, identity.dailyLimit, now, identity.holder);
+        if (!keyVerdict.ok) {
+          results.push(keyVerdict);
+          continue;
+        }
+        keyFact.used += submission.recipients.length;
+      }
       fact.used += submission.recipients.length;
       added.set(submission.accountId, (added.get(submission.accountId) ?? 0) + submission.recipients.length);
     }
+    if (submission.identity) addedByKey.set(submission.identity.id, (addedByKey.get(submission.identity.id) ?? 0) + submission.recipients.length);
     if (batchKey) keysInBatch.set(batchKey, submission.id);
     if (submission.accountId) stored.set(submission.accountId, (stored.get(submission.accountId) ?? 0) + submission.raw.length);
     accepted.push(submission);
@@ -169,6 +195,8 @@ export async function commitSubmissions(
   await insertQueuedMessages(tx, accepted, now);
   for (const [accountId, count] of added) await addUsage(tx, accountId, now, count);
   await addStoredBytes(tx, bytesByAccount(accepted));
+  // Per-key counts ride in the same group commit: no write of their own.
+  for (const [keyId, count] of addedByKey) await addKeyUsage(tx, keyId, now, count);
   return results;
   }
 

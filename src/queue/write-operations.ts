@@ -15,7 +15,7 @@ import { extendLeases, releaseLeases, type LeaseExtension, type LeaseRelease } f
 import { recordLoginFailure, type LoginFailure } from '../store/login-failures.ts';
 import { holdBack, type HoldBack } from './hold-back.ts';
 import { addSiteStats, applyIncrease, applySignal, type SignalChange, type StatsDelta } from '../delivery/shaping-store.ts';
-import { touchSecretKeys } from '../accounts/keys.ts';
+import { touchSecretKeys, type KeyUse } from '../accounts/keys.ts';
 import { recordSmtpSessions, type SessionLogRow } from '../doctor/session-log-writes.ts';
 import { deleteHistory, expireBodies, pruneUsageRows, type SweepBatch } from '../retention/sweeps.ts';
 import { releaseJobLease, takeJobLease, type JobLeaseRequest } from '../store/job-lease.ts';
@@ -44,7 +44,7 @@ export const WRITE_OPERATIONS = {
   siteIncrease: operation((tx, _engine, change: { site: string; seenChangedAt: number; now: number; defaultConcurrency: number }) => applyIncrease(tx, change)),
   siteStats: operation((tx, engine, report: { now: number; sites: readonly StatsDelta[] }) => addSiteStats(tx, engine, report)),
   /** Last-used times of secret keys, buffered for about a second (accounts/key-use-log.ts). */
-  touchSecretKeys: operation((tx, _engine, { uses }: { uses: readonly { keyId: string; at: number }[] }) => touchSecretKeys(tx, uses)),
+  touchSecretKeys: operation((tx, _engine, { uses }: { uses: readonly KeyUse[] }) => touchSecretKeys(tx, uses)),
   /** The Send-As doctor's session log, buffered for about a second (doctor/session-recorder.ts). */
   recordSmtpSessions: operation((tx, _engine, { rows, keep }: { rows: readonly SessionLogRow[]; keep: number }) => recordSmtpSessions(tx, rows, keep)),
   // Retention (retention/job.ts): off the main thread on SQLite like every other write, in small batches.

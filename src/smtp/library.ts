@@ -234,12 +234,41 @@ function patchSniDefaultContext(): void {
   proto[PATCHED_SNI] = true;
 }
 
+/** Set on a session (by onConnect) whose client address is a registered device: it may send without AUTH. */
+export const DEVICE_LANE = Symbol.for('mailroom.device-lane');
+const PATCHED_DEVICE_LANE = Symbol.for('mailroom.smtp-device-lane-patched');
+
+/**
+ * smtp-server's `authOptional` is one switch for the whole server: on, it
+ * would also drop the 530 for MAIL/RCPT/DATA and the cap on commands before
+ * AUTH for every client. The device lane needs it for device addresses only,
+ * so it is switched on for the synchronous length of one command of a device
+ * session (both checks run synchronously at the top of _onCommand).
+ */
+function patchDeviceLane(): void {
+  const proto = SMTPConnection.prototype as unknown as { _onCommand: OnCommand; [PATCHED_DEVICE_LANE]?: boolean };
+  if (proto[PATCHED_DEVICE_LANE]) return;
+  const original = proto._onCommand;
+  proto._onCommand = function (command, callback) {
+    const options = this._server.options as { authOptional?: boolean };
+    const configured = options.authOptional;
+    options.authOptional = configured || (this.session as unknown as Record<symbol, unknown>)[DEVICE_LANE] === true;
+    try {
+      return original.call(this, command, callback);
+    } finally {
+      options.authOptional = configured;
+    }
+  };
+  proto[PATCHED_DEVICE_LANE] = true;
+}
+
 requirePrototypeMembers();
 patchReplies();
 patchAuthBeforeTls();
 patchCommandLineLimit();
 patchGreetingDelay();
 patchSniDefaultContext();
+patchDeviceLane();
 
 export { SMTPServer };
 export type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream, SMTPServerAddress, SMTPServerAuthentication } from 'smtp-server';

@@ -25,6 +25,11 @@ export const Replies = {
   authRequiresTls: () => reply(538, '5.7.11', 'Encryption required: issue STARTTLS before AUTH'),
   temporaryFailure: () => reply(451, '4.3.0', 'Temporary local problem, message not accepted; try again later'),
   tooManyClients: () => reply(421, '4.4.5', 'Too many connected clients, try again in a moment'),
+  // A correct key used outside its scope (policy/key-scope.ts): not a failed login, so not throttled
+  keyExpired: (at: number) => reply(535, '5.7.8', `This secret key expired at ${date(at)}; create a new one`),
+  keyNotForSmtp: () => reply(535, '5.7.8', 'This secret key may be used only to send over the HTTP API, not over SMTP'),
+  keyIpNotAllowed: (ip: string, ranges: readonly string[]) =>
+    reply(535, '5.7.8', `This secret key may be used only from ${ranges.join(', ')}; ${ip} is not among them`),
   shuttingDown: () => reply(421, '4.3.2', 'Service shutting down, try again later'),
 
   // Envelope and content policy
@@ -35,6 +40,15 @@ export const Replies = {
     reply(550, '5.7.1', `Sender domain ${domain} is not verified yet; publish its DNS records and press Verify under Settings -> Domains`),
   headerFromNotAllowed: (domain: string) =>
     reply(550, '5.7.1', `From header domain ${domain} is not a verified domain of your account; send from an address on a verified domain`),
+  senderOutsideKeyScope: (address: string, allowed: string) =>
+    reply(550, '5.7.1', `This key may send only as ${allowed}; ${address} is outside its scope`),
+  // A registered device sending without AUTH (the device lane): anything else needs a login
+  senderOutsideDeviceScope: (address: string, allowed: string) =>
+    reply(550, '5.7.1', `This device may send without logging in only as ${allowed}; ${address} is outside its scope: log in with a secret key to send as it`),
+  keyDailyLimitReached: (limit: number, resetsAt: number) =>
+    reply(451, '4.7.1', `This key's daily sending limit of ${limit} emails reached; it resets at ${date(resetsAt)}`),
+  deviceDailyLimitReached: (limit: number, resetsAt: number) =>
+    reply(451, '4.7.1', `This device's daily sending limit of ${limit} emails reached; it resets at ${date(resetsAt)}`),
   dailyLimitReached: (limit: number, resetsAt: number) =>
     reply(451, '4.7.1', `Daily sending limit of ${limit} emails reached; it resets at ${date(resetsAt)}`),
   recipientSuppressed: (address: string, reason: string, since: number) =>

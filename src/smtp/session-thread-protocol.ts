@@ -38,7 +38,7 @@ export type ToMain =
   | { type: 'note'; session: SessionFacts; event: SessionEvent }
   | { type: 'closed'; session: SessionFacts; listener: string }
   | { type: 'tls-error'; listener: string; error: TlsErrorFacts }
-  | { type: 'key-used'; keyId: string; at: number }
+  | { type: 'key-used'; keyId: string; at: number; ip: string | null }
   | { type: 'certificate-set'; seq: number }
   | { type: 'stopped' };
 

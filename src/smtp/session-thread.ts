@@ -65,7 +65,7 @@ const recorder = {
   },
 };
 
-const keyUses = { used: (keyId: string, at: number) => tell({ type: 'key-used', keyId, at }) };
+const keyUses = { used: (keyId: string, at: number, ip: string | null) => tell({ type: 'key-used', keyId, at, ip }) };
 
 let listeners: Listener[] = [];
 const fail = (error: unknown) => port.postMessage([{ type: 'failed', error: (error as Error).stack ?? String(error) }] satisfies ToMain[]);

@@ -140,7 +140,7 @@ function startThread(config: Config, tls: TlsCredentials, ticketKeys: Buffer, de
         case 'note': deps.recorder.note(message.session as unknown as SMTPServerSession, message.event); break;
         case 'closed': deps.recorder.closed(message.session as unknown as SMTPServerSession, message.listener); break;
         case 'tls-error': tlsErrors.get(message.listener)?.emit('error', Object.assign(new Error(message.error.message), message.error)); break;
-        case 'key-used': deps.keyUses.used(message.keyId, message.at); break;
+        case 'key-used': deps.keyUses.used(message.keyId, message.at, message.ip); break;
         case 'certificate-set':
         case 'stopped': break;
       }

@@ -8,12 +8,13 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
-import { readUsage } from '../queue/usage.ts';
+import { readKeyUsage, readUsage } from '../queue/usage.ts';
 import { newId } from '../store/ids.ts';
-import { checkSecretKey, type KeyUses } from '../accounts/keys.ts';
-import { domainOf } from '../accounts/email.ts';
-import { checkEnvelopeSender, checkHeaderAuthors, type AccountDomainFact } from '../policy/sender.ts';
-import { checkDailyLimit, type UsageFact } from '../policy/limits.ts';
+import { authenticateKey, authoriseEnvelopeSender, authoriseHeaderAuthors, devicePrincipal, identityOf, type Principal } from '../accounts/authorise.ts';
+import type { AccountDomainFact } from '../policy/sender.ts';
+import type { KeyUseRefusal } from '../policy/key-scope.ts';
+import { checkDailyLimit, checkKeyDailyLimit, type UsageFact } from '../policy/limits.ts';
+import type { KeyUses } from '../accounts/keys.ts';
 import { findSuppression } from '../suppressions/suppressions.ts';
 import { decodedSubject, headerFromAddresses, headerValue, prependHeaders, readHeaders, rfc5322Date } from '../message/headers.ts';
 import type { LineLimitHooks, SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
@@ -22,6 +23,8 @@ import { AuthThrottle } from './auth-throttle.ts';
 import type { Refusal } from '../policy/refusal.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
 import { readMessage } from './message-reader.ts';
+import { DEVICE_LANE } from './library.ts';
+import { findDeviceForIp } from '../accounts/devices.ts';
 import { replyForRefusal } from './refusal-replies.ts';
 import { Replies, SmtpReplyError, replyText, type Reply } from './replies.ts';
 import { logAccepted } from '../events/accepted-log.ts';
@@ -39,18 +42,23 @@ export interface SubmissionDeps {
   keyUses?: KeyUses;
 }
 
-/** Who logged in; kept as the library's `session.user`. */
-export interface Principal {
-  accountId: string;
-  email: string;
-  dailyLimit: number;
-  keyId: string;
-}
-
 /** What MAIL FROM learned, for RCPT and DATA of the same transaction. */
 interface Transaction {
+  /** Who sends: the logged-in key's principal, or the device the client address belongs to. */
+  principal: Principal;
   domains: AccountDomainFact[];
   usage: UsageFact;
+  /** The key's own usage, when the key has a daily limit of its own. */
+  keyUsage: UsageFact | null;
+}
+
+/** What AUTH answers to a correct key used outside its scope (who logged in is kept as the library's `session.user`). */
+function replyForKeyUse(refusal: KeyUseRefusal): Reply {
+  switch (refusal.kind) {
+    case 'key-expired': return Replies.keyExpired(refusal.at);
+    case 'key-wrong-channel': return Replies.keyNotForSmtp();
+    case 'key-ip-not-allowed': return Replies.keyIpNotAllowed(refusal.ip, refusal.ranges);
+  }
 }
 
 type Callback = (error?: Error | null) => void;
@@ -83,7 +91,14 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
     // AUTH before TLS (MAILROOM_INSECURE_AUTH=false) is handled in library.ts.
     onConnect(session, callback) {
       (session as { disabledCommands?: string[] }).disabledCommands = alwaysDisabled;
-      callback();
+      // A registered device's address may send without AUTH (library.ts lets its MAIL through; onMailFrom decides).
+      findDeviceForIp(store, session.remoteAddress).then((device) => {
+        if (device) (session as unknown as Record<symbol, unknown>)[DEVICE_LANE] = true;
+        callback();
+      }, (error) => {
+        logger.error({ err: error, event: 'smtp.device_lookup_error' }, 'device lookup failed');
+        callback();
+      });
     },
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
@@ -96,12 +111,17 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
           recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: 'throttled' });
           return callback(refused(session, 'login-throttled', Replies.authThrottled(lockedUntil)));
         }
-        const check = await checkSecretKey(store, auth.password ?? '', username, deps.keyUses);
+        const check = await authenticateKey(store, { secret: auth.password ?? '', email: username, door: 'smtp', ip }, Date.now(), deps.keyUses);
         if (check.ok) {
-          const user: Principal = { accountId: check.accountId, email: check.email, dailyLimit: check.dailyLimit, keyId: check.keyId };
-          logger.info({ event: 'smtp.auth', listener, ip, account: check.email, method: auth.method }, 'login succeeded');
-          recorder?.note(session, { kind: 'auth-succeeded', method: auth.method, user: check.email, accountId: check.accountId });
+          const user = check.principal;
+          logger.info({ event: 'smtp.auth', listener, ip, account: user.email, method: auth.method, key: user.keyId }, 'login succeeded');
+          recorder?.note(session, { kind: 'auth-succeeded', method: auth.method, user: user.email, accountId: user.accountId });
           return callback(null, { user });
+        }
+        if (check.reason === 'out-of-scope') {
+          // The right key used where its scope does not reach: no guess, so no throttle failure.
+          recorder?.note(session, { kind: 'auth-failed', method: auth.method, user: username, reason: check.refusal.kind });
+          return callback(refused(session, check.refusal.kind, replyForKeyUse(check.refusal)));
         }
         const outcome = await throttle.recordFailure('smtp', ip, username);
         const reply = outcome.lockedUntil ? Replies.authThrottled(outcome.lockedUntil) : Replies.authFailed();
@@ -118,24 +138,30 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
     },
 
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
-      const principal = session.user as Principal | undefined;
-      if (!principal) return callback(refused(session, 'auth-required', Replies.authRequired()));
       const now = Date.now();
-      Promise.all([accountDomainFacts(store, principal.accountId), readUsage(store.db, principal.accountId, now)]).then(([domains, usage]) => {
-        const verdict = checkEnvelopeSender(address.address, domains);
+      (async () => {
+        // Not logged in: only a registered device's address may go on (the device lane), as that device.
+        const principal = session.user ? session.user as Principal : await devicePrincipal(store, session.remoteAddress);
+        if (!principal) return callback(refused(session, 'auth-required', Replies.authRequired()));
+        const identity = identityOf(principal);
+        const [domains, usage, keyUsage] = await Promise.all([
+          accountDomainFacts(store, principal.accountId), readUsage(store.db, principal.accountId, now),
+          identity && identity.dailyLimit !== null ? readKeyUsage(store.db, identity.id, now) : null,
+        ]);
+        const verdict = authoriseEnvelopeSender(principal, address.address, domains);
         if (!verdict.ok) return callback(refuse(session, verdict.refusal));
-        transactions.set(session.id, { domains, usage });
+        transactions.set(session.id, { principal, domains, usage, keyUsage });
         callback();
-      }, (error) => {
+      })().catch((error) => {
         logger.error({ err: error, event: 'smtp.mail_from_error' }, 'sender check failed');
         callback(fail(Replies.temporaryFailure()));
       });
     },
 
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
-      const principal = session.user as Principal;
       const transaction = transactions.get(session.id);
       if (!transaction) return callback(fail(Replies.temporaryFailure()));
+      const principal = transaction.principal;
       // A repeated recipient replaces its earlier RCPT (the library dedupes the
       // envelope), so it is neither one more recipient nor one more email.
       const wanted = address.address.toLowerCase();
@@ -144,6 +170,10 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       if (recipients > config.maxRecipients) return callback(refuse(session, { kind: 'too-many-recipients', max: config.maxRecipients }));
       const limit = checkDailyLimit(transaction.usage, recipients, principal.dailyLimit, Date.now());
       if (!limit.ok) return callback(refuse(session, limit.refusal));
+      if (transaction.keyUsage && principal.scope.dailyLimit !== null) {
+        const keyLimit = checkKeyDailyLimit(transaction.keyUsage, recipients, principal.scope.dailyLimit, Date.now(), identityOf(principal)?.holder);
+        if (!keyLimit.ok) return callback(refuse(session, keyLimit.refusal));
+      }
       findSuppression(store.db, principal.accountId, address.address).then((suppression) => {
         if (suppression) {
           return callback(refuse(session, { kind: 'recipient-suppressed', address: suppression.address, reason: suppression.reason, since: suppression.createdAt }));
@@ -156,7 +186,6 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
     },
 
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (error?: Error | null, message?: string) => void) {
-      const principal = session.user as Principal;
       const transaction = transactions.get(session.id);
       readMessage(stream, config.maxMessageSize).then(async (message) => {
         if (message.tooBig || stream.sizeExceeded) return callback(refuse(session, { kind: 'message-too-big', max: config.maxMessageSize }));
@@ -165,9 +194,10 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         const lines = checkMessageLines(message.raw);
         if (!lines.ok) return callback(refuse(session, lines.refusal));
         if (!transaction) return callback(fail(Replies.temporaryFailure()));
+        const principal = transaction.principal;
         const fields = readHeaders(message.raw);
         const authors = headerFromAddresses(fields);
-        const fromCheck = checkHeaderAuthors(authors ? authors.map(domainOf) : null, transaction.domains);
+        const fromCheck = authoriseHeaderAuthors(principal, authors, transaction.domains);
         if (!fromCheck.ok) return callback(refuse(session, fromCheck.refusal));
         const fromAddress = authors![0];
         const id = newId();
@@ -176,7 +206,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         if (!headerValue(fields, 'message-id')) added.push(`Message-ID: <${id}@${config.hostname}>`);
         if (!headerValue(fields, 'date')) added.push(`Date: ${rfc5322Date(now)}`);
         const result = await enqueuer.enqueue({
-          id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, identity: identityOf(principal), mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           headerFrom: fromAddress, subject: decodedSubject(fields), raw: prependHeaders(message.raw, added),
           recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address), source: 'smtp', tags: [],
           clientIp: session.remoteAddress, idempotencyKey: null,

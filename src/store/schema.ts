@@ -19,6 +19,36 @@ export interface SecretKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  // The key's scope (migration 0018_key_scopes); null or 'full' means no limit of that kind.
+  /** JSON array of addresses and whole domains (`example.com`) the key may send as. */
+  allowed_from: string | null;
+  daily_limit: number | null;
+  /** full | smtp | api (sending over the API only) */
+  channel: string;
+  /** JSON array of CIDR ranges the key may be used from. */
+  ip_ranges: string | null;
+  expires_at: number | null;
+  last_used_ip: string | null;
+}
+
+/** A device that sends without AUTH (migration 0019_devices); removing it deletes the row. */
+export interface DevicesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  /** JSON array of CIDR ranges; no two devices' ranges overlap. */
+  ip_ranges: string;
+  /** JSON array of addresses and whole domains it may send as. */
+  allowed_from: string;
+  daily_limit: number;
+  created_at: number;
+}
+
+/** Emails sent with one key or by one device (under its id), per minute: their share of `usage`. */
+export interface KeyUsageTable {
+  key_id: string;
+  minute: number;
+  count: number;
 }
 
 export interface DomainsTable {
@@ -168,6 +198,8 @@ export interface Database {
   attempts: AttemptsTable;
   suppressions: SuppressionsTable;
   usage: UsageTable;
+  key_usage: KeyUsageTable;
+  devices: DevicesTable;
   settings: SettingsTable;
 }
 

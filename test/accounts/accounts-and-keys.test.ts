@@ -6,7 +6,8 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore, createTestStore, type TestStore } from '../support/stores.ts';
 import { createAccount, findAccountByEmail, getAccountByEmail, setDailyLimit } from '../../src/accounts/accounts.ts';
-import { checkSecretKey, createSecretKey, listSecretKeys, revokeSecretKey } from '../../src/accounts/keys.ts';
+import { createSecretKey, listSecretKeys, revokeSecretKey } from '../../src/accounts/keys.ts';
+import { checkSecretKey } from '../support/keys.ts';
 import { verifyPassword } from '../../src/accounts/secrets.ts';
 import { UserError } from '../../src/errors.ts';
 

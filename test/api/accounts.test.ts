@@ -57,7 +57,7 @@ describeEachStore('API authentication, account, keys and admin', (engine) => {
     const api = apiClient(port, sender.secret);
     const created = await api.post('/api/v1/keys', { name: 'billing app' });
     assert.equal(created.status, 201);
-    assert.deepEqual(Object.keys(created.body).sort(), ['createdAt', 'id', 'name', 'secret']);
+    assert.deepEqual(Object.keys(created.body).sort(), ['createdAt', 'id', 'name', 'scope', 'secret']);
     assert.match(created.body.secret, /^mr_/);
     const newKey = apiClient(port, created.body.secret);
     assert.equal((await newKey.get('/api/v1/account')).status, 200);

@@ -11,6 +11,7 @@ const ENDPOINTS = [
   'POST /api/v1/session', 'DELETE /api/v1/session',
   'GET /api/v1/account', 'GET /api/v1/overview',
   'GET /api/v1/keys', 'POST /api/v1/keys', 'DELETE /api/v1/keys/{id}',
+  'GET /api/v1/devices', 'POST /api/v1/devices', 'DELETE /api/v1/devices/{id}',
   'GET /api/v1/admin/accounts', 'POST /api/v1/admin/accounts', 'PATCH /api/v1/admin/accounts/{id}', 'POST /api/v1/admin/accounts/{id}/password',
   'GET /api/v1/doctor/sessions', 'POST /api/v1/doctor/check',
   'GET /api/v1/domains', 'POST /api/v1/domains', 'GET /api/v1/domains/{name}', 'DELETE /api/v1/domains/{name}', 'POST /api/v1/domains/{name}/verify',

@@ -10,7 +10,8 @@ import { describeEachStore, createTestDatabase, type TestDatabase } from '../sup
 import { cliEnv, runCli, runCliJson } from '../support/cli.ts';
 import { EXIT } from '../../src/cli/context.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
-import { checkSecretKey } from '../../src/accounts/keys.ts';
+import { checkSecretKey } from '../support/keys.ts';
+import { addDomain } from '../../src/domains/domains.ts';
 
 interface CreatedJson {
   account: { id: string; email: string; dailyLimit: number };
@@ -19,7 +20,7 @@ interface CreatedJson {
 }
 interface ErrorJson { error: { code: string; message: string; field?: string } }
 interface KeyJson { id: string; name: string; secret: string; createdAt: string }
-interface KeyListJson { id: string; name: string; hint: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }
+interface KeyListJson { id: string; name: string; hint: string; createdAt: string; lastUsedAt: string | null; lastUsedIp: string | null; revokedAt: string | null; sentLast24h: number; scope: { channel: string } }
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -119,11 +120,35 @@ describeEachStore('mailroom accounts and keys (CLI)', (engine) => {
     assert.deepEqual(listed.json.map((k) => k.name), ['default', 'ci runner']);
     const [first, ci] = listed.json;
     assert.equal(ci.id, created.json.id);
-    assert.deepEqual(Object.keys(ci).sort(), ['createdAt', 'hint', 'id', 'lastUsedAt', 'name', 'revokedAt']);
+    assert.deepEqual(Object.keys(ci).sort(), ['createdAt', 'hint', 'id', 'lastUsedAt', 'lastUsedIp', 'name', 'revokedAt', 'scope', 'sentLast24h']);
+    assert.equal(ci.lastUsedIp, '127.0.0.1', 'and from where');
+    assert.equal(ci.scope.channel, 'full', 'a key made without scope flags may do everything');
     assert.equal(ci.hint, `…${created.json.secret.slice(-4)}`);
     assert.match(ci.revokedAt ?? '', ISO);
     assert.match(ci.lastUsedAt ?? '', ISO, 'the login check above was recorded');
     assert.equal(first.revokedAt, null);
     assert.ok(!JSON.stringify(listed.json).includes(created.json.secret), 'the list never shows a secret');
+  });
+
+  it('keys create with a scope: senders, limit, channel, ranges and expiry, and each bad flag named', async () => {
+    const account = (await store.db.selectFrom('accounts').select('id').where('email', '=', 'dev@apps.example').executeTakeFirstOrThrow()).id;
+    for (const name of ['x.example', 'y.com']) await addDomain(store, account, name, 'mailroom.test');
+    const created = await runCliJson<KeyJson & { scope: unknown }>(['keys', 'create', '--account', 'dev@apps.example', '--from', 'a@x.example,y.com',
+      '--daily-limit', '40', '--channel', 'smtp', '--ip', '1.2.3.0/24', '--expires', '2027-01-01'], env);
+    assert.equal(created.code, EXIT.ok, created.output);
+    assert.deepEqual(created.json.scope, { from: ['a@x.example', 'y.com'], dailyLimit: 40, channel: 'smtp', ipRanges: ['1.2.3.0/24'], expiresAt: '2027-01-01T00:00:00.000Z' });
+
+    const cases: Array<[string[], string, string]> = [
+      [['--from', 'a@elsewhere.example'], 'from_outside_account', 'from'],
+      [['--ip', '1.2.3.0/24,300.1.1.1'], 'invalid_ip_range', 'ipRanges'],
+      [['--channel', 'carrier-pigeon'], 'invalid_channel', 'channel'],
+      [['--daily-limit', '1000'], 'invalid_daily_limit', 'dailyLimit'],
+    ];
+    const results = await Promise.all(cases.map(([flags]) => runCliJson<ErrorJson>(['keys', 'create', '--account', 'dev@apps.example', ...flags], env)));
+    results.forEach((result, i) => {
+      assert.equal(result.code, EXIT.invalid, result.output);
+      assert.equal(result.json.error.code, cases[i][1]);
+      assert.equal(result.json.error.field, cases[i][2]);
+    });
   });
 });

@@ -214,6 +214,9 @@ describe('dashboard in a browser', { skip }, () => {
       await page.reload();
       const row = page.locator('tr', { hasText: 'Gmail' });
       assert.notEqual(await row.locator('td[data-label="Last used"]').textContent(), 'Never', 'SMTP AUTH marks the key used');
+      assert.match((await row.locator('td[data-label="Last used"]').textContent()) ?? '', /from 127\.0\.0\.1$/, 'and from which address');
+      assert.equal(await row.locator('td[data-label="Sent (24 h)"]').textContent(), '1', 'the key sent one email');
+      assert.equal(await row.locator('td[data-label="Scope"]').textContent(), 'Full access', 'a key made in the dashboard may do all the account may');
     });
 
     it('finds the message in Messages, delivered, with the attempt timeline', async () => {

@@ -5,7 +5,7 @@
  */
 import { Type } from 'typebox';
 import type { ApiApp, HttpDeps } from '../deps.ts';
-import { principalOf } from '../auth.ts';
+import { SENDS_MAIL, principalOf } from '../auth.ts';
 import { submitMessage } from '../submit-message.ts';
 import { logAccepted } from '../../events/accepted-log.ts';
 import { AccountScopeQuery, accountScope } from '../account-scope.ts';
@@ -87,6 +87,7 @@ export function messageRoutes(app: ApiApp, deps: HttpDeps): void {
   const { store, config } = deps;
 
   app.post('/messages', {
+    config: SENDS_MAIL,
     // Base64 makes the body a third bigger than the message; the message's own limit is checked after decoding.
     bodyLimit: Math.ceil((config.maxMessageSize * 4) / 3) + 256 * 1024,
     schema: {

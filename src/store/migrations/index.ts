@@ -20,6 +20,8 @@ import { mtaStsPolicies } from './0013_mta_sts_policies.ts';
 import { outcomeDetails } from './0014_outcome_details.ts';
 import { domainHealth } from './0014_domain_health.ts';
 import { dkimRotation } from './0014_dkim_rotation.ts';
+import { keyScopes } from './0018_key_scopes.ts';
+import { devices } from './0019_devices.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -38,5 +40,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0014_dkim_rotation': dkimRotation(),
     '0014_domain_health': domainHealth(),
     '0014_outcome_details': outcomeDetails(),
+    '0018_key_scopes': keyScopes(),
+    '0019_devices': devices(),
   };
 }

@@ -1,10 +1,11 @@
 // Secret keys: the SMTP password and the API's Bearer token. A new key is
-// shown exactly once; the list shows only its last characters and when it was last used.
+// shown exactly once; the list shows only its last characters, what the key may do
+// (its scope), how much it sent in 24 hours, and when and from where it was last used.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { del, enc, post } from '../lib/api.js';
 import { useApi } from '../lib/use-api.js';
-import { formatDateTime, formatRelative } from '../lib/format.js';
+import { formatDateTime, formatNumber, formatRelative } from '../lib/format.js';
 import { Badge, Card, ConfirmButton, CopyButton, EmptyState, ErrorNotice, Field, Loading, Notice, Time } from './ui.js';
 
 export function SecretKeys() {
@@ -36,7 +37,8 @@ export function SecretKeys() {
   const rotate = async (key) => {
     setError(null);
     try {
-      const created = await post('/keys', { name: key.name });
+      // The new key keeps the old one's scope, so rotating never widens what it may do.
+      const created = await post('/keys', { name: key.name, ...scopeBody(key.scope) });
       await del(`/keys/${enc(key.id)}`);
       setRevealed({ secret: created.secret, name: key.name, rotated: key.hint });
       await keys.reload();
@@ -76,12 +78,14 @@ export function SecretKeys() {
     ${keys.loading && !keys.data ? html`<${Loading} />`
       : shown.length === 0 ? html`<${EmptyState} title="No live secret keys">Create one above to send over SMTP or call the API.<//>`
       : html`<div class="table-wrap"><table class="table keys-table" aria-label="Secret keys">
-        <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+        <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scope</th><th scope="col">Sent (24 h)</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${shown.map((key) => html`<tr key=${key.id} data-key-id=${key.id} class=${key.revokedAt ? 'is-revoked' : ''}>
           <td data-label="Name" class="strong">${key.name}</td>
           <td data-label="Key" class="mono">mr_${key.hint}</td>
+          <td data-label="Scope">${describeScope(key.scope)}</td>
+          <td data-label="Sent (24 h)">${formatNumber(key.sentLast24h ?? 0)}</td>
           <td data-label="Created"><${Time} value=${key.createdAt}>${formatDateTime(key.createdAt)}<//></td>
-          <td data-label="Last used">${key.lastUsedAt ? html`<${Time} value=${key.lastUsedAt}>${formatRelative(key.lastUsedAt)}<//>` : html`<span class="muted">Never</span>`}</td>
+          <td data-label="Last used">${key.lastUsedAt ? html`<${Time} value=${key.lastUsedAt}>${formatRelative(key.lastUsedAt)}<//>${key.lastUsedIp ? html` <span class="muted mono small">from ${key.lastUsedIp}</span>` : null}` : html`<span class="muted">Never</span>`}</td>
           <td class="cell-actions">${key.revokedAt
             ? html`<${Badge} tone="muted">Revoked ${formatRelative(key.revokedAt)}<//>`
             : html`<div class="row-actions">
@@ -94,6 +98,28 @@ export function SecretKeys() {
     ${revokedCount > 0 ? html`<button type="button" class="btn btn-link" onClick=${() => setShowRevoked(!showRevoked)} aria-pressed=${showRevoked}>
       ${showRevoked ? 'Hide revoked keys' : `Show ${revokedCount} revoked key${revokedCount === 1 ? '' : 's'}`}</button>` : null}
   <//>`;
+}
+
+/** What a key may do, in a few words; a key without a scope may do all the account may. @param {any} scope */
+function describeScope(scope) {
+  if (!scope) return 'Full access';
+  const parts = [];
+  if (scope.from) parts.push(`Sends as ${scope.from.join(', ')}`);
+  if (scope.channel === 'smtp') parts.push('SMTP only');
+  if (scope.channel === 'api') parts.push('API sending only');
+  if (scope.dailyLimit !== null) parts.push(`${formatNumber(scope.dailyLimit)} a day`);
+  if (scope.ipRanges) parts.push(`From ${scope.ipRanges.join(', ')}`);
+  if (scope.expiresAt) parts.push(`Expires ${formatDateTime(scope.expiresAt)}`);
+  return parts.length === 0 ? 'Full access' : parts.join(' · ');
+}
+
+/** The create-key body that gives a new key the same scope. @param {any} scope */
+function scopeBody(scope) {
+  if (!scope) return {};
+  return {
+    ...(scope.from ? { from: scope.from } : {}), ...(scope.dailyLimit !== null ? { dailyLimit: scope.dailyLimit } : {}),
+    channel: scope.channel, ...(scope.ipRanges ? { ipRanges: scope.ipRanges } : {}), ...(scope.expiresAt ? { expiresAt: scope.expiresAt } : {}),
+  };
 }
 
 /** @param {{ revealed: { secret: string, name: string, rotated?: string }, onDone: () => void }} props */
