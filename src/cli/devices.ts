@@ -13,7 +13,7 @@ const list = (raw: string) => raw.split(',').map((item) => item.trim()).filter((
 
 export function registerDeviceCommands(program: Command): void {
   const devices = program.command('devices').description('devices that send without logging in (the device lane)');
-  withConfigFlags(devices.command('add').description('register a device: its address ranges may send without AUTH, only as its senders'))
+  withConfigFlags(devices.command('add').description('register a device: its address ranges may send without AUTH, only as its senders'), { example: 'mailroom devices add --account you@example.com --ip 192.0.2.10/32 --from scanner@example.com --daily-limit 200' })
     .requiredOption('--account <email>', 'account email')
     .requiredOption('--ip <ranges>', 'comma-separated client address ranges (CIDR) the device sends from')
     .requiredOption('--from <senders>', 'comma-separated addresses (or whole domains) of the account it may send as')
@@ -28,7 +28,7 @@ export function registerDeviceCommands(program: Command): void {
       return { id: device.id, name: device.name, ipRanges: device.ipRanges, from: device.from, dailyLimit: device.dailyLimit, createdAt: new Date(device.createdAt).toISOString() };
     }, (d) => `Registered device ${d.id} (${d.name}): ${d.ipRanges.join(', ')} may send without logging in as ${d.from.join(', ')}, ${d.dailyLimit} emails a day.`));
 
-  withConfigFlags(devices.command('list').description("list an account's devices"))
+  withConfigFlags(devices.command('list').description("list an account's devices"), { example: 'mailroom devices list --account you@example.com' })
     .requiredOption('--account <email>', 'account email')
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, async (store) => {
@@ -38,7 +38,7 @@ export function registerDeviceCommands(program: Command): void {
       }));
     }, (rows) => rows.map((d) => `${d.id}\t${d.name}\t${d.ipRanges.join(',')}\tas ${d.from.join(',')}\t${d.dailyLimit}/24h`).join('\n') || 'No devices.'));
 
-  withConfigFlags(devices.command('remove <deviceId>').description('remove a device; its addresses must log in again at once'))
+  withConfigFlags(devices.command('remove <deviceId>').description('remove a device; its addresses must log in again at once'), { example: 'mailroom devices remove dev_0123456789' })
     .option('--json', 'print JSON')
     .action((deviceId: string, options) => runWithStore(options, async (store) => {
       await removeDevice(store, deviceId, null);

@@ -236,6 +236,11 @@ function patchSniDefaultContext(): void {
 
 /** Set on a session (by onConnect) whose client address is a registered device: it may send without AUTH. */
 export const DEVICE_LANE = Symbol.for('mailroom.device-lane');
+/**
+ * Set by onConnect while it still looks the client address up (a store read): the greeting does
+ * not wait for it (a client that talks at once must not be an "early talker"), commands do.
+ */
+export const DEVICE_LOOKUP = Symbol.for('mailroom.device-lookup');
 const PATCHED_DEVICE_LANE = Symbol.for('mailroom.smtp-device-lane-patched');
 
 /**
@@ -249,10 +254,14 @@ function patchDeviceLane(): void {
   const proto = SMTPConnection.prototype as unknown as { _onCommand: OnCommand; [PATCHED_DEVICE_LANE]?: boolean };
   if (proto[PATCHED_DEVICE_LANE]) return;
   const original = proto._onCommand;
-  proto._onCommand = function (command, callback) {
+  proto._onCommand = function lanedCommand(command, callback) {
+    const marks = this.session as unknown as Record<symbol, unknown>;
+    const lookup = marks[DEVICE_LOOKUP] as Promise<unknown> | undefined;
+    // The library reads the next command only once `callback` is called, so waiting keeps the order.
+    if (lookup) return void lookup.then(() => lanedCommand.call(this, command, callback));
     const options = this._server.options as { authOptional?: boolean };
     const configured = options.authOptional;
-    options.authOptional = configured || (this.session as unknown as Record<symbol, unknown>)[DEVICE_LANE] === true;
+    options.authOptional = configured || marks[DEVICE_LANE] === true;
     try {
       return original.call(this, command, callback);
     } finally {

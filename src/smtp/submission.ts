@@ -23,7 +23,7 @@ import { AuthThrottle } from './auth-throttle.ts';
 import type { Refusal } from '../policy/refusal.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
 import { readMessage } from './message-reader.ts';
-import { DEVICE_LANE } from './library.ts';
+import { DEVICE_LANE, DEVICE_LOOKUP } from './library.ts';
 import { findDeviceForIp } from '../accounts/devices.ts';
 import { replyForRefusal } from './refusal-replies.ts';
 import { Replies, SmtpReplyError, replyText, type Reply } from './replies.ts';
@@ -92,13 +92,13 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
     onConnect(session, callback) {
       (session as { disabledCommands?: string[] }).disabledCommands = alwaysDisabled;
       // A registered device's address may send without AUTH (library.ts lets its MAIL through; onMailFrom decides).
-      findDeviceForIp(store, session.remoteAddress).then((device) => {
-        if (device) (session as unknown as Record<symbol, unknown>)[DEVICE_LANE] = true;
-        callback();
+      const marks = session as unknown as Record<symbol, unknown>;
+      marks[DEVICE_LOOKUP] = findDeviceForIp(store, session.remoteAddress).then((device) => {
+        if (device) marks[DEVICE_LANE] = true;
       }, (error) => {
         logger.error({ err: error, event: 'smtp.device_lookup_error' }, 'device lookup failed');
-        callback();
-      });
+      }).finally(() => { delete marks[DEVICE_LOOKUP]; });
+      callback();
     },
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {

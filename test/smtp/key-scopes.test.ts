@@ -14,6 +14,7 @@ import { apiClient } from '../api/client.ts';
 import { Replies, formatReply } from '../../src/smtp/replies.ts';
 import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
 import { createSecretKey } from '../../src/accounts/keys.ts';
+import { waitFor } from '../delivery-e2e/helpers.ts';
 import type { KeyScopeInput } from '../../src/accounts/key-scope-input.ts';
 
 const QUEUED = /^250 2\.0\.0 queued as \S+$/;
@@ -150,7 +151,11 @@ describeEachStore('scoped secret keys over SMTP and the API', (engine) => {
     const created = await createSecretKey(mailroom.running.store.db, owner.accountId, 'counted', { from: [SECOND] });
     const { client } = await login(created.secret, '127.0.0.3');
     assert.match(await sendMessage(client, { from: `x@${SECOND}`, to: ['a@rcpt.example', 'b@rcpt.example'] }, message(`x@${SECOND}`, 'a@rcpt.example')), QUEUED);
-    const items = (await api(owner.secret).get('/api/v1/keys?limit=100')).body.items as Array<Record<string, any>>;
+    // The last use is written in bulk about once a second (accounts/key-use-log.ts).
+    const items = await waitFor('the key\'s last use to be written', async () => {
+      const listed = (await api(owner.secret).get('/api/v1/keys?limit=100')).body.items as Array<Record<string, any>>;
+      return listed.find((k) => k.id === created.id)?.lastUsedIp ? listed : null;
+    });
     const item = items.find((k) => k.id === created.id)!;
     assert.equal(item.sentLast24h, 2);
     assert.equal(item.lastUsedIp, '127.0.0.3');
