@@ -7,6 +7,7 @@ import { registerDomainCommands } from './domains.ts';
 import { registerMessageCommands } from './messages.ts';
 import { registerSuppressionCommands } from './suppressions.ts';
 import { registerNodeCommands } from './nodes.ts';
+import { registerTemplateCommands } from './templates.ts';
 import { EXIT } from './context.ts';
 import { configurationTable } from '../config/docs.ts';
 
@@ -20,6 +21,7 @@ registerDomainCommands(program);
 registerMessageCommands(program);
 registerSuppressionCommands(program);
 registerNodeCommands(program);
+registerTemplateCommands(program);
 program.command('config-docs').description('print the configuration table (Markdown)').action(() => { process.stdout.write(configurationTable() + '\n'); });
 
 await program.parseAsync(process.argv);

@@ -43,6 +43,8 @@ export interface MessageView {
   /** The header fields as accepted (before signing), names in lower case. */
   headers: Array<{ name: string; value: string }>;
   recipients: RecipientView[];
+  /** The stored template and version the message was rendered from; absent for a message written in full. */
+  template?: { name: string; version: number };
 }
 
 export interface MessageSummary {
@@ -97,7 +99,9 @@ export async function findMessage(store: Store, id: string, accountId: string | 
     list.push({ at: iso(a.at), mx: a.mx, ip: a.ip, tls: parseTls(a.tls), reply: a.reply, durationMs: Number(a.duration_ms) });
     byDelivery.set(a.delivery_id, list);
   }
+  const template = await store.db.selectFrom('message_templates').select(['template_name', 'version']).where('message_id', '=', id).executeTakeFirst();
   return {
+    ...(template ? { template: { name: template.template_name, version: Number(template.version) } } : {}),
     id: message.id,
     from: senderOf(message),
     subject: message.subject,

@@ -24,6 +24,7 @@ import { addUsage, readUsage } from './usage.ts';
 import { recordEvents } from '../events/message-events.ts';
 import type { QueueWriter } from './writer.ts';
 import { Batcher } from '../store/group-commit.ts';
+import type { TemplateUse } from '../templates/templates.ts';
 
 export interface Submission {
   /** Chosen by the caller, so trace headers written before the commit can name it. */
@@ -46,6 +47,8 @@ export interface Submission {
   tags: readonly string[];
   clientIp: string | null;
   idempotencyKey: string | null;
+  /** The stored template version the message was rendered from (API sends only). */
+  template?: TemplateUse | null;
 }
 
 export interface SuppressedRecipient {
@@ -162,6 +165,8 @@ export async function insertQueuedMessages(tx: Kysely<Database>, submissions: re
   })));
   // Multi-row inserts, chunked to stay under SQLite's bound-parameter limit.
   for (const chunk of chunks(messages, 200)) await tx.insertInto('messages').values(chunk).execute();
+  const templateUses = submissions.flatMap((s) => (s.template ? [{ message_id: s.id, template_id: s.template.templateId, template_name: s.template.name, version: s.template.version }] : []));
+  for (const chunk of chunks(templateUses, 200)) await tx.insertInto('message_templates').values(chunk).execute();
   for (const chunk of chunks([...deliveries, ...suppressed], 500)) await tx.insertInto('deliveries').values(chunk).execute();
   await recordEvents(tx, [
     ...deliveries.map((d) => ({ accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'accepted' as const, at: now })),

@@ -277,3 +277,39 @@ export interface Database {
   auth_failures: AuthFailuresTable;
   auth_locks: AuthLocksTable;
 }
+
+// Stored templates and the version each message used (migration 0016_templates).
+
+export interface TemplatesTable {
+  id: string;
+  account_id: string;
+  /** Unique in the account; what POST /messages names in `template`. */
+  name: string;
+  current_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Never updated: an edit adds a version. */
+export interface TemplateVersionsTable {
+  template_id: string;
+  version: number;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  created_at: number;
+}
+
+export interface MessageTemplatesTable {
+  message_id: string;
+  template_id: string;
+  /** Kept with the message, so the log still names a template deleted since. */
+  template_name: string;
+  version: number;
+}
+
+export interface Database {
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
+  message_templates: MessageTemplatesTable;
+}

@@ -10,6 +10,7 @@ import { submitMessage } from '../submit-message.ts';
 import { RECIPIENT_STATUSES as DELIVERY_STATUSES, getMessage, listMessages } from '../../events/message-log.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import { ERRORS, Page, PageQuery, Timestamp } from '../schemas.ts';
+import { TEMPLATE_NAME_PATTERN } from '../../templates/templates.ts';
 
 const Addresses = Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 1000 })], {
   description: 'an address ("Ann <ann@example.com>" or "ann@example.com"), or a list of them',
@@ -34,6 +35,8 @@ const SendMessage = Type.Object({
   }, { additionalProperties: false }), { maxItems: 100 })),
   tags: Type.Optional(Type.Array(Tag, { maxItems: 10, description: 'for filtering the message log' })),
   raw: Type.Optional(Type.String({ description: 'a whole MIME message, base64; instead of from…attachments' })),
+  template: Type.Optional(Type.String({ pattern: TEMPLATE_NAME_PATTERN, description: 'the name of a stored template: its newest version gives subject, text and html' })),
+  variables: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'values for the template\'s variables; a variable it prints but this lacks is a 400 naming it' })),
 }, { additionalProperties: false });
 
 const Status = Type.Enum([...DELIVERY_STATUSES]);
@@ -58,6 +61,7 @@ const MessageDetail = Type.Object({
   id: Type.String(), from: Type.String(), subject: Type.String(), createdAt: Timestamp, tags: Type.Array(Type.String()),
   headers: Type.Array(Type.Object({ name: Type.String(), value: Type.String() }), { description: 'the header fields as accepted, before signing' }),
   recipients: Type.Array(Type.Object({ address: Type.String(), status: Type.String({ description: DELIVERY_STATUSES.join(', ') }), attempts: Type.Array(Attempt) })),
+  template: Type.Optional(Type.Object({ name: Type.String(), version: Type.Integer() }, { description: 'the stored template version the message was rendered from' })),
 });
 
 export function messageRoutes(app: ApiApp, deps: HttpDeps): void {

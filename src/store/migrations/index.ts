@@ -12,6 +12,7 @@ import { nodes } from './0004_nodes.ts';
 import { certificates } from './0005_certificates.ts';
 import { nodeHeartbeat } from './0006_node_heartbeat.ts';
 import { authThrottle } from './0007_auth_throttle.ts';
+import { templates } from './0016_templates.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -22,5 +23,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0005_certificates': certificates(engine),
     '0006_node_heartbeat': nodeHeartbeat(),
     '0007_auth_throttle': authThrottle(),
+    '0016_templates': templates(),
   };
 }
