@@ -2,6 +2,7 @@
  * The composition root: reads top to bottom as the service starts. Every
  * component gets what it needs as parameters; nothing reaches for globals.
  */
+import { signatureAtAcceptance } from './signing/sign-at-acceptance.ts';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -73,8 +74,10 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
       for (const message of messages) {
         for (const recipient of message.recipients) metrics.accepted.inc({ domain_class: domainClass(domainOf(recipient)) });
       }
-      worker?.accepted(messages);
+      // Sandboxed mail is never attempted, so the worker need not keep it in hand.
+      worker?.accepted(messages.filter((message) => !message.submission.sandbox));
     },
+    signSandboxed: (submission) => signatureAtAcceptance(store, submission.headerFrom, submission.raw),
   });
   const listeners: Listener[] = [];
   const admin = roles.has('http') ? await ensureAdminAccount(store, config) : null;

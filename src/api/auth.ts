@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../store/database.ts';
+import { isSandboxed } from '../accounts/sandbox.ts';
 import { checkSecretKey } from '../accounts/keys.ts';
 import { findAccountById } from '../accounts/accounts.ts';
 import { resolveSession } from '../accounts/sessions.ts';
@@ -17,6 +18,8 @@ export interface Principal {
   dailyLimit: number;
   isAdmin: boolean;
   via: 'key' | 'session';
+  /** Sandbox mode (account or key): mail is recorded and signed, delivered nowhere. */
+  sandbox: boolean;
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -28,6 +31,7 @@ export function authenticate(store: Store): (request: FastifyRequest) => Promise
     const authorization = request.headers.authorization;
     let accountId: string;
     let via: Principal['via'];
+    let keyId: string | null = null;
     if (authorization !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!match) throw new ApiError(401, 'unauthenticated', 'Send your secret key as "Authorization: Bearer <secret key>"', undefined, CHALLENGE);
@@ -38,6 +42,7 @@ export function authenticate(store: Store): (request: FastifyRequest) => Promise
           : new ApiError(401, 'invalid_key', 'The secret key is not valid', undefined, CHALLENGE);
       }
       accountId = check.accountId;
+      keyId = check.keyId;
       via = 'key';
     } else {
       const token = sessionToken(request.headers.cookie);
@@ -49,7 +54,8 @@ export function authenticate(store: Store): (request: FastifyRequest) => Promise
     }
     const account = await findAccountById(store, accountId);
     if (!account) throw new ApiError(401, 'unauthenticated', 'The account no longer exists', undefined, CHALLENGE);
-    principals.set(request, { accountId, email: account.email, dailyLimit: account.dailyLimit, isAdmin: account.isAdmin, via });
+    const sandbox = await isSandboxed(store.db, accountId, keyId);
+    principals.set(request, { accountId, email: account.email, dailyLimit: account.dailyLimit, isAdmin: account.isAdmin, via, sandbox });
   };
 }
 

@@ -89,7 +89,7 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, requ
     id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, mailFrom, headerFrom: headerFrom!,
     subject: decodedSubject(headerFields), raw: withTraceHeaders(raw, headerFields, { id, hostname: config.hostname, now, received }),
     recipients: deliverable, suppressed, source: 'api', tags: input.tags ?? [], clientIp: context.clientIp,
-    idempotencyKey: context.idempotencyKey, template,
+    idempotencyKey: context.idempotencyKey, template, sandbox: principal.sandbox,
   });
   if (!result.ok) throw errorForRefusal(result.refusal, fields, now);
   return { id: result.id, duplicate: result.duplicate };

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createAccount, getAccountByEmail, listAccounts } from '../accounts/accounts.ts';
 import { createSecretKey, listSecretKeys, revokeSecretKey } from '../accounts/keys.ts';
+import { sandboxKey } from '../accounts/sandbox.ts';
 import { parseLimit, runWithStore, withConfigFlags } from './context.ts';
 
 const when = (at: number | null) => (at === null ? '-' : new Date(at).toISOString());
@@ -11,11 +12,13 @@ export function registerAccountCommands(program: Command): void {
     .option('--daily-limit <n>', 'emails per rolling 24 hours (default MAILROOM_DEFAULT_DAILY_LIMIT)')
     .option('--password <password>', 'dashboard password (default: generated and printed)')
     .option('--admin', 'may manage every account in the dashboard')
+    .option('--sandbox', 'start in sandbox mode (default MAILROOM_NEW_ACCOUNTS_SANDBOXED)')
     .option('--json', 'print JSON')
     .action((email: string, options) => runWithStore(options, async (store, config) => {
       const created = await createAccount(store, {
         email, password: options.password, isAdmin: options.admin === true,
         dailyLimit: parseLimit(options.dailyLimit, 'daily-limit') ?? config.defaultDailyLimit,
+        sandbox: options.sandbox === true || config.newAccountsSandboxed,
       });
       return {
         account: { id: created.account.id, email: created.account.email, dailyLimit: created.account.dailyLimit },
@@ -38,10 +41,15 @@ export function registerAccountCommands(program: Command): void {
   withConfigFlags(keys.command('create').description('create a secret key (shown once)'))
     .requiredOption('--account <email>', 'account email')
     .option('--name <name>', 'a name to recognise the key by', 'key')
+    .option('--sandbox', 'mail sent with this key is recorded and signed but delivered nowhere')
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, async (store) => {
       const account = await getAccountByEmail(store, options.account);
-      const key = await createSecretKey(store.db, account.id, options.name);
+      const key = await store.db.transaction().execute(async (tx) => {
+        const created = await createSecretKey(tx, account.id, options.name);
+        if (options.sandbox === true) await sandboxKey(tx, created.id);
+        return created;
+      });
       return { id: key.id, name: key.name, secret: key.secret, createdAt: new Date(key.createdAt).toISOString() };
     }, (k) => `Created key ${k.id} (${k.name}). Secret, shown only now: ${k.secret}`));
 

@@ -8,6 +8,7 @@ import { registerMessageCommands } from './messages.ts';
 import { registerSuppressionCommands } from './suppressions.ts';
 import { registerNodeCommands } from './nodes.ts';
 import { registerTemplateCommands } from './templates.ts';
+import { registerSandboxCommands } from './sandbox.ts';
 import { EXIT } from './context.ts';
 import { configurationTable } from '../config/docs.ts';
 
@@ -22,6 +23,7 @@ registerMessageCommands(program);
 registerSuppressionCommands(program);
 registerNodeCommands(program);
 registerTemplateCommands(program);
+registerSandboxCommands(program);
 program.command('config-docs').description('print the configuration table (Markdown)').action(() => { process.stdout.write(configurationTable() + '\n'); });
 
 await program.parseAsync(process.argv);

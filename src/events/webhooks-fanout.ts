@@ -23,7 +23,7 @@ export interface WebhookPayload {
 /** The recipient's status after each event, in the words of GET /api/v1/messages. */
 const STATUS_AFTER: Record<EventType, string> = {
   accepted: 'queued', delivered: 'delivered', deferred: 'deferred', bounced: 'bounced',
-  complained: 'complained', suppressed: 'suppressed', expired: 'expired',
+  complained: 'complained', suppressed: 'suppressed', expired: 'expired', sandboxed: 'sandboxed',
 };
 
 export function eventPayload(event: FeedEvent): WebhookPayload {

@@ -49,6 +49,10 @@ export interface Submission {
   idempotencyKey: string | null;
   /** The stored template version the message was rendered from (API sends only). */
   template?: TemplateUse | null;
+  /** Sandbox mode: recorded as `sandboxed`, signed at acceptance, never delivered (accounts/sandbox.ts). */
+  sandbox?: boolean;
+  /** The DKIM-Signature header made at acceptance (sandboxed mail only). */
+  dkimSignature?: string | null;
 }
 
 export interface SuppressedRecipient {
@@ -76,15 +80,19 @@ export interface EnqueuerOptions {
   now?: () => number;
   /** Told after each commit, e.g. to wake the delivery workers and count acceptances. */
   onCommitted?: (committed: CommittedMessage[]) => void;
+  /** Signs a sandboxed message before its commit (it has no delivery attempt to be signed at). */
+  signSandboxed?: (submission: Submission) => Promise<string | null>;
 }
 
 export class Enqueuer {
   readonly #batcher: Batcher<Submission, EnqueueResult>;
+  readonly #signSandboxed: EnqueuerOptions['signSandboxed'];
 
   /** `writer` runs the commits: in this thread's transactions, or on the SQLite writer thread (writer.ts). */
   constructor(writer: QueueWriter, options: EnqueuerOptions = {}) {
     const now = options.now ?? Date.now;
     const onCommitted = options.onCommitted ?? (() => {});
+    this.#signSandboxed = options.signSandboxed;
     this.#batcher = new Batcher(async (submissions) => {
       const committedAt = now();
       const results = await writer.run('commitSubmissions', { submissions, now: committedAt });
@@ -102,7 +110,8 @@ export class Enqueuer {
     }, options.maxBatch ?? 256);
   }
 
-  enqueue(submission: Submission): Promise<EnqueueResult> {
+  async enqueue(submission: Submission): Promise<EnqueueResult> {
+    if (submission.sandbox && this.#signSandboxed) submission = { ...submission, dkimSignature: await this.#signSandboxed(submission) };
     return this.#batcher.submit(submission);
   }
 
@@ -159,7 +168,9 @@ export async function commitSubmissions(tx: Kysely<Database>, engine: Engine, su
  */
 export async function insertQueuedMessages(tx: Kysely<Database>, submissions: readonly Submission[], now: number): Promise<void> {
   const messages = submissions.map((s) => messageRow(s, now));
-  const deliveries = submissions.flatMap((s) => s.recipients.map((recipient) => deliveryRow(s.id, s.accountId, recipient, now)));
+  const deliveries = submissions.flatMap((s) => s.recipients.map((recipient) => (s.sandbox
+    ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'sandboxed', last_reply: SANDBOXED_REPLY }
+    : deliveryRow(s.id, s.accountId, recipient, now))));
   const suppressed = submissions.flatMap((s) => (s.suppressed ?? []).map((r) => ({
     ...deliveryRow(s.id, s.accountId, r.address, now), status: 'suppressed', last_reply: r.reply,
   })));
@@ -170,6 +181,9 @@ export async function insertQueuedMessages(tx: Kysely<Database>, submissions: re
   for (const chunk of chunks([...deliveries, ...suppressed], 500)) await tx.insertInto('deliveries').values(chunk).execute();
   await recordEvents(tx, [
     ...deliveries.map((d) => ({ accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'accepted' as const, at: now })),
+    ...deliveries.filter((d) => d.status === 'sandboxed').map((d) => ({
+      accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'sandboxed' as const, reply: d.last_reply, at: now,
+    })),
     ...suppressed.map((d) => ({
       accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'suppressed' as const, reply: d.last_reply, at: now,
     })),
@@ -187,10 +201,13 @@ async function findIdempotentMessage(tx: Kysely<Database>, submission: Submissio
 function messageRow(s: Submission, now: number): MessagesTable {
   return {
     id: s.id, account_id: s.accountId, mail_from: s.mailFrom, header_from: s.headerFrom, subject: s.subject, size: s.raw.length,
-    raw: s.raw, dkim_signature: null, source: s.source, tags: JSON.stringify(s.tags), client_ip: s.clientIp,
+    raw: s.raw, dkim_signature: s.dkimSignature ?? null, source: s.source, tags: JSON.stringify(s.tags), client_ip: s.clientIp,
     idempotency_key: s.idempotencyKey, created_at: now,
   };
 }
+
+/** What the message log says of a sandboxed recipient. */
+export const SANDBOXED_REPLY = 'sandbox mode: accepted, checked, signed and recorded; delivered nowhere';
 
 function deliveryRow(messageId: string, accountId: string | null, recipient: string, now: number): DeliveriesTable {
   return {

@@ -3,6 +3,7 @@
  * they may send as this sender to these recipients, and the durable commit
  * that earns the 250. Decisions come from policy/; words from replies.ts.
  */
+import { isSandboxed } from '../accounts/sandbox.ts';
 import { accountDomainFacts } from '../domains/domains.ts';
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
@@ -40,6 +41,8 @@ export interface Principal {
   email: string;
   dailyLimit: number;
   keyId: string;
+  /** Sandbox mode (account or key): mail is recorded and signed, delivered nowhere. */
+  sandbox: boolean;
 }
 
 /** What MAIL FROM learned, for RCPT and DATA of the same transaction. */
@@ -80,7 +83,9 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         }
         const check = await checkSecretKey(store, auth.password ?? '', username);
         if (check.ok) {
-          const user: Principal = { accountId: check.accountId, email: check.email, dailyLimit: check.dailyLimit, keyId: check.keyId };
+          const user: Principal = {
+            accountId: check.accountId, email: check.email, dailyLimit: check.dailyLimit, keyId: check.keyId, sandbox: await isSandboxed(store.db, check.accountId, check.keyId),
+          };
           logger.info({ event: 'smtp.auth', listener, ip: session.remoteAddress, account: check.email, method: auth.method }, 'login succeeded');
           recorder?.note(session, { kind: 'auth-succeeded', method: auth.method, user: check.email, accountId: check.accountId });
           return callback(null, { user });
@@ -154,7 +159,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
           id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           headerFrom: fromAddress, subject: decodedSubject(fields), raw: prependHeaders(message.raw, added),
           recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address), source: 'smtp', tags: [],
-          clientIp: session.remoteAddress, idempotencyKey: null,
+          clientIp: session.remoteAddress, idempotencyKey: null, sandbox: principal.sandbox,
         });
         if (!result.ok) return callback(refuse(session, result.refusal));
         logger.info({ event: 'message.accepted', messageId: result.id, account: principal.email, recipients: session.envelope.rcptTo.length, size: message.raw.length }, 'message queued');

@@ -313,3 +313,15 @@ export interface Database {
   template_versions: TemplateVersionsTable;
   message_templates: MessageTemplatesTable;
 }
+
+// Sandbox mode on accounts and keys (migration 0017_sandbox); merged into the tables above.
+
+export interface AccountsTable {
+  /** 1: the account's mail is recorded and signed but delivered nowhere, until an administrator lifts it. */
+  sandbox: Generated<number>;
+}
+
+export interface SecretKeysTable {
+  /** 1: mail sent with this key is sandboxed, whatever the account's mode. */
+  sandbox: Generated<number>;
+}

@@ -19,6 +19,7 @@ const ENDPOINTS = [
   'GET /api/v1/webhooks', 'POST /api/v1/webhooks', 'GET /api/v1/webhooks/{id}', 'DELETE /api/v1/webhooks/{id}',
   'POST /api/v1/webhooks/{id}/test', 'GET /api/v1/webhooks/{id}/deliveries',
   'GET /api/v1/templates', 'POST /api/v1/templates', 'GET /api/v1/templates/{name}', 'PUT /api/v1/templates/{name}', 'DELETE /api/v1/templates/{name}',
+  'GET /api/v1/sandbox', 'PUT /api/v1/admin/accounts/{id}/sandbox',
 ];
 
 describeEachStore('API operations', (engine) => {

@@ -1,6 +1,7 @@
 /** Secret keys of the signed-in account: list, create (the secret is shown only in that answer), revoke. */
 import { Type } from 'typebox';
 import { createSecretKey, revokeSecretKey } from '../../accounts/keys.ts';
+import { sandboxKey } from '../../accounts/sandbox.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -36,11 +37,18 @@ export function keyRoutes(app: ApiApp, deps: HttpDeps): void {
   app.post('/keys', {
     schema: {
       tags: ['keys'], summary: 'Create a secret key; its secret is shown only in this answer',
-      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 100 }),
+        sandbox: Type.Optional(Type.Boolean({ description: 'mail sent with this key is recorded and signed but delivered nowhere (status sandboxed)' })),
+      }, { additionalProperties: false }),
       response: { 201: CreatedKey, ...ERRORS },
     },
   }, async (request, reply) => {
-    const key = await createSecretKey(store.db, principalOf(request).accountId, request.body.name);
+    const key = await store.db.transaction().execute(async (tx) => {
+      const created = await createSecretKey(tx, principalOf(request).accountId, request.body.name);
+      if (request.body.sandbox) await sandboxKey(tx, created.id);
+      return created;
+    });
     return reply.code(201).send({ id: key.id, name: key.name, secret: key.secret, createdAt: iso(key.createdAt) });
   });
 

@@ -13,6 +13,7 @@ import { certificates } from './0005_certificates.ts';
 import { nodeHeartbeat } from './0006_node_heartbeat.ts';
 import { authThrottle } from './0007_auth_throttle.ts';
 import { templates } from './0016_templates.ts';
+import { sandbox } from './0017_sandbox.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -24,5 +25,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0006_node_heartbeat': nodeHeartbeat(),
     '0007_auth_throttle': authThrottle(),
     '0016_templates': templates(),
+    '0017_sandbox': sandbox(),
   };
 }
