@@ -22,6 +22,7 @@ import { statsRoutes } from './routes/stats.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
+import { batchRoutes } from './routes/batch.ts';
 import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
 import { doctorRoutes } from '../doctor/routes.ts';
 
@@ -63,7 +64,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       const routes = authenticated.withTypeProvider<TypeBoxTypeProvider>();
       // onRequest, before the body is read: an unauthenticated upload is refused without being received.
       routes.addHook('onRequest', authenticate(deps.store));
-      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, templateRoutes, sandboxRoutes]) {
+      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, templateRoutes, sandboxRoutes, batchRoutes]) {
         register(routes, deps);
       }
       await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });

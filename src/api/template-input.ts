@@ -8,6 +8,7 @@ import type { Store } from '../store/database.ts';
 import { renderTemplate, type TemplateUse } from '../templates/templates.ts';
 import type { MessageInput } from './compose-message.ts';
 import { ApiError } from './errors.ts';
+import { UserError } from '../errors.ts';
 
 export interface TemplateFields {
   template?: string;
@@ -25,7 +26,11 @@ export async function applyTemplate(store: Store, accountId: string, input: Mess
   }
   const mixed = BODY_FIELDS.find((name) => rest[name] !== undefined);
   if (mixed) throw new ApiError(400, 'template_with_fields', `${mixed} cannot be combined with template: the template provides it`, mixed);
-  const rendered = await renderTemplate(store, accountId, template, variables ?? {});
+  const rendered = await renderTemplate(store, accountId, template, variables ?? {}).catch((error: unknown) => {
+    // To a sender, naming a template that does not exist is bad input in the request, not a missing resource.
+    if (error instanceof UserError && error.code === 'unknown_template') throw new ApiError(400, error.code, error.message, 'template');
+    throw error;
+  });
   // A variable may hold a line break, which would start a header of its own in Subject.
   if (/[\r\n]/.test(rendered.subject)) {
     throw new ApiError(400, 'header_injection', `template ${template}: the rendered subject contains a line break; check the variables it prints`, 'variables');

@@ -20,6 +20,7 @@ const ENDPOINTS = [
   'POST /api/v1/webhooks/{id}/test', 'GET /api/v1/webhooks/{id}/deliveries',
   'GET /api/v1/templates', 'POST /api/v1/templates', 'GET /api/v1/templates/{name}', 'PUT /api/v1/templates/{name}', 'DELETE /api/v1/templates/{name}',
   'GET /api/v1/sandbox', 'PUT /api/v1/admin/accounts/{id}/sandbox',
+  'POST /api/v1/messages/batch',
 ];
 
 describeEachStore('API operations', (engine) => {

@@ -118,7 +118,7 @@ describeEachStore('API templates', (engine) => {
   test('bad combinations and unknown templates are 400s naming the field', async () => {
     await api.post('/api/v1/templates', { name: 'plain', subject: 'Hi {{ who }}', text: 'x' });
     const cases: Array<[Record<string, unknown>, number, string, string]> = [
-      [{ from: sender.email, to: 'b@example.com', template: 'nope', variables: {} }, 404, 'unknown_template', 'template'],
+      [{ from: sender.email, to: 'b@example.com', template: 'nope', variables: {} }, 400, 'unknown_template', 'template'],
       [{ from: sender.email, to: 'b@example.com', template: 'plain', variables: { who: 'x' }, subject: 'also' }, 400, 'template_with_fields', 'subject'],
       [{ from: sender.email, to: 'b@example.com', subject: 's', text: 't', variables: { who: 'x' } }, 400, 'variables_without_template', 'variables'],
       [{ from: sender.email, to: 'b@example.com', template: 'plain', variables: { who: 'x\r\nBcc: victim@example.com' } }, 400, 'header_injection', 'variables'],
