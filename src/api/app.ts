@@ -23,6 +23,7 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { batchRoutes } from './routes/batch.ts';
+import { cancelRoutes } from './routes/cancel.ts';
 import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
 import { doctorRoutes } from '../doctor/routes.ts';
 
@@ -64,7 +65,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       const routes = authenticated.withTypeProvider<TypeBoxTypeProvider>();
       // onRequest, before the body is read: an unauthenticated upload is refused without being received.
       routes.addHook('onRequest', authenticate(deps.store));
-      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, templateRoutes, sandboxRoutes, batchRoutes]) {
+      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes]) {
         register(routes, deps);
       }
       await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });

@@ -23,6 +23,7 @@ import { ApiError } from './errors.ts';
 import { errorForRefusal, type RefusalFields } from './refusal-responses.ts';
 import { composeMessage, decodeRawMessage, parseAddresses, parseSender, type MessageInput, type ParsedAddress } from './compose-message.ts';
 import { applyTemplate, type TemplateFields } from './template-input.ts';
+import { scheduledTime } from './send-at.ts';
 
 export interface SubmitDeps {
   config: Config;
@@ -44,10 +45,11 @@ interface Prepared {
 
 const JSON_ONLY_FIELDS = ['subject', 'text', 'html', 'headers', 'attachments', 'replyTo'] as const;
 
-export async function submitMessage(deps: SubmitDeps, principal: Principal, request: MessageInput & TemplateFields, context: SubmitContext): Promise<{ id: string; duplicate: boolean }> {
+export async function submitMessage(deps: SubmitDeps, principal: Principal, request: MessageInput & TemplateFields & { sendAt?: string }, context: SubmitContext): Promise<{ id: string; duplicate: boolean }> {
   const { config, store, enqueuer } = deps;
   const id = newId();
   const now = Date.now();
+  const sendAt = scheduledTime(request.sendAt, now, config.maxScheduleAhead);
   const { input, template } = await applyTemplate(store, principal.accountId, request);
   const prepared = input.raw !== undefined ? prepareRaw(input) : await prepareComposed(input, id, now, config.hostname);
   const { raw, mailFrom, recipients, fields } = prepared;
@@ -89,7 +91,7 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, requ
     id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, mailFrom, headerFrom: headerFrom!,
     subject: decodedSubject(headerFields), raw: withTraceHeaders(raw, headerFields, { id, hostname: config.hostname, now, received }),
     recipients: deliverable, suppressed, source: 'api', tags: input.tags ?? [], clientIp: context.clientIp,
-    idempotencyKey: context.idempotencyKey, template, sandbox: principal.sandbox,
+    idempotencyKey: context.idempotencyKey, template, sandbox: principal.sandbox, sendAt,
   });
   if (!result.ok) throw errorForRefusal(result.refusal, fields, now);
   return { id: result.id, duplicate: result.duplicate };

@@ -36,6 +36,7 @@ export const OPTIONS = {
   maxMessageSize: option('MAILROOM_MAX_MESSAGE_SIZE', '25MB', parse.parseSize, 'announced in SIZE and enforced'),
   maxRecipients: option('MAILROOM_MAX_RECIPIENTS', '100', parse.parsePositiveInteger, 'recipients per message'),
   defaultDailyLimit: option('MAILROOM_DEFAULT_DAILY_LIMIT', '1000', parse.parsePositiveInteger, 'daily limit of new accounts'),
+  maxScheduleAhead: option('MAILROOM_MAX_SCHEDULE_AHEAD', '3d', (raw) => atLeast(raw, 60_000), 'how far ahead `sendAt` may schedule a message'),
   newAccountsSandboxed: option('MAILROOM_NEW_ACCOUNTS_SANDBOXED', 'false', parse.parseBoolean, 'new accounts start in sandbox mode (mail recorded and signed, delivered nowhere) until an administrator lifts it'),
   smtpIdleTimeout: option('MAILROOM_SMTP_IDLE_TIMEOUT', '5m', (raw) => atLeast(raw, 100), 'an idle SMTP client is disconnected after this'),
   dnsServers: option('MAILROOM_DNS_SERVERS', 'system', parse.parseDnsServers, '`ip[:port],…` for MX, A/AAAA and TXT lookups'),

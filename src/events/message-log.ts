@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import type { Store } from '../store/database.ts';
 import { UserError } from '../errors.ts';
 
-export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed'] as const;
+export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed', 'scheduled', 'cancelled'] as const;
 export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
 
 export interface AttemptView {

@@ -24,6 +24,7 @@ export interface WebhookPayload {
 const STATUS_AFTER: Record<EventType, string> = {
   accepted: 'queued', delivered: 'delivered', deferred: 'deferred', bounced: 'bounced',
   complained: 'complained', suppressed: 'suppressed', expired: 'expired', sandboxed: 'sandboxed',
+  scheduled: 'scheduled', cancelled: 'cancelled',
 };
 
 export function eventPayload(event: FeedEvent): WebhookPayload {

@@ -53,6 +53,8 @@ export interface Submission {
   sandbox?: boolean;
   /** The DKIM-Signature header made at acceptance (sandboxed mail only). */
   dkimSignature?: string | null;
+  /** A scheduled send: recipients wait as `scheduled` until this time (schedule.ts). */
+  sendAt?: number | null;
 }
 
 export interface SuppressedRecipient {
@@ -170,6 +172,7 @@ export async function insertQueuedMessages(tx: Kysely<Database>, submissions: re
   const messages = submissions.map((s) => messageRow(s, now));
   const deliveries = submissions.flatMap((s) => s.recipients.map((recipient) => (s.sandbox
     ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'sandboxed', last_reply: SANDBOXED_REPLY }
+    : s.sendAt ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'scheduled', next_attempt_at: s.sendAt }
     : deliveryRow(s.id, s.accountId, recipient, now))));
   const suppressed = submissions.flatMap((s) => (s.suppressed ?? []).map((r) => ({
     ...deliveryRow(s.id, s.accountId, r.address, now), status: 'suppressed', last_reply: r.reply,
@@ -183,6 +186,10 @@ export async function insertQueuedMessages(tx: Kysely<Database>, submissions: re
     ...deliveries.map((d) => ({ accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'accepted' as const, at: now })),
     ...deliveries.filter((d) => d.status === 'sandboxed').map((d) => ({
       accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'sandboxed' as const, reply: d.last_reply, at: now,
+    })),
+    ...deliveries.filter((d) => d.status === 'scheduled').map((d) => ({
+      accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'scheduled' as const,
+      reply: `scheduled for ${new Date(d.next_attempt_at).toISOString()}`, at: now,
     })),
     ...suppressed.map((d) => ({
       accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'suppressed' as const, reply: d.last_reply, at: now,

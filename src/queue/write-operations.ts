@@ -12,6 +12,7 @@ import { claimDueDeliveries, type ClaimRequest } from '../store/claim-deliveries
 import { commitSubmissions, type Submission } from './enqueue.ts';
 import { recordOutcomes, rememberSignature, type AttemptRecord } from './record-outcomes.ts';
 import { extendLeases, releaseLeases, type LeaseExtension, type LeaseRelease } from './lease.ts';
+import { cancelScheduled, releaseDueScheduled, type CancelRequest } from './schedule.ts';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
@@ -27,6 +28,9 @@ export const WRITE_OPERATIONS = {
     recordOutcomes(tx, { ...record, message: { ...record.message, raw: asBuffer(record.message.raw) } })),
   extendLeases: operation((tx, engine, extension: LeaseExtension) => extendLeases(tx, engine, extension)),
   releaseLeases: operation((tx, _engine, release: LeaseRelease) => releaseLeases(tx, release)),
+  /** Scheduled sends (schedule.ts): due ones to `queued`, and cancelling those not yet due. */
+  releaseScheduled: operation((tx, _engine, { now }: { now: number }) => releaseDueScheduled(tx, now)),
+  cancelScheduled: operation((tx, _engine, request: CancelRequest) => cancelScheduled(tx, request)),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;

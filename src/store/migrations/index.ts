@@ -14,6 +14,7 @@ import { nodeHeartbeat } from './0006_node_heartbeat.ts';
 import { authThrottle } from './0007_auth_throttle.ts';
 import { templates } from './0016_templates.ts';
 import { sandbox } from './0017_sandbox.ts';
+import { scheduled } from './0017_scheduled.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -26,5 +27,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0007_auth_throttle': authThrottle(),
     '0016_templates': templates(),
     '0017_sandbox': sandbox(),
+    '0017_scheduled': scheduled(),
   };
 }
