@@ -24,6 +24,7 @@ import { templateRoutes } from './routes/templates.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { cancelRoutes } from './routes/cancel.ts';
+import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
 import { doctorRoutes } from '../doctor/routes.ts';
 
@@ -33,6 +34,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
+    // An unsubscribe link carries its recipient's address in the path (routes/unsubscribe.ts); 100, the default, is too short.
+    maxParamLength: 1000,
     // Unknown fields are refused rather than dropped, so a typo such as "body" for "text" is a 400, not a silent empty message.
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -55,6 +58,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
   });
 
   operationsRoutes(app, deps);
+  // Public: the signed link is the credential. Hidden from the OpenAPI document (not API: recipients' mail clients call it).
+  await app.register(async (scope) => unsubscribeRoutes(scope, deps));
   // ACME HTTP-01 answers, from the store, so any HTTP node can answer for an order another node placed.
   await app.register(acmeChallengeRoute, { store: deps.store });
   await app.register(async (scope) => {

@@ -59,7 +59,7 @@ describeEachStore('API operations', (engine) => {
     assert.deepEqual([...listed].sort(), [...ENDPOINTS].sort());
     const send = response.body.paths['/api/v1/messages'].post;
     assert.deepEqual(Object.keys(send.requestBody.content['application/json'].schema.properties).sort(),
-      ['attachments', 'bcc', 'cc', 'from', 'headers', 'html', 'raw', 'replyTo', 'sendAt', 'subject', 'tags', 'template', 'text', 'to', 'variables']);
+      ['attachments', 'bcc', 'cc', 'from', 'headers', 'html', 'raw', 'replyTo', 'sendAt', 'subject', 'tags', 'template', 'text', 'to', 'unsubscribe', 'variables']);
     assert.ok(send.responses['202'] && send.responses['4XX'], 'success and error shapes are documented');
     assert.ok(send.parameters.some((p: any) => p.in === 'header' && p.name === 'idempotency-key'));
     assert.deepEqual(response.body.paths['/healthz'].get.security, [], 'public endpoints say so');

@@ -73,7 +73,7 @@ describeEachStore('API webhooks', (engine) => {
     assert.deepEqual(Object.keys(created.body).sort(), ['createdAt', 'events', 'id', 'secret', 'url']);
     assert.match(created.body.secret, /^whsec_/);
     const all = await api.post('/api/v1/webhooks', { url: 'https://hooks.example.com/all' });
-    assert.deepEqual(all.body.events, ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed', 'scheduled', 'cancelled']);
+    assert.deepEqual(all.body.events, ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed', 'scheduled', 'cancelled', 'unsubscribed']);
 
     const list = await api.get('/api/v1/webhooks');
     assert.deepEqual(list.body.items.map((w: any) => w.id), [created.body.id, all.body.id]);
