@@ -35,7 +35,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
     logger: false,
     bodyLimit: 1024 * 1024,
     // An unsubscribe link carries its recipient's address in the path (routes/unsubscribe.ts); 100, the default, is too short.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // Unknown fields are refused rather than dropped, so a typo such as "body" for "text" is a 400, not a silent empty message.
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
