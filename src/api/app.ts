@@ -25,6 +25,7 @@ import { sandboxRoutes } from './routes/sandbox.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { cancelRoutes } from './routes/cancel.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
+import { trackingEndpoints, trackingSettingsRoutes } from './routes/tracking.ts';
 import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
 import { doctorRoutes } from '../doctor/routes.ts';
 
@@ -60,6 +61,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
   operationsRoutes(app, deps);
   // Public: the signed link is the credential. Hidden from the OpenAPI document (not API: recipients' mail clients call it).
   await app.register(async (scope) => unsubscribeRoutes(scope, deps));
+  await app.register(async (scope) => trackingEndpoints(scope, deps));
   // ACME HTTP-01 answers, from the store, so any HTTP node can answer for an order another node placed.
   await app.register(acmeChallengeRoute, { store: deps.store });
   await app.register(async (scope) => {
@@ -70,7 +72,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       const routes = authenticated.withTypeProvider<TypeBoxTypeProvider>();
       // onRequest, before the body is read: an unauthenticated upload is refused without being received.
       routes.addHook('onRequest', authenticate(deps.store));
-      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes]) {
+      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes, trackingSettingsRoutes]) {
         register(routes, deps);
       }
       await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });

@@ -25,6 +25,7 @@ import { composeMessage, decodeRawMessage, parseAddresses, parseSender, type Mes
 import { applyTemplate, type TemplateFields } from './template-input.ts';
 import { scheduledTime } from './send-at.ts';
 import { withUnsubscribeHeaders } from './unsubscribe-input.ts';
+import { withTracking, type TrackRequest } from './tracking-input.ts';
 
 export interface SubmitDeps {
   config: Config;
@@ -46,14 +47,15 @@ interface Prepared {
 
 const JSON_ONLY_FIELDS = ['subject', 'text', 'html', 'headers', 'attachments', 'replyTo'] as const;
 
-export async function submitMessage(deps: SubmitDeps, principal: Principal, request: MessageInput & TemplateFields & { sendAt?: string; unsubscribe?: boolean }, context: SubmitContext): Promise<{ id: string; duplicate: boolean }> {
+export async function submitMessage(deps: SubmitDeps, principal: Principal, request: MessageInput & TemplateFields & TrackRequest & { sendAt?: string; unsubscribe?: boolean }, context: SubmitContext): Promise<{ id: string; duplicate: boolean }> {
   const { config, store, enqueuer } = deps;
   const id = newId();
   const now = Date.now();
   const sendAt = scheduledTime(request.sendAt, now, config.maxScheduleAhead);
   const rendered = await applyTemplate(store, principal.accountId, request);
   const { template } = rendered;
-  const input = await withUnsubscribeHeaders(store, config, rendered.input, { messageId: id, accountId: principal.accountId });
+  const unsubscribable = await withUnsubscribeHeaders(store, config, rendered.input, { messageId: id, accountId: principal.accountId });
+  const input = await withTracking(store, config, unsubscribable, { messageId: id, accountId: principal.accountId });
   const prepared = input.raw !== undefined ? prepareRaw(input) : await prepareComposed(input, id, now, config.hostname);
   const { raw, mailFrom, recipients, fields } = prepared;
   const refuseWith = (verdict: Verdict) => {

@@ -27,6 +27,8 @@ const STATUS_AFTER: Record<EventType, string | null> = {
   scheduled: 'scheduled', cancelled: 'cancelled',
   // The delivery's status does not change: the address is suppressed for later mail.
   unsubscribed: null,
+  opened: null,
+  clicked: null,
 };
 
 export function eventPayload(event: FeedEvent): WebhookPayload {

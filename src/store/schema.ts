@@ -325,3 +325,18 @@ export interface SecretKeysTable {
   /** 1: mail sent with this key is sandboxed, whatever the account's mode. */
   sandbox: Generated<number>;
 }
+
+// Tracking settings of a sending domain (migration 0017_tracking); no row: nothing is tracked.
+
+export interface DomainTrackingTable {
+  domain_id: string;
+  /** 1: messages from this domain may carry an open pixel (and do unless they say otherwise). */
+  opens: number;
+  /** 1: links in this domain's HTML mail may be rewritten through Mailroom (and are unless a message says otherwise). */
+  clicks: number;
+  updated_at: number;
+}
+
+export interface Database {
+  domain_tracking: DomainTrackingTable;
+}

@@ -73,7 +73,7 @@ describeEachStore('API webhooks', (engine) => {
     assert.deepEqual(Object.keys(created.body).sort(), ['createdAt', 'events', 'id', 'secret', 'url']);
     assert.match(created.body.secret, /^whsec_/);
     const all = await api.post('/api/v1/webhooks', { url: 'https://hooks.example.com/all' });
-    assert.deepEqual(all.body.events, ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed', 'scheduled', 'cancelled', 'unsubscribed']);
+    assert.deepEqual(all.body.events, ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed', 'scheduled', 'cancelled', 'unsubscribed', 'opened', 'clicked']);
 
     const list = await api.get('/api/v1/webhooks');
     assert.deepEqual(list.body.items.map((w: any) => w.id), [created.body.id, all.body.id]);
@@ -85,7 +85,7 @@ describeEachStore('API webhooks', (engine) => {
     assert.deepEqual([badUrl.status, badUrl.body.error.field], [400, 'url']);
     const notUrl = await api.post('/api/v1/webhooks', { url: 'not a url' });
     assert.deepEqual([notUrl.status, notUrl.body.error.code, notUrl.body.error.field], [400, 'invalid_url', 'url']);
-    const badEvent = await api.post('/api/v1/webhooks', { url: 'https://x.example/', events: ['delivered', 'opened'] });
+    const badEvent = await api.post('/api/v1/webhooks', { url: 'https://x.example/', events: ['delivered', 'teleported'] });
     assert.deepEqual([badEvent.status, badEvent.body.error.field], [400, 'events[1]']);
 
     assert.equal((await api.del(`/api/v1/webhooks/${created.body.id}`)).status, 204);

@@ -36,6 +36,7 @@ const SendBatch = Type.Object({
   html: Type.Optional(Type.String()),
   headers: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 2000 }))),
   tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f\\x7f]+$' }), { maxItems: 10 })),
+  track: Type.Optional(Type.Object({ opens: Type.Optional(Type.Boolean()), clicks: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
   unsubscribe: Type.Optional(Type.Boolean({ description: 'one-click unsubscribe headers in every message, each naming its recipient' })),
   sendAt: Type.Optional(Type.String({ maxLength: 40, description: 'schedule every message of the batch for this time (ISO 8601)' })),
   recipients: Type.Array(BatchRecipient, { minItems: 1, maxItems: MAX_BATCH_RECIPIENTS, description: `one message per entry, at most ${MAX_BATCH_RECIPIENTS}` }),

@@ -36,6 +36,9 @@ const SendMessage = Type.Object({
   tags: Type.Optional(Type.Array(Tag, { maxItems: 10, description: 'for filtering the message log' })),
   raw: Type.Optional(Type.String({ description: 'a whole MIME message, base64; instead of from…attachments' })),
   template: Type.Optional(Type.String({ pattern: TEMPLATE_NAME_PATTERN, description: 'the name of a stored template: its newest version gives subject, text and html' })),
+  track: Type.Optional(Type.Object({
+    opens: Type.Optional(Type.Boolean()), clicks: Type.Optional(Type.Boolean()),
+  }, { additionalProperties: false, description: "open/click tracking for this message, within what its From domain enables (default: the domain's settings)" })),
   unsubscribe: Type.Optional(Type.Boolean({ description: 'add one-click unsubscribe (RFC 8058) headers naming the one recipient; a click suppresses the address with the reason unsubscribe' })),
   sendAt: Type.Optional(Type.String({ maxLength: 40, description: 'schedule the message for this time (ISO 8601, at most MAILROOM_MAX_SCHEDULE_AHEAD ahead); cancellable until then' })),
   variables: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'values for the template\'s variables; a variable it prints but this lacks is a 400 naming it' })),

@@ -15,6 +15,7 @@ import { authThrottle } from './0007_auth_throttle.ts';
 import { templates } from './0016_templates.ts';
 import { sandbox } from './0017_sandbox.ts';
 import { scheduled } from './0017_scheduled.ts';
+import { tracking } from './0017_tracking.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -28,5 +29,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0016_templates': templates(),
     '0017_sandbox': sandbox(),
     '0017_scheduled': scheduled(),
+    '0017_tracking': tracking(),
   };
 }
