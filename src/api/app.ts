@@ -26,6 +26,7 @@ import { batchRoutes } from './routes/batch.ts';
 import { cancelRoutes } from './routes/cancel.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { trackingEndpoints, trackingSettingsRoutes } from './routes/tracking.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
 import { doctorRoutes } from '../doctor/routes.ts';
 
@@ -72,7 +73,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       const routes = authenticated.withTypeProvider<TypeBoxTypeProvider>();
       // onRequest, before the body is read: an unauthenticated upload is refused without being received.
       routes.addHook('onRequest', authenticate(deps.store));
-      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes, trackingSettingsRoutes]) {
+      for (const register of [accountRoutes, keyRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes, trackingSettingsRoutes, reportRoutes]) {
         register(routes, deps);
       }
       await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });
