@@ -121,18 +121,33 @@ export async function renderTemplate(store: Store, accountId: string, name: stri
   const template = await findTemplate(store, accountId, name, 'template');
   const parsed = await parsedVersion(store, template.id, template.currentVersion);
   const used = { templateId: template.id, name, version: template.currentVersion };
+  return { ...(await renderParsed(parsed, variables, `template ${name} (version ${template.currentVersion}), `, 'template')), used };
+}
+
+/** Renders unsaved content, for the dashboard's live preview: the same checks and errors as saving and sending. */
+export async function previewTemplate(content: TemplateContent, variables: Record<string, unknown>): Promise<Omit<Rendered, 'used'>> {
+  const checked = checkContent(content);
+  const parsed = {
+    subject: parsePart('subject', checked.subject),
+    text: checked.text === null ? null : parsePart('text', checked.text),
+    html: checked.html === null ? null : parsePart('html', checked.html),
+  };
+  return renderParsed(parsed, variables, '', null);
+}
+
+async function renderParsed(parsed: ParsedTemplate, variables: Record<string, unknown>, prefix: string, syntaxField: string | null): Promise<Omit<Rendered, 'used'>> {
   try {
     const subject = await renderPart('subject', parsed.subject, variables);
     const text = parsed.text ? await renderPart('text', parsed.text, variables) : undefined;
     const html = parsed.html ? await renderPart('html', parsed.html, variables) : undefined;
-    return { subject, ...(text !== undefined ? { text } : {}), ...(html !== undefined ? { html } : {}), used };
+    return { subject, ...(text !== undefined ? { text } : {}), ...(html !== undefined ? { html } : {}) };
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     const { problem } = error;
-    const message = `template ${name} (version ${template.currentVersion}), ${error.message}`;
+    const message = `${prefix}${error.message}`;
     if (problem.kind === 'missing-variable') throw new UserError('invalid', 'missing_variable', message, `variables.${problem.variable}`);
     if (problem.kind === 'too-expensive') throw new UserError('invalid', 'template_too_expensive', `${message}: the rendering went over its time or memory bound`, 'variables');
-    throw new UserError('invalid', 'template_syntax', message, 'template');
+    throw new UserError('invalid', 'template_syntax', message, syntaxField ?? problem.part);
   }
 }
 

@@ -22,7 +22,7 @@ const ENDPOINTS = [
   'GET /api/v1/sandbox', 'PUT /api/v1/admin/accounts/{id}/sandbox',
   'POST /api/v1/messages/batch', 'DELETE /api/v1/messages/{id}', 'POST /api/v1/messages/{id}/cancel',
   'GET /api/v1/domains/{name}/tracking', 'PUT /api/v1/domains/{name}/tracking',
-  'GET /api/v1/reports',
+  'GET /api/v1/reports', 'POST /api/v1/templates/preview',
 ];
 
 describeEachStore('API operations', (engine) => {

@@ -9,7 +9,7 @@ import { principalOf } from '../auth.ts';
 import { ERRORS, NoContent, Timestamp, iso } from '../schemas.ts';
 import { TEMPLATE_PART_LIMITS } from '../../templates/language.ts';
 import {
-  TEMPLATE_NAME_PATTERN, createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate, type TemplateView,
+  TEMPLATE_NAME_PATTERN, createTemplate, deleteTemplate, getTemplate, listTemplates, previewTemplate, updateTemplate, type TemplateView,
 } from '../../templates/templates.ts';
 
 const Name = Type.String({ pattern: TEMPLATE_NAME_PATTERN, description: 'unique in the account: letters, digits, dots, dashes, underscores' });
@@ -49,6 +49,17 @@ export function templateRoutes(app: ApiApp, deps: HttpDeps): void {
   }, async (request, reply) => {
     const { name, ...content } = request.body;
     return reply.code(201).send(view(await createTemplate(store, principalOf(request).accountId, name, content)));
+  });
+
+  app.post('/templates/preview', {
+    schema: {
+      tags: ['templates'], summary: 'Render unsaved template content with sample variables (the live preview); errors name the part, line and column',
+      body: Type.Object({ ...contentFields, variables: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ subject: Type.String(), text: Type.Optional(Type.String()), html: Type.Optional(Type.String()) }), ...ERRORS },
+    },
+  }, async (request) => {
+    const { variables, ...content } = request.body;
+    return previewTemplate(content, variables ?? {});
   });
 
   app.get('/templates/:name', {

@@ -18,6 +18,7 @@ import { SuppressionsPage } from './pages/suppressions.js';
 import { WebhooksPage } from './pages/webhooks.js';
 import { UsagePage } from './pages/usage.js';
 import { AccountsPage } from './pages/admin-accounts.js';
+import { TemplatesPage } from './pages/templates.js';
 
 /** Path pattern → page, in the order they are tried. */
 const ROUTES = [
@@ -29,6 +30,7 @@ const ROUTES = [
   { pattern: '/app/messages/:id', page: MessagePage, title: 'Message' },
   { pattern: '/app/suppressions', page: SuppressionsPage, title: 'Suppressions' },
   { pattern: '/app/webhooks', page: WebhooksPage, title: 'Webhooks' },
+  { pattern: '/app/templates', page: TemplatesPage, title: 'Templates' },
   { pattern: '/app/usage', page: UsagePage, title: 'Usage & stats' },
   { pattern: '/app/admin/accounts', page: AccountsPage, title: 'Accounts', admin: true },
 ];
