@@ -2,12 +2,15 @@
  * The template editor in a real browser: the live preview renders on the
  * server as the user types (HTML escaped, in a script-less sandboxed frame),
  * shows a syntax error with its line and column, and saving creates the
- * template, then a new version.
+ * template, then a new version. And the reports page: counts by tag, and
+ * the same numbers downloaded as CSV.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
 import { createAccount } from '../../src/accounts/accounts.ts';
+import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
@@ -66,6 +69,57 @@ describe('template editor in a browser', { skip: browserSkipReason() }, () => {
       const stored = await mailroom.running.store.db.selectFrom('templates').select(['name', 'current_version']).where('account_id', '=', accountId).execute();
       assert.deepEqual(stored.map((t) => [t.name, Number(t.current_version)]), [['welcome', 2]]);
       assert.deepEqual(errors.filter((e) => !/400 \(Bad Request\)/.test(e)), [], 'the page ran clean (the preview\'s 400s are expected)');
+    });
+  });
+});
+
+describe('reports page in a browser', { skip: browserSkipReason() }, () => {
+  let reportsBrowser: TestBrowser;
+  before(async () => { reportsBrowser = await launchBrowser(); });
+  after(async () => { await reportsBrowser?.close(); });
+
+  describeEachStore('reports page', (engine) => {
+    let mailroom: TestMailroom;
+    let page: Page;
+
+    before(async () => {
+      mailroom = await startTestMailroom(engine, { MAILROOM_ROLES: 'http' });
+      const created = await createAccount(mailroom.running.store, { email: OWNER.email, password: OWNER.password, dailyLimit: 100 });
+      await addDomain(mailroom.running.store, created.account.id, 'shop.example', 'mailroom.test');
+      await forceVerifyDomain(mailroom.running.store, await getDomainRow(mailroom.running.store, 'shop.example', null));
+      const sender = { secret: created.key.secret };
+      for (const tag of ['spring', 'spring', 'autumn']) {
+        const response = await fetch(`http://127.0.0.1:${mailroom.port('http')}/api/v1/messages`, {
+          method: 'POST', headers: { authorization: `Bearer ${sender.secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ from: OWNER.email, to: 'a@x.example', subject: 's', text: 't', tags: [tag] }),
+        });
+        assert.equal(response.status, 202);
+      }
+      page = await reportsBrowser.newPage();
+      await page.goto(`http://127.0.0.1:${mailroom.port('http')}/login`);
+      await page.getByLabel('Email').fill(OWNER.email);
+      await page.getByLabel('Password').fill(OWNER.password);
+      await page.getByRole('button', { name: /sign in/i }).click();
+      await page.waitForURL(/\/app\//);
+    });
+    after(async () => {
+      await page?.close();
+      await mailroom?.stop();
+    });
+
+    it('shows counts by tag and downloads the same as CSV', async () => {
+      await page.goto(`http://127.0.0.1:${mailroom.port('http')}/app/reports`);
+      const table = page.getByRole('table', { name: 'Report by tag' });
+      await table.waitFor();
+      const cells = async (key: string) => (await table.locator('tr', { has: page.locator(`td.mono`, { hasText: key }) }).locator('td').allTextContents()).slice(0, 2);
+      assert.deepEqual(await cells('spring'), ['spring', '2']);
+      assert.deepEqual(await cells('autumn'), ['autumn', '1']);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-link').click()]);
+      const csv = await readFile((await download.path())!, 'utf8');
+      assert.match(csv, /^period,tag,sent,/);
+      assert.match(csv, /\r\n,spring,2,/);
+      await page.getByLabel('Group by').selectOption('domain');
+      await page.getByRole('table', { name: 'Report by recipient domain' }).getByText('x.example').waitFor();
     });
   });
 });

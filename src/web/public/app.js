@@ -19,6 +19,7 @@ import { WebhooksPage } from './pages/webhooks.js';
 import { UsagePage } from './pages/usage.js';
 import { AccountsPage } from './pages/admin-accounts.js';
 import { TemplatesPage } from './pages/templates.js';
+import { ReportsPage } from './pages/reports.js';
 
 /** Path pattern → page, in the order they are tried. */
 const ROUTES = [
@@ -31,6 +32,7 @@ const ROUTES = [
   { pattern: '/app/suppressions', page: SuppressionsPage, title: 'Suppressions' },
   { pattern: '/app/webhooks', page: WebhooksPage, title: 'Webhooks' },
   { pattern: '/app/templates', page: TemplatesPage, title: 'Templates' },
+  { pattern: '/app/reports', page: ReportsPage, title: 'Reports' },
   { pattern: '/app/usage', page: UsagePage, title: 'Usage & stats' },
   { pattern: '/app/admin/accounts', page: AccountsPage, title: 'Accounts', admin: true },
 ];

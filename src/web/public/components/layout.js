@@ -14,6 +14,7 @@ const SENDING = [
   { href: '/app/suppressions', label: 'Suppressions', icon: BlockIcon },
   { href: '/app/webhooks', label: 'Webhooks', icon: HookIcon },
   { href: '/app/templates', label: 'Templates', icon: InboxIcon },
+  { href: '/app/reports', label: 'Reports', icon: ChartIcon },
   { href: '/app/usage', label: 'Usage & stats', icon: ChartIcon },
 ];
 const ADMIN = [{ href: '/app/admin/accounts', label: 'Accounts', icon: UsersIcon }];
