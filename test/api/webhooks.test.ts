@@ -96,6 +96,18 @@ describeEachStore('API webhooks', (engine) => {
     assert.equal((await other.api.del(`/api/v1/webhooks/${all.body.id}`)).status, 404);
   });
 
+  test('the sending features\' events reach webhooks: scheduled and cancelled from a real scheduled send', async () => {
+    const sender = await newSender();
+    await sender.api.post('/api/v1/webhooks', { url: `${receiver.url}?schedule`, events: ['scheduled', 'cancelled'] });
+    const sent = await sender.api.post('/api/v1/messages', { from: sender.email, to: 'later@example.com', text: 't', sendAt: new Date(Date.now() + 3_600_000).toISOString() });
+    assert.equal(sent.status, 202);
+    assert.equal((await sender.api.del(`/api/v1/messages/${sent.body.id}`)).status, 200);
+    const forMessage = () => receiver.received.filter((r) => r.json.messageId === sent.body.id);
+    await eventually(() => (forMessage().length >= 2 ? true : undefined), 10_000, 'two webhook requests');
+    assert.deepEqual(forMessage().map((r) => [r.json.type, r.json.status, r.json.recipient]).sort(),
+      [['cancelled', 'cancelled', 'later@example.com'], ['scheduled', 'scheduled', 'later@example.com']]);
+  });
+
   test('events reach a loopback receiver signed with the endpoint secret, only the chosen types', async () => {
     const sender = await newSender();
     const acceptedHook = await sender.api.post('/api/v1/webhooks', { url: `${receiver.url}?accepted`, events: ['accepted'] });
