@@ -2,6 +2,8 @@
  * The composition root: reads top to bottom as the service starts. Every
  * component gets what it needs as parameters; nothing reaches for globals.
  */
+import { signatureAtAcceptance } from './signing/sign-at-acceptance.ts';
+import { startScheduledReleaser } from './queue/schedule.ts';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -105,8 +107,10 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
       for (const message of messages) {
         for (const recipient of message.recipients) metrics.accepted.inc({ domain_class: domainClass(domainOf(recipient)) });
       }
-      worker?.accepted(messages);
+      // Sandboxed mail is never attempted, so the worker need not keep it in hand.
+      worker?.accepted(messages.filter((message) => !message.submission.sandbox && !message.submission.sendAt));
     },
+    signSandboxed: (submission) => signatureAtAcceptance(store, submission.headerFrom, submission.raw),
   });
   const listeners: Listener[] = [];
   // One throttle for SMTP and dashboard logins; its counts live in the store, its writes go through the writer.
@@ -145,6 +149,11 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
       mtaSts: new MtaStsPolicies({ resolver: deliveryResolver, policyPort: options.outboundTls?.mtaStsPort, ca: tlsCa, store: storedPolicies(store), answerCacheMs: options.dnsCacheMs }), tlsCa,
     });
   }
+  // Every delivery node releases scheduled mail when due, so it goes out on time whichever node is up.
+  const scheduledReleaser = roles.has('delivery') ? startScheduledReleaser(writer, {
+    onReleased: () => worker?.accepted([]),
+    onError: (error) => logger.warn({ err: error, event: 'schedule.release_failed' }, 'releasing scheduled mail failed; trying again in a second'),
+  }) : null;
   if (roles.has('http') && config.httpPort !== null) {
     listeners.push(await startHttpServer({ config, store, resolver, logger, nodeId, listeners, enqueuer, metrics, certificates, smtpSessions, throttle }));
   }
@@ -174,7 +183,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
       stopping ??= (async () => {
         logger.info({ event: 'shutdown' }, 'stopping');
         // Listeners and the worker wind down together, so the stop is bounded by one MAILROOM_SHUTDOWN_TIMEOUT.
-        await Promise.all([...listeners.map((listener) => listener.close()), worker?.stop()]);
+        await Promise.all([...listeners.map((listener) => listener.close()), worker?.stop(), scheduledReleaser?.stop()]);
         await signing?.close();
         await certificates?.stop();
         await smtpSessions.stop();

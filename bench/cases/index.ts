@@ -7,6 +7,7 @@ import { ceiling } from './ceiling.ts';
 import { acceptance } from './acceptance.ts';
 import { multinode } from '../multinode.ts';
 import { throttled } from './throttled.ts';
+import { apiBatch } from './api-batch.ts';
 import type { CaseKind } from './types.ts';
 
-export const CASE_KINDS: readonly CaseKind[] = [ceiling, acceptance, multinode, throttled];
+export const CASE_KINDS: readonly CaseKind[] = [ceiling, acceptance, multinode, throttled, apiBatch];

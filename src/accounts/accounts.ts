@@ -20,6 +20,8 @@ export interface NewAccount {
   password?: string;
   dailyLimit: number;
   isAdmin?: boolean;
+  /** Start in sandbox mode (accounts/sandbox.ts). */
+  sandbox?: boolean;
 }
 
 export interface CreatedAccount {
@@ -44,7 +46,7 @@ export async function createAccount(store: Store, input: NewAccount): Promise<Cr
     const key = await store.db.transaction().execute(async (tx) => {
       await tx.insertInto('accounts').values({
         id: account.id, email, password_hash: passwordHash, daily_limit: account.dailyLimit,
-        is_admin: account.isAdmin ? 1 : 0, created_at: account.createdAt,
+        is_admin: account.isAdmin ? 1 : 0, created_at: account.createdAt, sandbox: input.sandbox ? 1 : 0,
       }).execute();
       return createSecretKey(tx, account.id, 'default');
     });

@@ -13,6 +13,7 @@ import { checkEnvelopeSender, checkHeaderAuthors, type AccountDomainFact } from 
 import { ACCEPT, type ScopeHolder, type Verdict } from '../policy/refusal.ts';
 import type { SenderIdentity } from '../queue/enqueue.ts';
 import { findDeviceForIp } from './devices.ts';
+import { isSandboxed } from './sandbox.ts';
 import { domainOf } from './email.ts';
 
 /** Who is acting, and within which scope. */
@@ -28,6 +29,8 @@ export interface Principal {
   /** The registered device sending without AUTH (the device lane); null otherwise. */
   deviceId: string | null;
   scope: KeyScope;
+  /** Sandbox mode (account or key): mail is recorded and signed, delivered nowhere. */
+  sandbox: boolean;
 }
 
 export type KeyAuthentication =
@@ -53,7 +56,7 @@ export async function authenticateKey(store: Store, credential: KeyCredential, n
   await recordKeyUse(store, found, credential.ip, now, uses);
   return {
     ok: true,
-    principal: { accountId: found.accountId, email: found.email, dailyLimit: found.dailyLimit, isAdmin: found.isAdmin, via: 'key', keyId: found.keyId, deviceId: null, scope: found.scope },
+    principal: { accountId: found.accountId, email: found.email, dailyLimit: found.dailyLimit, isAdmin: found.isAdmin, via: 'key', keyId: found.keyId, deviceId: null, scope: found.scope, sandbox: found.sandbox },
   };
 }
 
@@ -61,7 +64,10 @@ export async function authenticateKey(store: Store, credential: KeyCredential, n
 export async function sessionPrincipal(store: Store, accountId: string): Promise<Principal | null> {
   const account = await findAccountById(store, accountId);
   if (!account) return null;
-  return { accountId, email: account.email, dailyLimit: account.dailyLimit, isAdmin: account.isAdmin, via: 'session', keyId: null, deviceId: null, scope: FULL_SCOPE };
+  return {
+    accountId, email: account.email, dailyLimit: account.dailyLimit, isAdmin: account.isAdmin, via: 'session', keyId: null, deviceId: null, scope: FULL_SCOPE,
+    sandbox: await isSandboxed(store.db, accountId, null),
+  };
 }
 
 /** May the principal use this envelope sender (MAIL FROM, or the API's from)? */
@@ -102,5 +108,6 @@ export async function devicePrincipal(store: Store, ip: string): Promise<Princip
   return {
     accountId: account.id, email: account.email, dailyLimit: account.dailyLimit, isAdmin: false, via: 'device', keyId: null, deviceId: device.id,
     scope: { from: device.from, dailyLimit: device.dailyLimit, channel: 'smtp', ipRanges: device.ipRanges, expiresAt: null },
+    sandbox: await isSandboxed(store.db, account.id, null),
   };
 }

@@ -102,7 +102,7 @@ export async function revokeSecretKey(store: Store, keyId: string, accountId: st
 }
 
 export type KeyLookup =
-  | { ok: true; keyId: string; accountId: string; email: string; dailyLimit: number; isAdmin: boolean; lastUsedAt: number | null; scope: KeyScope }
+  | { ok: true; keyId: string; accountId: string; email: string; dailyLimit: number; isAdmin: boolean; lastUsedAt: number | null; scope: KeyScope; sandbox: boolean }
   | { ok: false; reason: 'unknown-account' | 'wrong-key' | 'revoked-key' };
 
 // last_used_at (and the address with it) is refreshed at most this often, so a
@@ -128,7 +128,8 @@ export async function findKeyBySecret(store: Store, secret: string, email: strin
   const row = await store.db.selectFrom('secret_keys')
     .innerJoin('accounts', 'accounts.id', 'secret_keys.account_id')
     .select(['secret_keys.id as keyId', 'secret_keys.revoked_at', 'secret_keys.last_used_at', 'accounts.id as accountId', 'accounts.email', 'accounts.daily_limit',
-      'accounts.is_admin', 'secret_keys.allowed_from', 'secret_keys.daily_limit as key_daily_limit', 'secret_keys.channel', 'secret_keys.ip_ranges', 'secret_keys.expires_at'])
+      'accounts.is_admin', 'secret_keys.allowed_from', 'secret_keys.daily_limit as key_daily_limit', 'secret_keys.channel', 'secret_keys.ip_ranges', 'secret_keys.expires_at',
+      'accounts.sandbox as account_sandbox', 'secret_keys.sandbox as key_sandbox'])
     .where('secret_keys.secret_hash', '=', hashSecretKey(secret))
     .executeTakeFirst();
   if (!row || (email !== null && row.email !== normalizeEmail(email))) {
@@ -141,6 +142,7 @@ export async function findKeyBySecret(store: Store, secret: string, email: strin
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked-key' };
   return {
     ok: true, keyId: row.keyId, accountId: row.accountId, email: row.email, dailyLimit: row.daily_limit, isAdmin: Boolean(row.is_admin),
+    sandbox: Number(row.account_sandbox) === 1 || Number(row.key_sandbox) === 1,
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     scope: scopeOfRow({ allowed_from: row.allowed_from, daily_limit: row.key_daily_limit, channel: row.channel, ip_ranges: row.ip_ranges, expires_at: row.expires_at }),
   };

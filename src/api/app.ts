@@ -24,6 +24,13 @@ import { statsRoutes } from './routes/stats.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { destinationRoutes } from './routes/destinations.ts';
+import { templateRoutes } from './routes/templates.ts';
+import { sandboxRoutes } from './routes/sandbox.ts';
+import { batchRoutes } from './routes/batch.ts';
+import { cancelRoutes } from './routes/cancel.ts';
+import { unsubscribeRoutes } from './routes/unsubscribe.ts';
+import { trackingEndpoints, trackingSettingsRoutes } from './routes/tracking.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
 import { doctorRoutes } from '../doctor/routes.ts';
 
@@ -36,6 +43,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
+    // An unsubscribe link carries its recipient's address in the path (routes/unsubscribe.ts); 100, the default, is too short.
+    routerOptions: { maxParamLength: 1000 },
     // Unknown fields are refused rather than dropped, so a typo such as "body" for "text" is a 400, not a silent empty message.
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -71,6 +80,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
   });
 
   operationsRoutes(app, deps);
+  // Public: the signed link is the credential. Hidden from the OpenAPI document (not API: recipients' mail clients call it).
+  await app.register(async (scope) => unsubscribeRoutes(scope, deps));
+  await app.register(async (scope) => trackingEndpoints(scope, deps));
   // ACME HTTP-01 answers, from the store, so any HTTP node can answer for an order another node placed.
   await app.register(acmeChallengeRoute, { store: deps.store });
   await app.register(async (scope) => {
@@ -81,7 +93,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       const routes = authenticated.withTypeProvider<TypeBoxTypeProvider>();
       // onRequest, before the body is read: an unauthenticated upload is refused without being received.
       routes.addHook('onRequest', authenticate(deps.store));
-      for (const register of [accountRoutes, overviewRoutes, keyRoutes, deviceRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, destinationRoutes]) {
+      for (const register of [accountRoutes, overviewRoutes, keyRoutes, deviceRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, destinationRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes, trackingSettingsRoutes, reportRoutes]) {
         register(routes, deps);
       }
       await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });

@@ -23,6 +23,10 @@ import type { Principal } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { errorForRefusal, type RefusalFields } from './refusal-responses.ts';
 import { composeMessage, decodeRawMessage, parseAddresses, parseSender, type MessageInput, type ParsedAddress } from './compose-message.ts';
+import { applyTemplate, type TemplateFields } from './template-input.ts';
+import { scheduledTime } from './send-at.ts';
+import { withUnsubscribeHeaders } from './unsubscribe-input.ts';
+import { withTracking, type TrackRequest } from './tracking-input.ts';
 
 export interface SubmitDeps {
   config: Config;
@@ -44,10 +48,15 @@ interface Prepared {
 
 const JSON_ONLY_FIELDS = ['subject', 'text', 'html', 'headers', 'attachments', 'replyTo'] as const;
 
-export async function submitMessage(deps: SubmitDeps, principal: Principal, input: MessageInput, context: SubmitContext): Promise<{ id: string; duplicate: boolean; recipients: number; size: number }> {
+export async function submitMessage(deps: SubmitDeps, principal: Principal, request: MessageInput & TemplateFields & TrackRequest & { sendAt?: string; unsubscribe?: boolean }, context: SubmitContext): Promise<{ id: string; duplicate: boolean; recipients: number; size: number }> {
   const { config, store, enqueuer } = deps;
   const id = newId();
   const now = Date.now();
+  const sendAt = scheduledTime(request.sendAt, now, config.maxScheduleAhead);
+  const rendered = await applyTemplate(store, principal.accountId, request);
+  const { template } = rendered;
+  const unsubscribable = await withUnsubscribeHeaders(store, config, rendered.input, { messageId: id, accountId: principal.accountId });
+  const input = await withTracking(store, config, unsubscribable, { messageId: id, accountId: principal.accountId });
   const prepared = input.raw !== undefined ? prepareRaw(input) : await prepareComposed(input, id, now, config.hostname);
   const { raw, mailFrom, recipients, fields } = prepared;
   const refuseWith = (verdict: Verdict) => {
@@ -90,7 +99,7 @@ export async function submitMessage(deps: SubmitDeps, principal: Principal, inpu
     id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, identity: identityOf(principal), mailFrom, headerFrom: headerFrom!,
     subject: decodedSubject(headerFields), raw: withTraceHeaders(raw, headerFields, { id, hostname: config.hostname, now, received }),
     recipients: deliverable, suppressed, source: 'api', tags: input.tags ?? [], clientIp: context.clientIp,
-    idempotencyKey: context.idempotencyKey,
+    idempotencyKey: context.idempotencyKey, template, sandbox: principal.sandbox, sendAt,
   }).catch((error: unknown) => {
     // The commit failed (a full disk, a lost database): nothing was stored, and the caller must hear it may retry.
     const answer = new ApiError(503, 'not_accepted', 'The message could not be stored and was not accepted; try again later', undefined, { 'retry-after': '30' });

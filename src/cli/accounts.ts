@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createAccount, getAccountByEmail, listAccounts, setPassword } from '../accounts/accounts.ts';
 import { createSecretKey, listSecretKeys, revokeSecretKey } from '../accounts/keys.ts';
+import { sandboxKey } from '../accounts/sandbox.ts';
 import { parseLimit, runWithStore, withConfigFlags } from './context.ts';
 import type { KeyScope } from '../policy/key-scope.ts';
 
@@ -26,11 +27,13 @@ export function registerAccountCommands(program: Command): void {
     .option('--daily-limit <n>', 'emails per rolling 24 hours (default MAILROOM_DEFAULT_DAILY_LIMIT)')
     .option('--password <password>', 'dashboard password (default: generated and printed)')
     .option('--admin', 'may manage every account in the dashboard')
+    .option('--sandbox', 'start in sandbox mode (default MAILROOM_NEW_ACCOUNTS_SANDBOXED)')
     .option('--json', 'print JSON')
     .action((email: string, options) => runWithStore(options, async (store, config) => {
       const created = await createAccount(store, {
         email, password: options.password, isAdmin: options.admin === true,
         dailyLimit: parseLimit(options.dailyLimit, 'daily-limit') ?? config.defaultDailyLimit,
+        sandbox: options.sandbox === true || config.newAccountsSandboxed,
       });
       return {
         account: { id: created.account.id, email: created.account.email, dailyLimit: created.account.dailyLimit },
@@ -69,6 +72,7 @@ export function registerAccountCommands(program: Command): void {
     .option('--channel <channel>', 'full (SMTP and the whole API), smtp (SMTP only) or api (sending over the API only)')
     .option('--ip <ranges>', 'comma-separated client address ranges (CIDR) it may be used from (default: any)')
     .option('--expires <date>', 'the date (2027-01-01, UTC) or date-time it stops working')
+    .option('--sandbox', 'mail sent with this key is recorded and signed but delivered nowhere')
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, async (store) => {
       const account = await getAccountByEmail(store, options.account);
@@ -78,6 +82,7 @@ export function registerAccountCommands(program: Command): void {
         ipRanges: list(options.ip), expiresAt: options.expires as string | undefined,
       };
       const key = await createSecretKey(store.db, account.id, options.name, scopeInput);
+      if (options.sandbox === true) await sandboxKey(store.db, key.id);
       const scoped = Object.values(scopeInput).some((value) => value !== undefined);
       // The contract's shape for a plain key; a scoped one also says what it may do.
       return { id: key.id, name: key.name, secret: key.secret, createdAt: new Date(key.createdAt).toISOString(), ...(scoped ? { scope: scopeWords(key.scope) } : {}) };

@@ -11,6 +11,8 @@ import { registerSuppressionCommands } from './suppressions.ts';
 import { registerNodeCommands } from './nodes.ts';
 import { registerDestinationCommands } from './destinations.ts';
 import { registerBackupCommands } from './backup.ts';
+import { registerTemplateCommands } from './templates.ts';
+import { registerSandboxCommands } from './sandbox.ts';
 import { EXIT } from './context.ts';
 import { configurationTable } from '../config/docs.ts';
 
@@ -31,6 +33,8 @@ registerSuppressionCommands(program);
 registerNodeCommands(program);
 registerDestinationCommands(program);
 registerBackupCommands(program);
+registerTemplateCommands(program);
+registerSandboxCommands(program);
 program.command('config-docs').description('print the configuration table (Markdown)').addHelpText('after', '\nExample:\n  $ mailroom config-docs > settings.md').action(() => { process.stdout.write(configurationTable() + '\n'); });
 
 // Run when started as a program (npm scripts, tests, bin/mailroom.js); imported, it only

@@ -44,6 +44,9 @@ export const OPTIONS = {
   authAccountAlert: option('MAILROOM_AUTH_ACCOUNT_ALERT', '10', parse.parsePositiveInteger, 'failed logins for one account from all IPs within the window before further failures are slowed down and the owner is told (`auth.failures` event); never a lock'),
   authFailureWindow: option('MAILROOM_AUTH_FAILURE_WINDOW', '10m', (raw) => atLeast(raw, 1000), 'the window failed logins are counted in, and how long a lock lasts'),
   authMaxDelay: option('MAILROOM_AUTH_MAX_DELAY', '2s', parse.parseDuration, 'the longest wait before refusing a failed login for an account under attack (the wait doubles from 250 ms)'),
+  maxScheduleAhead: option('MAILROOM_MAX_SCHEDULE_AHEAD', '3d', (raw) => atLeast(raw, 60_000), 'how far ahead `sendAt` may schedule a message'),
+  publicUrl: option('MAILROOM_PUBLIC_URL', '', parsePublicUrl, 'the URL recipients reach the HTTP listener at, for one-click unsubscribe links (default http://MAILROOM_HOSTNAME:MAILROOM_HTTP_PORT; Gmail wants https)'),
+  newAccountsSandboxed: option('MAILROOM_NEW_ACCOUNTS_SANDBOXED', 'false', parse.parseBoolean, 'new accounts start in sandbox mode (mail recorded and signed, delivered nowhere) until an administrator lifts it'),
   smtpIdleTimeout: option('MAILROOM_SMTP_IDLE_TIMEOUT', '5m', (raw) => atLeast(raw, 100), 'an idle SMTP client is disconnected after this'),
   dnsServers: option('MAILROOM_DNS_SERVERS', 'system', parse.parseDnsServers, '`ip[:port],…` for MX, A/AAAA and TXT lookups'),
   deliveryPort: option('MAILROOM_DELIVERY_PORT', '25', parse.parsePort, 'port dialled on MX hosts'),
@@ -110,4 +113,17 @@ export type Config = Readonly<Omit<Parsed, keyof Settled> & Settled>;
 /** `MAILROOM_SMTP_PORT` → `smtp-port`. */
 export function flagName(env: string): string {
   return env.replace(/^MAILROOM_/, '').toLowerCase().replaceAll('_', '-');
+}
+
+/** An http(s) URL without query or fragment, or '' for none. */
+function parsePublicUrl(raw: string): string | null {
+  if (raw.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new Error('must be a URL such as https://mail.example.com');
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash) throw new Error('must be an http or https URL without ? or #, such as https://mail.example.com');
+  return url.href;
 }

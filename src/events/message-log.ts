@@ -16,7 +16,7 @@ import type { StsAttemptFacts } from '../delivery/mta-sts.ts';
 import { explain, type Explanation } from '../delivery/explanations.ts';
 import { timeOfId } from '../store/ids.ts';
 
-export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired'] as const;
+export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed', 'scheduled', 'cancelled'] as const;
 export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
 
 export interface AttemptView {
@@ -69,6 +69,8 @@ export interface MessageView {
   bodyExpiredAt?: string;
   /** Only when something of the message is gone: says what, in words. */
   notice?: string;
+  /** The stored template and version the message was rendered from; absent for a message written in full. */
+  template?: { name: string; version: number };
 }
 
 export interface MessageSummary {
@@ -130,7 +132,9 @@ export async function findMessage(store: Store, id: string, accountId: string | 
     lastRule.set(a.delivery_id, a.rule);
   }
   const pending = (status: string) => status === 'queued' || status === 'deferred';
+  const template = await store.db.selectFrom('message_templates').select(['template_name', 'version']).where('message_id', '=', id).executeTakeFirst();
   const view: MessageView = {
+    ...(template ? { template: { name: template.template_name, version: Number(template.version) } } : {}),
     id: message.id,
     from: senderOf(message),
     subject: message.subject,

@@ -29,9 +29,14 @@ export interface WebhookPayload {
 }
 
 /** The recipient's status after each event, in the words of GET /api/v1/messages. */
-const STATUS_AFTER: Record<EventType, string> = {
+const STATUS_AFTER: Record<EventType, string | null> = {
   accepted: 'queued', delivered: 'delivered', deferred: 'deferred', bounced: 'bounced',
-  complained: 'complained', suppressed: 'suppressed', expired: 'expired',
+  complained: 'complained', suppressed: 'suppressed', expired: 'expired', sandboxed: 'sandboxed',
+  scheduled: 'scheduled', cancelled: 'cancelled',
+  // The delivery's status does not change: the address is suppressed for later mail.
+  unsubscribed: null,
+  opened: null,
+  clicked: null,
 };
 
 export function eventPayload(event: FeedEvent): WebhookPayload {

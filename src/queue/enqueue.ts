@@ -25,6 +25,7 @@ import { recordEvents } from '../events/message-events.ts';
 import type { QueueWriter } from './writer.ts';
 import { Batcher } from '../store/group-commit.ts';
 import { addStoredBytes, readStoredBytes } from './stored-bytes.ts';
+import type { TemplateUse } from '../templates/templates.ts';
 
 export interface Submission {
   /** Chosen by the caller, so trace headers written before the commit can name it. */
@@ -49,6 +50,14 @@ export interface Submission {
   tags: readonly string[];
   clientIp: string | null;
   idempotencyKey: string | null;
+  /** The stored template version the message was rendered from (API sends only). */
+  template?: TemplateUse | null;
+  /** Sandbox mode: recorded as `sandboxed`, signed at acceptance, never delivered (accounts/sandbox.ts). */
+  sandbox?: boolean;
+  /** The DKIM-Signature header made at acceptance (sandboxed mail only). */
+  dkimSignature?: string | null;
+  /** A scheduled send: recipients wait as `scheduled` until this time (schedule.ts). */
+  sendAt?: number | null;
 }
 
 export interface SenderIdentity {
@@ -86,11 +95,14 @@ export interface EnqueuerOptions {
   storageBudget?: number | null;
   /** Says when the data directory is short of space (disk-guard.ts): then nothing is committed. */
   diskSpaceLow?: () => boolean;
+  /** Signs a sandboxed message before its commit (it has no delivery attempt to be signed at). */
+  signSandboxed?: (submission: Submission) => Promise<string | null>;
 }
 
 export class Enqueuer {
   readonly #batcher: Batcher<Submission, EnqueueResult>;
   readonly #diskSpaceLow: () => boolean;
+  readonly #signSandboxed: EnqueuerOptions['signSandboxed'];
 
   /** `writer` runs the commits: in this thread's transactions, or on the SQLite writer thread (writer.ts). */
   constructor(writer: QueueWriter, options: EnqueuerOptions = {}) {
@@ -98,6 +110,7 @@ export class Enqueuer {
     const onCommitted = options.onCommitted ?? (() => {});
     const storageBudget = options.storageBudget ?? null;
     this.#diskSpaceLow = options.diskSpaceLow ?? (() => false);
+    this.#signSandboxed = options.signSandboxed;
     this.#batcher = new Batcher(async (submissions) => {
       const committedAt = now();
       const results = await writer.run('commitSubmissions', { submissions, now: committedAt, storageBudget });
@@ -115,9 +128,10 @@ export class Enqueuer {
     }, options.maxBatch ?? 256);
   }
 
-  enqueue(submission: Submission): Promise<EnqueueResult> {
+  async enqueue(submission: Submission): Promise<EnqueueResult> {
     // Refused before the commit rather than failed by it: a full disk must never be where we find out.
-    if (this.#diskSpaceLow()) return Promise.resolve({ ok: false, refusal: { kind: 'disk-space-low' } });
+    if (this.#diskSpaceLow()) return { ok: false, refusal: { kind: 'disk-space-low' } };
+    if (submission.sandbox && this.#signSandboxed) submission = { ...submission, dkimSignature: await this.#signSandboxed(submission) };
     return this.#batcher.submit(submission);
   }
 
@@ -207,15 +221,27 @@ export async function commitSubmissions(
  */
 export async function insertQueuedMessages(tx: Kysely<Database>, submissions: readonly Submission[], now: number): Promise<void> {
   const messages = submissions.map((s) => messageRow(s, now));
-  const deliveries = submissions.flatMap((s) => s.recipients.map((recipient) => deliveryRow(s.id, s.accountId, recipient, now)));
+  const deliveries = submissions.flatMap((s) => s.recipients.map((recipient) => (s.sandbox
+    ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'sandboxed', last_reply: SANDBOXED_REPLY }
+    : s.sendAt ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'scheduled', next_attempt_at: s.sendAt }
+    : deliveryRow(s.id, s.accountId, recipient, now))));
   const suppressed = submissions.flatMap((s) => (s.suppressed ?? []).map((r) => ({
     ...deliveryRow(s.id, s.accountId, r.address, now), status: 'suppressed', last_reply: r.reply,
   })));
   // Multi-row inserts, chunked to stay under SQLite's bound-parameter limit.
   for (const chunk of chunks(messages, 200)) await tx.insertInto('messages').values(chunk).execute();
+  const templateUses = submissions.flatMap((s) => (s.template ? [{ message_id: s.id, template_id: s.template.templateId, template_name: s.template.name, version: s.template.version }] : []));
+  for (const chunk of chunks(templateUses, 200)) await tx.insertInto('message_templates').values(chunk).execute();
   for (const chunk of chunks([...deliveries, ...suppressed], 500)) await tx.insertInto('deliveries').values(chunk).execute();
   await recordEvents(tx, [
     ...deliveries.map((d) => ({ accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'accepted' as const, at: now })),
+    ...deliveries.filter((d) => d.status === 'sandboxed').map((d) => ({
+      accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'sandboxed' as const, reply: d.last_reply, at: now,
+    })),
+    ...deliveries.filter((d) => d.status === 'scheduled').map((d) => ({
+      accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'scheduled' as const,
+      reply: `scheduled for ${new Date(d.next_attempt_at).toISOString()}`, at: now,
+    })),
     ...suppressed.map((d) => ({
       accountId: d.account_id, messageId: d.message_id, deliveryId: d.id, recipient: d.recipient, type: 'suppressed' as const, reply: d.last_reply, at: now,
     })),
@@ -233,10 +259,13 @@ async function findIdempotentMessage(tx: Kysely<Database>, submission: Submissio
 function messageRow(s: Submission, now: number): MessagesTable {
   return {
     id: s.id, account_id: s.accountId, mail_from: s.mailFrom, header_from: s.headerFrom, subject: s.subject, size: s.raw.length,
-    raw: s.raw, dkim_signature: null, source: s.source, tags: JSON.stringify(s.tags), client_ip: s.clientIp,
+    raw: s.raw, dkim_signature: s.dkimSignature ?? null, source: s.source, tags: JSON.stringify(s.tags), client_ip: s.clientIp,
     idempotency_key: s.idempotencyKey, created_at: now, body_expired_at: null,
   };
 }
+
+/** What the message log says of a sandboxed recipient. */
+export const SANDBOXED_REPLY = 'sandbox mode: accepted, checked, signed and recorded; delivered nowhere';
 
 function deliveryRow(messageId: string, accountId: string | null, recipient: string, now: number): DeliveriesTable {
   return {

@@ -20,6 +20,7 @@ import { recordSmtpSessions, type SessionLogRow } from '../doctor/session-log-wr
 import { deleteHistory, expireBodies, pruneUsageRows, type SweepBatch } from '../retention/sweeps.ts';
 import { releaseJobLease, takeJobLease, type JobLeaseRequest } from '../store/job-lease.ts';
 import { sql } from 'kysely';
+import { cancelScheduled, releaseDueScheduled, type CancelRequest } from './schedule.ts';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
@@ -60,6 +61,9 @@ export const WRITE_OPERATIONS = {
     const { rows } = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(tx);
     return Number(rows[0]?.freelist_count ?? 0);
   }),
+  /** Scheduled sends (schedule.ts): due ones to `queued`, and cancelling those not yet due. */
+  releaseScheduled: operation((tx, _engine, { now }: { now: number }) => releaseDueScheduled(tx, now)),
+  cancelScheduled: operation((tx, _engine, request: CancelRequest) => cancelScheduled(tx, request)),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;

@@ -29,7 +29,7 @@ export interface QueueWriter {
 /** Written often and alone they would each cost a round trip; together, one commit. */
 const GROUP_COMMITTED: ReadonlySet<OperationName> = new Set(['recordAttempt']);
 /** One statement each, atomic by itself: BEGIN and COMMIT around it would be two round trips for nothing. */
-const SINGLE_STATEMENT: ReadonlySet<OperationName> = new Set(['claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases', 'holdBack']);
+const SINGLE_STATEMENT: ReadonlySet<OperationName> = new Set(['claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases', 'holdBack', 'releaseScheduled']);
 
 /** The writer for this store: the writer thread on SQLite, this thread on PostgreSQL. */
 export function startQueueWriter(store: Store, databaseUrl: string): Promise<QueueWriter> {

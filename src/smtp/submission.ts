@@ -209,7 +209,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
           id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, identity: identityOf(principal), mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           headerFrom: fromAddress, subject: decodedSubject(fields), raw: prependHeaders(message.raw, added),
           recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address), source: 'smtp', tags: [],
-          clientIp: session.remoteAddress, idempotencyKey: null,
+          clientIp: session.remoteAddress, idempotencyKey: null, sandbox: principal.sandbox,
         });
         if (!result.ok) return callback(refuse(session, result.refusal));
         logAccepted(logger, {

@@ -396,3 +396,66 @@ export interface AccountsTable {
   /** Body bytes of the account's messages still held: added at acceptance, taken off when retention deletes a body. */
   stored_bytes: ColumnType<number, number | undefined, number>;
 }
+
+// Stored templates and the version each message used (migration 0016_templates).
+
+export interface TemplatesTable {
+  id: string;
+  account_id: string;
+  /** Unique in the account; what POST /messages names in `template`. */
+  name: string;
+  current_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Never updated: an edit adds a version. */
+export interface TemplateVersionsTable {
+  template_id: string;
+  version: number;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  created_at: number;
+}
+
+export interface MessageTemplatesTable {
+  message_id: string;
+  template_id: string;
+  /** Kept with the message, so the log still names a template deleted since. */
+  template_name: string;
+  version: number;
+}
+
+export interface Database {
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
+  message_templates: MessageTemplatesTable;
+}
+
+// Sandbox mode on accounts and keys (migration 0017_sandbox); merged into the tables above.
+
+export interface AccountsTable {
+  /** 1: the account's mail is recorded and signed but delivered nowhere, until an administrator lifts it. */
+  sandbox: Generated<number>;
+}
+
+export interface SecretKeysTable {
+  /** 1: mail sent with this key is sandboxed, whatever the account's mode. */
+  sandbox: Generated<number>;
+}
+
+// Tracking settings of a sending domain (migration 0017_tracking); no row: nothing is tracked.
+
+export interface DomainTrackingTable {
+  domain_id: string;
+  /** 1: messages from this domain may carry an open pixel (and do unless they say otherwise). */
+  opens: number;
+  /** 1: links in this domain's HTML mail may be rewritten through Mailroom (and are unless a message says otherwise). */
+  clicks: number;
+  updated_at: number;
+}
+
+export interface Database {
+  domain_tracking: DomainTrackingTable;
+}

@@ -22,6 +22,11 @@ const ENDPOINTS = [
   'GET /api/v1/webhooks', 'POST /api/v1/webhooks', 'GET /api/v1/webhooks/{id}', 'DELETE /api/v1/webhooks/{id}',
   'POST /api/v1/webhooks/{id}/test', 'GET /api/v1/webhooks/{id}/deliveries',
   'GET /api/v1/destinations', 'GET /api/v1/destinations/{site}', 'PUT /api/v1/destinations/{site}/pin', 'DELETE /api/v1/destinations/{site}/pin',
+  'GET /api/v1/templates', 'POST /api/v1/templates', 'GET /api/v1/templates/{name}', 'PUT /api/v1/templates/{name}', 'DELETE /api/v1/templates/{name}',
+  'GET /api/v1/sandbox', 'PUT /api/v1/admin/accounts/{id}/sandbox',
+  'POST /api/v1/messages/batch', 'DELETE /api/v1/messages/{id}', 'POST /api/v1/messages/{id}/cancel',
+  'GET /api/v1/domains/{name}/tracking', 'PUT /api/v1/domains/{name}/tracking',
+  'GET /api/v1/reports', 'POST /api/v1/templates/preview',
 ];
 
 describeEachStore('API operations', (engine) => {
@@ -60,7 +65,7 @@ describeEachStore('API operations', (engine) => {
     assert.deepEqual([...listed].sort(), [...ENDPOINTS].sort());
     const send = response.body.paths['/api/v1/messages'].post;
     assert.deepEqual(Object.keys(send.requestBody.content['application/json'].schema.properties).sort(),
-      ['attachments', 'bcc', 'cc', 'from', 'headers', 'html', 'raw', 'replyTo', 'subject', 'tags', 'text', 'to']);
+      ['attachments', 'bcc', 'cc', 'from', 'headers', 'html', 'raw', 'replyTo', 'sendAt', 'subject', 'tags', 'template', 'text', 'to', 'track', 'unsubscribe', 'variables']);
     assert.ok(send.responses['202'] && send.responses['4XX'], 'success and error shapes are documented');
     assert.ok(send.parameters.some((p: any) => p.in === 'header' && p.name === 'idempotency-key'));
     assert.deepEqual(response.body.paths['/healthz'].get.security, [], 'public endpoints say so');

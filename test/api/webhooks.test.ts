@@ -73,7 +73,7 @@ describeEachStore('API webhooks', (engine) => {
     assert.deepEqual(Object.keys(created.body).sort(), ['createdAt', 'events', 'id', 'secret', 'url']);
     assert.match(created.body.secret, /^whsec_/);
     const all = await api.post('/api/v1/webhooks', { url: 'https://hooks.example.com/all' });
-    assert.deepEqual(all.body.events, ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'suppressed', 'expired', 'auth.failures']);
+    assert.deepEqual(all.body.events, ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed', 'scheduled', 'cancelled', 'unsubscribed', 'opened', 'clicked', 'auth.failures']);
 
     const list = await api.get('/api/v1/webhooks');
     assert.deepEqual(list.body.items.map((w: any) => w.id), [created.body.id, all.body.id]);
@@ -85,7 +85,7 @@ describeEachStore('API webhooks', (engine) => {
     assert.deepEqual([badUrl.status, badUrl.body.error.field], [400, 'url']);
     const notUrl = await api.post('/api/v1/webhooks', { url: 'not a url' });
     assert.deepEqual([notUrl.status, notUrl.body.error.code, notUrl.body.error.field], [400, 'invalid_url', 'url']);
-    const badEvent = await api.post('/api/v1/webhooks', { url: 'https://x.example/', events: ['delivered', 'opened'] });
+    const badEvent = await api.post('/api/v1/webhooks', { url: 'https://x.example/', events: ['delivered', 'teleported'] });
     assert.deepEqual([badEvent.status, badEvent.body.error.field], [400, 'events[1]']);
 
     assert.equal((await api.del(`/api/v1/webhooks/${created.body.id}`)).status, 204);
@@ -94,6 +94,18 @@ describeEachStore('API webhooks', (engine) => {
     const other = await newSender();
     assert.equal((await other.api.get(`/api/v1/webhooks/${all.body.id}`)).status, 404);
     assert.equal((await other.api.del(`/api/v1/webhooks/${all.body.id}`)).status, 404);
+  });
+
+  test('the sending features\' events reach webhooks: scheduled and cancelled from a real scheduled send', async () => {
+    const sender = await newSender();
+    await sender.api.post('/api/v1/webhooks', { url: `${receiver.url}?schedule`, events: ['scheduled', 'cancelled'] });
+    const sent = await sender.api.post('/api/v1/messages', { from: sender.email, to: 'later@example.com', text: 't', sendAt: new Date(Date.now() + 3_600_000).toISOString() });
+    assert.equal(sent.status, 202);
+    assert.equal((await sender.api.del(`/api/v1/messages/${sent.body.id}`)).status, 200);
+    const forMessage = () => receiver.received.filter((r) => r.json.messageId === sent.body.id);
+    await eventually(() => (forMessage().length >= 2 ? true : undefined), 10_000, 'two webhook requests');
+    assert.deepEqual(forMessage().map((r) => [r.json.type, r.json.status, r.json.recipient]).sort(),
+      [['cancelled', 'cancelled', 'later@example.com'], ['scheduled', 'scheduled', 'later@example.com']]);
   });
 
   test('events reach a loopback receiver signed with the endpoint secret, only the chosen types', async () => {

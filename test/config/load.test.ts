@@ -109,6 +109,11 @@ describe('loadConfig', () => {
     ['MAILROOM_HOSTNAME', 'mail_server!', /host name/],
     ['MAILROOM_RELAY_HOST', 'relay.example:smtp', /host or host:port|port number/],
     ['MAILROOM_LOG_LEVEL', 'loud', /must be one of/],
+    ['MAILROOM_PUBLIC_URL', 'mail.example.com', /must be a URL/],
+    ['MAILROOM_PUBLIC_URL', 'ftp://mail.example.com', /http or https URL/],
+    ['MAILROOM_PUBLIC_URL', 'https://mail.example.com/?x=1', /without \? or #/],
+    ['MAILROOM_MAX_SCHEDULE_AHEAD', 'a week', /must be a duration/],
+    ['MAILROOM_NEW_ACCOUNTS_SANDBOXED', 'yes please', /must be true or false/],
   ];
   for (const [variable, value, reason] of bad) {
     it(`refuses ${variable}=${JSON.stringify(value)}, naming both`, () => {

@@ -63,7 +63,7 @@ export function adminRoutes(app: ApiApp, deps: HttpDeps): void {
     },
   }, async (request, reply) => {
     const { email, dailyLimit, password } = request.body;
-    const created = await createAccount(store, { email, password, dailyLimit: dailyLimit ?? config.defaultDailyLimit });
+    const created = await createAccount(store, { email, password, dailyLimit: dailyLimit ?? config.defaultDailyLimit, sandbox: config.newAccountsSandboxed });
     return reply.code(201).send({
       account: { id: created.account.id, email: created.account.email, dailyLimit: created.account.dailyLimit },
       key: { id: created.key.id, name: created.key.name, secret: created.key.secret },

@@ -6,6 +6,7 @@
 import { Type } from 'typebox';
 import { accountOwnsKey, createSecretKey, listSecretKeys, revokeSecretKey, type KeySummary } from '../../accounts/keys.ts';
 import type { KeyScope } from '../../policy/key-scope.ts';
+import { sandboxKey } from '../../accounts/sandbox.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -43,6 +44,7 @@ const CreateKey = Type.Object({
   channel: Type.Optional(Channel),
   ipRanges: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100, description: 'CIDR ranges such as 192.0.2.0/24, or single addresses' })),
   expiresAt: Type.Optional(Type.String({ maxLength: 40, description: 'a date (2027-01-01, start of the day UTC) or date-time after which the key stops working' })),
+  sandbox: Type.Optional(Type.Boolean({ description: 'mail sent with this key is recorded and signed but delivered nowhere (status sandboxed)' })),
 }, { additionalProperties: false });
 
 export const scopeJson = (scope: KeyScope) => ({
@@ -69,13 +71,14 @@ export function keyRoutes(app: ApiApp, deps: HttpDeps): void {
 
   app.post('/keys', {
     schema: {
-      tags: ['keys'], summary: 'Create a secret key, optionally limited in scope; its secret is shown only in this answer',
+      tags: ['keys'], summary: 'Create a secret key, optionally limited in scope or sandboxed; its secret is shown only in this answer',
       body: CreateKey,
       response: { 201: CreatedKey, ...ERRORS },
     },
   }, async (request, reply) => {
-    const { name, ...scope } = request.body;
+    const { name, sandbox, ...scope } = request.body;
     const key = await createSecretKey(store.db, principalOf(request).accountId, name, scope);
+    if (sandbox) await sandboxKey(store.db, key.id);
     return reply.code(201).send({ id: key.id, name: key.name, secret: key.secret, createdAt: iso(key.createdAt), scope: scopeJson(key.scope) });
   });
 

@@ -12,6 +12,7 @@ import { AccountScopeQuery, accountScope } from '../account-scope.ts';
 import { RECIPIENT_STATUSES as DELIVERY_STATUSES, getMessage, listMessages } from '../../events/message-log.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import { ERRORS, Page, PageQuery, Timestamp } from '../schemas.ts';
+import { TEMPLATE_NAME_PATTERN } from '../../templates/templates.ts';
 
 const Addresses = Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 1000 })], {
   description: 'an address ("Ann <ann@example.com>" or "ann@example.com"), or a list of them',
@@ -36,6 +37,13 @@ const SendMessage = Type.Object({
   }, { additionalProperties: false }), { maxItems: 100 })),
   tags: Type.Optional(Type.Array(Tag, { maxItems: 10, description: 'for filtering the message log' })),
   raw: Type.Optional(Type.String({ description: 'a whole MIME message, base64; instead of from…attachments' })),
+  template: Type.Optional(Type.String({ pattern: TEMPLATE_NAME_PATTERN, description: 'the name of a stored template: its newest version gives subject, text and html' })),
+  track: Type.Optional(Type.Object({
+    opens: Type.Optional(Type.Boolean()), clicks: Type.Optional(Type.Boolean()),
+  }, { additionalProperties: false, description: "open/click tracking for this message, within what its From domain enables (default: the domain's settings)" })),
+  unsubscribe: Type.Optional(Type.Boolean({ description: 'add one-click unsubscribe (RFC 8058) headers naming the one recipient; a click suppresses the address with the reason unsubscribe' })),
+  sendAt: Type.Optional(Type.String({ maxLength: 40, description: 'schedule the message for this time (ISO 8601, at most MAILROOM_MAX_SCHEDULE_AHEAD ahead); cancellable until then' })),
+  variables: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'values for the template\'s variables; a variable it prints but this lacks is a 400 naming it' })),
 }, { additionalProperties: false });
 
 const Status = Type.Enum([...DELIVERY_STATUSES]);
@@ -81,6 +89,7 @@ const MessageDetail = Type.Object({
   })),
   bodyExpiredAt: Type.Optional(Type.String({ format: 'date-time', description: 'present once retention deleted the body (MAILROOM_BODY_RETENTION); the headers remain' })),
   notice: Type.Optional(Type.String({ description: 'present when part of the message expired: says what' })),
+  template: Type.Optional(Type.Object({ name: Type.String(), version: Type.Integer() }, { description: 'the stored template version the message was rendered from' })),
 });
 
 export function messageRoutes(app: ApiApp, deps: HttpDeps): void {

@@ -20,6 +20,10 @@ import { mtaStsPolicies } from './0013_mta_sts_policies.ts';
 import { outcomeDetails } from './0014_outcome_details.ts';
 import { domainHealth } from './0014_domain_health.ts';
 import { dkimRotation } from './0014_dkim_rotation.ts';
+import { templates } from './0016_templates.ts';
+import { sandbox } from './0017_sandbox.ts';
+import { scheduled } from './0017_scheduled.ts';
+import { tracking } from './0017_tracking.ts';
 import { keyScopes } from './0018_key_scopes.ts';
 import { devices } from './0019_devices.ts';
 
@@ -40,6 +44,10 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0014_dkim_rotation': dkimRotation(),
     '0014_domain_health': domainHealth(),
     '0014_outcome_details': outcomeDetails(),
+    '0016_templates': templates(),
+    '0017_sandbox': sandbox(),
+    '0017_scheduled': scheduled(),
+    '0017_tracking': tracking(),
     '0018_key_scopes': keyScopes(),
     '0019_devices': devices(),
   };

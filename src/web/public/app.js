@@ -20,6 +20,8 @@ import { WebhooksPage } from './pages/webhooks.js';
 import { UsagePage } from './pages/usage.js';
 import { AccountsPage } from './pages/admin-accounts.js';
 import { DestinationsPage } from './pages/destinations.js';
+import { TemplatesPage } from './pages/templates.js';
+import { ReportsPage } from './pages/reports.js';
 
 /** Path pattern → page, in the order they are tried. */
 const ROUTES = [
@@ -32,6 +34,8 @@ const ROUTES = [
   { pattern: '/app/messages/:id', page: MessagePage, title: 'Message' },
   { pattern: '/app/suppressions', page: SuppressionsPage, title: 'Suppressions' },
   { pattern: '/app/webhooks', page: WebhooksPage, title: 'Webhooks' },
+  { pattern: '/app/templates', page: TemplatesPage, title: 'Templates' },
+  { pattern: '/app/reports', page: ReportsPage, title: 'Reports' },
   { pattern: '/app/usage', page: UsagePage, title: 'Usage & stats' },
   { pattern: '/app/admin/accounts', page: AccountsPage, title: 'Accounts', admin: true },
   { pattern: '/app/admin/destinations', page: DestinationsPage, title: 'Destinations', admin: true },

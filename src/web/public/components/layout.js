@@ -11,6 +11,8 @@ import { BookIcon, ChartIcon, HomeIcon, PulseIcon, CloseIcon, GlobeIcon, HookIco
 const SENDING = [
   { href: '/app/overview', label: 'Overview', icon: HomeIcon },
   { href: '/app/messages', label: 'Messages', icon: InboxIcon },
+  { href: '/app/templates', label: 'Templates', icon: InboxIcon },
+  { href: '/app/reports', label: 'Reports', icon: ChartIcon },
   { href: '/app/usage', label: 'Usage & stats', icon: ChartIcon },
 ];
 const SETTINGS = [
