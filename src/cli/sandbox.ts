@@ -12,7 +12,7 @@ import { runWithStore, withConfigFlags } from './context.ts';
 export function registerSandboxCommands(program: Command): void {
   const accounts = program.commands.find((command) => command.name() === 'accounts');
   if (!accounts) throw new Error('register the accounts commands first');
-  withConfigFlags(accounts.command('sandbox <email>').description('put an account in sandbox mode (--on) or lift it (--lift); without either, show it'))
+  withConfigFlags(accounts.command('sandbox <email>').description('put an account in sandbox mode (--on) or lift it (--lift); without either, show it'), { example: 'mailroom accounts sandbox you@example.com --lift' })
     .option('--on', 'mail is recorded and signed but delivered nowhere')
     .option('--lift', 'mail is delivered again')
     .option('--json', 'print JSON')

@@ -13,31 +13,31 @@ import { runWithStore, withConfigFlags } from './context.ts';
 export function registerTemplateCommands(program: Command): void {
   const templates = program.command('templates').description("manage an account's message templates (Liquid)");
 
-  withContentOptions(withConfigFlags(templates.command('create <name>').description('store a new template as version 1')))
+  withContentOptions(withConfigFlags(templates.command('create <name>').description('store a new template as version 1'), { example: 'mailroom templates create welcome --account you@example.com --subject "Hi {{ name }}" --text-file welcome.txt' }))
     .action((name: string, options) => runWithStore(options, async (store) => {
       const account = await getAccountByEmail(store, options.account);
       return json(await createTemplate(store, account.id, name, await contentFrom(options)));
     }, (t) => `Created template ${t.name} (version ${t.version}).`));
 
-  withContentOptions(withConfigFlags(templates.command('update <name>').description('store a new version; sent messages keep theirs')))
+  withContentOptions(withConfigFlags(templates.command('update <name>').description('store a new version; sent messages keep theirs'), { example: 'mailroom templates update welcome --account you@example.com --html-file welcome.html' }))
     .action((name: string, options) => runWithStore(options, async (store) => {
       const account = await getAccountByEmail(store, options.account);
       return json(await updateTemplate(store, account.id, name, await contentFrom(options)));
     }, (t) => `Stored template ${t.name} version ${t.version}.`));
 
-  withConfigFlags(templates.command('show <name>').description('print a template: its newest version or --version N'))
+  withConfigFlags(templates.command('show <name>').description('print a template: its newest version or --template-version N'), { example: 'mailroom templates show welcome --account you@example.com --template-version 1' })
     .requiredOption('--account <email>', 'account email')
-    .option('--version <n>', 'an older version')
+    .option('--template-version <n>', 'an older version (`--version` is the program\'s own)')
     .option('--json', 'print JSON')
     .action((name: string, options) => runWithStore(options, async (store) => {
       const account = await getAccountByEmail(store, options.account);
-      return json(await getTemplate(store, account.id, name, versionFrom(options.version)));
+      return json(await getTemplate(store, account.id, name, versionFrom(options.templateVersion)));
     }, (t) => [
       `${t.name} version ${t.version} of ${t.currentVersion}`, `Subject: ${t.subject}`,
       ...(t.text !== null ? ['--- text', t.text] : []), ...(t.html !== null ? ['--- html', t.html] : []),
     ].join('\n')));
 
-  withConfigFlags(templates.command('list').description("the account's templates"))
+  withConfigFlags(templates.command('list').description("the account's templates"), { example: 'mailroom templates list --account you@example.com' })
     .requiredOption('--account <email>', 'account email')
     .option('--json', 'print JSON')
     .action((options) => runWithStore(options, async (store) => {
@@ -45,7 +45,7 @@ export function registerTemplateCommands(program: Command): void {
       return (await listTemplates(store, account.id)).map((t) => ({ ...t, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt) }));
     }, (rows) => rows.map((t) => `${t.name}\tversion ${t.currentVersion}\tupdated ${t.updatedAt}`).join('\n') || 'No templates.'));
 
-  withConfigFlags(templates.command('delete <name>').description('delete a template and its versions'))
+  withConfigFlags(templates.command('delete <name>').description('delete a template and its versions'), { example: 'mailroom templates delete welcome --account you@example.com' })
     .requiredOption('--account <email>', 'account email')
     .option('--json', 'print JSON')
     .action((name: string, options) => runWithStore(options, async (store) => {
@@ -84,7 +84,7 @@ async function oneOf(options: Record<string, string | undefined>, part: 'text' |
 
 function versionFrom(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UserError('invalid', 'invalid_version', '--version must be a whole number of at least 1', 'version');
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UserError('invalid', 'invalid_version', '--template-version must be a whole number of at least 1', 'template-version');
   return Number(raw);
 }
 

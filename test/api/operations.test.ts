@@ -5,7 +5,7 @@ import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { apiClient } from './client.ts';
 import { storeId } from '../../src/store/store-id.ts';
 
-/** Every endpoint of the contract (PRODUCT.md) and of the dashboard's needs. */
+/** Every endpoint of the contract (docs/contract.md) and of the dashboard's needs. */
 const ENDPOINTS = [
   'GET /healthz', 'GET /metrics', 'GET /api/v1/openapi.json',
   'POST /api/v1/session', 'DELETE /api/v1/session',

@@ -45,7 +45,7 @@ describeEachStore('mailroom templates (CLI)', (engine) => {
     assert.equal(updated.code, EXIT.ok, updated.output);
     assert.equal(updated.json.version, 2);
 
-    const old = await runCliJson<TemplateJson>(['templates', 'show', 'welcome', '--account', account, '--version', '1', '--json'], env);
+    const old = await runCliJson<TemplateJson>(['templates', 'show', 'welcome', '--account', account, '--template-version', '1', '--json'], env);
     assert.equal(old.json.subject, 'Hi {{ name }}');
     assert.equal(old.json.currentVersion, 2);
 
