@@ -5,6 +5,7 @@
  * an fsync). A crash loses at most the last second of "last used" times,
  * which only the keys page shows.
  */
+import { DeferredFlush } from '../queue/deferred-flush.ts';
 import type { QueueWriter } from '../queue/writer.ts';
 import type { KeyUse } from './keys.ts';
 import type { Logger } from 'pino';
@@ -16,37 +17,28 @@ export interface KeyUseLogOptions {
 export class KeyUseLog {
   readonly #writer: Pick<QueueWriter, 'run'>;
   readonly #logger: Logger;
-  readonly #flushMs: number;
   #pending = new Map<string, KeyUse>();
-  #timer: NodeJS.Timeout | null = null;
-  #chain: Promise<void> = Promise.resolve();
+  readonly #flusher: DeferredFlush;
 
   constructor(writer: Pick<QueueWriter, 'run'>, logger: Logger, options: KeyUseLogOptions = {}) {
     this.#writer = writer;
     this.#logger = logger;
-    this.#flushMs = options.flushMs ?? 1000;
+    this.#flusher = new DeferredFlush(() => this.#write(), options.flushMs ?? 1000);
   }
 
   used(keyId: string, at: number, ip: string | null): void {
     const known = this.#pending.get(keyId);
     if (!known || known.at <= at) this.#pending.set(keyId, { keyId, at, ip });
-    this.#timer ??= setTimeout(() => {
-      this.#timer = null;
-      void this.flush();
-    }, this.#flushMs).unref();
+    this.#flusher.schedule();
   }
 
   /** Writes what is waiting; resolves once it is in the store (or given up). */
   flush(): Promise<void> {
-    const run = this.#chain.then(() => this.#write());
-    this.#chain = run;
-    return run;
+    return this.#flusher.flush();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.flush();
+  stop(): Promise<void> {
+    return this.#flusher.stop();
   }
 
   async #write(): Promise<void> {

@@ -12,6 +12,7 @@
  * take a batch, the batch is dropped with a warning rather than slowing mail
  * down.
  */
+import { DeferredFlush } from '../queue/deferred-flush.ts';
 import type { Logger } from 'pino';
 import type { QueueWriter } from '../queue/writer.ts';
 import type { Refusal } from '../policy/refusal.ts';
@@ -64,18 +65,16 @@ interface HandshakeError extends Error {
 export class SessionRecorder {
   readonly #writer: Pick<QueueWriter, 'run'>;
   readonly #logger: Logger;
-  readonly #flushMs: number;
   readonly #keep: number;
   readonly #maxPending: number;
   readonly #notes = new Map<string, Notes>();
   #pending: Row[] = [];
-  #timer: NodeJS.Timeout | null = null;
-  #chain: Promise<void> = Promise.resolve();
+  readonly #flusher: DeferredFlush;
 
   constructor(writer: Pick<QueueWriter, 'run'>, logger: Logger, options: SessionRecorderOptions = {}) {
     this.#writer = writer;
     this.#logger = logger;
-    this.#flushMs = options.flushMs ?? 1000;
+    this.#flusher = new DeferredFlush(() => this.#write(), options.flushMs ?? 1000);
     this.#keep = options.keep ?? 50;
     this.#maxPending = options.maxPending ?? 5000;
   }
@@ -129,24 +128,17 @@ export class SessionRecorder {
 
   /** Writes what is waiting; resolves once it is in the store (or dropped). */
   flush(): Promise<void> {
-    const run = this.#chain.then(() => this.#write());
-    this.#chain = run;
-    return run;
+    return this.#flusher.flush();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.flush();
+  stop(): Promise<void> {
+    return this.#flusher.stop();
   }
 
   #push(row: Row): void {
     this.#pending.push(row);
     if (this.#pending.length > this.#maxPending) this.#pending.splice(0, this.#pending.length - this.#maxPending);
-    this.#timer ??= setTimeout(() => {
-      this.#timer = null;
-      void this.flush();
-    }, this.#flushMs).unref();
+    this.#flusher.schedule();
   }
 
   async #write(): Promise<void> {
