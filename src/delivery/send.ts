@@ -47,6 +47,8 @@ export interface SendOptions {
   maxAddresses?: number;
   /** Trusted roots for MX certificates; undefined: system CAs plus NODE_EXTRA_CA_CERTS. */
   ca?: string[];
+  /** When the attempt began (performance.now()), so its duration counts the DNS lookups of its route too. */
+  startedAt?: number;
 }
 
 interface Failure { verdict: Verdict; reply: string; mx: string | null; ip: string | null; tls: TlsFacts; sts?: StsAttemptFacts }
@@ -57,7 +59,7 @@ type Facts = (mx: string | null, ip: string | null, tls: TlsFacts, sts?: StsAtte
 type AddressResult = { final: Map<string, Outcome> } | { next: Failure };
 
 export async function sendEnvelope(envelope: Envelope, route: Route, opts: SendOptions): Promise<Map<string, Outcome>> {
-  const started = performance.now();
+  const started = opts.startedAt ?? performance.now();
   const recipients = [...new Set(envelope.recipients)];
   const facts: Facts = (mx, ip, tls, sts) =>
     ({ mx, ip, tls, durationMs: Math.round(performance.now() - started), ...(sts ? { mtaSts: sts } : {}) });

@@ -102,7 +102,10 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
   async function attempt(group: Group): Promise<void> {
     const now = Date.now();
     const ids = group.deliveries.map((d) => d.id);
+    const routeStarted = performance.now();
     const route = await resolveRoute(group.domain, deps.resolver, { port: config.deliveryPort, relayHost: config.relayHost, mtaSts: deps.mtaSts });
+    // The attempt's duration counts its DNS lookups (a slow or failing resolver shows there), not the wait for a signature.
+    const routeMs = performance.now() - routeStarted;
     // Every destination that has hosts is a site, shaped as one (sites.ts); a domain without a route has nothing to shape.
     const site = route.kind === 'hosts' ? siteOf(route.hosts.map((h) => h.name)) : null;
     const admission = site ? await shaper.admit(site, ids) : null;
@@ -119,7 +122,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
       if (!message) return;
       const sender = envelopeSender(message, ids, deps.verpSecret);
       outcomes = await sendEnvelope({ from: sender, recipients: group.deliveries.map((d) => d.recipient), raw: message.raw }, route, {
-        heloName: config.hostname, pool, timeouts: deps.timeouts, ca: deps.tlsCa,
+        heloName: config.hostname, pool, timeouts: deps.timeouts, ca: deps.tlsCa, startedAt: performance.now() - routeMs,
         auth: config.relayHost && config.relayUser ? { user: config.relayUser, pass: config.relayPassword ?? '' } : null,
       });
     } finally {

@@ -118,4 +118,16 @@ describeEachStore('outcomes in plain words', (engine) => {
       world.mx.script('accept');
     }
   });
+
+  test("an attempt's duration counts the DNS lookups of its route", async () => {
+    world.dns.delay('slow-to-answer.example', 400);
+    try {
+      const id = await world.send({ to: 'someone@slow-to-answer.example' });
+      const recipient = await recipientOf(id, 'someone@slow-to-answer.example');
+      assert.equal(recipient.explanation.summary, "The recipient's domain does not exist.");
+      assert.ok(recipient.attempts[0].durationMs >= 400, `the attempt took ${recipient.attempts[0].durationMs} ms, the DNS answer alone 400`);
+    } finally {
+      world.dns.delay('slow-to-answer.example', 0);
+    }
+  });
 });

@@ -41,6 +41,8 @@ export interface TestDnsServer {
   publish(records: DnsRecordToPublish[]): void;
   /** Every query for the name fails this way until cleared (null stops failing). */
   failWith(name: string, failure: DnsFailure | null): void;
+  /** Every UDP answer about the name comes this many ms late (a slow resolver); 0 stops it. */
+  delay(name: string, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ const MAX_CNAME_HOPS = 8;
 export async function startDnsServer(): Promise<TestDnsServer> {
   const zone = new Map<string, Map<string, Stored[]>>();
   const failures = new Map<string, DnsFailure>();
+  const delays = new Map<string, number>();
   const queries: Array<{ name: string; type: string }> = [];
 
   function respond(query: DecodedPacket, udpLimit: number | null): Buffer | null {
@@ -152,7 +155,11 @@ export async function startDnsServer(): Promise<TestDnsServer> {
   const { udp, tcp, port } = await bindSamePort(onTcpConnection);
   udp.on('message', (message, peer) => {
     const answer = handle(message, 512);
-    if (answer) udp.send(answer, peer.port, peer.address);
+    if (!answer) return;
+    const late = delays.get(norm(dnsPacket.decode(answer).questions?.[0]?.name ?? '')) ?? 0;
+    const send = () => udp.send(answer, peer.port, peer.address);
+    if (late > 0) setTimeout(send, late).unref();
+    else send();
   });
   return {
     address: `127.0.0.1:${port}`,
@@ -176,6 +183,10 @@ export async function startDnsServer(): Promise<TestDnsServer> {
         if (type === 'MX') set(name, 'MX', group.map((r) => ({ exchange: r.value, priority: r.priority ?? 10 })));
         else set(name, type, group.map((r) => r.value));
       }
+    },
+    delay(name, ms) {
+      if (ms > 0) delays.set(norm(name), ms);
+      else delays.delete(norm(name));
     },
     failWith(name, failure) {
       if (failure === null) failures.delete(norm(name));
