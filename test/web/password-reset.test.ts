@@ -67,6 +67,8 @@ describe('password reset by an administrator, in a browser', { skip: browserSkip
       await signIn(USER.email, USER.password);
       await page.getByRole('alert').filter({ hasText: 'do not match' }).waitFor();
       await signIn(USER.email, password);
+      await page.waitForURL(/\/app\/overview$/); // what a user sees first
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile & SMTP' }).click();
       await page.waitForURL(/\/app\/profile$/);
       assert.equal(await page.getByTestId('signed-in-email').textContent(), USER.email);
     });
