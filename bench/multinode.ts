@@ -19,7 +19,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createHistogram } from 'node:perf_hooks';
 import { createAccount } from '../src/accounts/accounts.ts';
@@ -32,6 +31,7 @@ import { dataPayload } from './load/message.ts';
 import { SmtpWire } from './load/smtp-wire.ts';
 import { onCleanup } from './cleanup.ts';
 import { StoreUnavailable, createBenchDatabase, type BenchDatabase } from './stores.ts';
+import { startWireMx } from './servers/wire-mx.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const SENDER = 'owner@bench-sender.example';
@@ -127,7 +127,8 @@ interface Node {
 
 function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>): Promise<Node> {
   const child = spawn(process.execPath, [CLI, 'start'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // The banner (with the listeners' ports) is on stderr; stdout carries only log lines.
+    stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       ...process.env, MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_DATA_DIR: dataDir, MAILROOM_NODE_ID: `bench-node-${index}`,
       MAILROOM_HOSTNAME: 'mailroom.bench', MAILROOM_ROLES: 'smtp,delivery', MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0',
@@ -147,12 +148,13 @@ function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort
     let output = '';
     const onExit = (code: number | null) => reject(new Error(`node ${index} exited (${code}) before it was ready: ${output}`));
     child.once('exit', onExit);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
       const port = /^\s+submission \(plain[^\n]*:(\d+)$/m.exec(output)?.[1];
       if (!port) return;
       child.off('exit', onExit);
-      child.stdout!.removeAllListeners('data').resume();
+      // Whatever else it says on stderr (warnings, errors) still reaches the person running the bench.
+      child.stderr!.removeAllListeners('data').pipe(process.stderr);
       resolve({ port: Number(port), cpuMicros: () => processCpuMicros(child), threadMicros: () => threadCpuMicros(child), stop });
     });
   });
@@ -317,51 +319,20 @@ interface Sink {
   close(): Promise<void>;
 }
 
-/** Just enough SMTP to take mail: pipelining, no TLS, everything accepted. */
+/** A sink that accepts everything and tells which bench sequence numbers arrived. */
 async function startSink(): Promise<Sink> {
   let listener: ((seq: number, at: number) => void) | null = null;
   const seen = new Set<number>();
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let buffer = '';
-    let inData = false;
-    socket.setEncoding('latin1');
-    socket.write('220 sink.bench ESMTP\r\n');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      const out: string[] = [];
-      for (;;) {
-        if (inData) {
-          const end = buffer.indexOf('\r\n.\r\n');
-          if (end === -1) break;
-          const seq = /^X-Bench-Seq: (\d+)/m.exec(buffer.slice(0, Math.min(end, 4096)))?.[1];
-          if (seq !== undefined && !seen.has(Number(seq))) {
-            seen.add(Number(seq));
-            listener?.(Number(seq), performance.now());
-          }
-          buffer = buffer.slice(end + 5);
-          inData = false;
-          out.push('250 2.0.0 Ok: queued');
-          continue;
-        }
-        const eol = buffer.indexOf('\r\n');
-        if (eol === -1) break;
-        const verb = buffer.slice(0, 4).toUpperCase();
-        buffer = buffer.slice(eol + 2);
-        if (verb === 'EHLO') out.push('250-sink.bench\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SMTPUTF8');
-        else if (verb === 'DATA') { out.push('354 End data with <CR><LF>.<CR><LF>'); inData = true; }
-        else if (verb === 'QUIT') { socket.end('221 2.0.0 Bye\r\n'); return; }
-        else out.push('250 2.0.0 Ok');
-      }
-      if (out.length > 0) socket.write(`${out.join('\r\n')}\r\n`);
-    });
+  const mx = await startWireMx('sink.bench', (message) => {
+    const seq = /^X-Bench-Seq: (\d+)/m.exec(message.slice(0, 4096))?.[1];
+    if (seq !== undefined && !seen.has(Number(seq))) {
+      seen.add(Number(seq));
+      listener?.(Number(seq), performance.now());
+    }
+    return { accept: true };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: mx.port,
     expect(onArrival) {
       let waiting: (() => void) | null = null;
       listener = (seq, at) => { onArrival(seq, at); waiting?.(); };
@@ -376,6 +347,6 @@ async function startSink(): Promise<Sink> {
         }),
       };
     },
-    close: () => new Promise<void>((resolve) => { for (const socket of sockets) socket.destroy(); server.close(() => resolve()); }),
+    close: () => mx.close(),
   };
 }
