@@ -268,6 +268,9 @@ export interface CertificatesTable {
   /** The full chain as issued, leaf first; null until the first issuance. */
   cert_pem: string | null;
   key_pem: string | null;
+  /** The ECDSA P-256 certificate for the same name (chain, leaf first) and its key, served beside the RSA one; null when none was issued. */
+  ecdsa_cert_pem: string | null;
+  ecdsa_key_pem: string | null;
   issuer: string | null;
   not_before: number | null;
   not_after: number | null;

@@ -27,10 +27,11 @@ export async function takeOrderLease(store: Store, hostname: string, owner: stri
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function saveIssuedCertificate(store: Store, hostname: string, issued: { certPem: string; keyPem: string }, now: number): Promise<void> {
+/** The RSA certificate, and the ECDSA one ordered with it (null: none issued this time, so none is kept). */
+export async function saveIssuedCertificate(store: Store, hostname: string, issued: { certPem: string; keyPem: string }, ecdsa: { certPem: string; keyPem: string } | null, now: number): Promise<void> {
   const leaf = new X509Certificate(splitPemChain(issued.certPem)[0]);
   await store.db.updateTable('certificates').set({
-    cert_pem: issued.certPem, key_pem: issued.keyPem, issuer: leaf.issuer.replaceAll('\n', ', '),
+    cert_pem: issued.certPem, key_pem: issued.keyPem, ecdsa_cert_pem: ecdsa?.certPem ?? null, ecdsa_key_pem: ecdsa?.keyPem ?? null, issuer: leaf.issuer.replaceAll('\n', ', '),
     not_before: Date.parse(leaf.validFrom), not_after: Date.parse(leaf.validTo), obtained_at: now,
     failures: 0, last_attempt_at: now, last_error: null, next_attempt_at: null, lease_owner: null, lease_expires_at: null, updated_at: now,
   }).where('hostname', '=', hostname).execute();

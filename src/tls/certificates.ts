@@ -73,19 +73,27 @@ export async function loadCertificates(deps: CertificateDeps, options: Certifica
   /** Resolves once every listener presents it (listeners on other threads confirm). */
   async function serve(row: StoredCertificate | null): Promise<void> {
     if (!followStore || !row?.cert_pem || !row.key_pem || row.not_after === null || row.not_after <= now()) return;
-    if (fingerprint(row.cert_pem) === fingerprint(served.cert)) return;
+    const ecdsa = row.ecdsa_cert_pem && row.ecdsa_key_pem ? { cert: row.ecdsa_cert_pem, key: row.ecdsa_key_pem } : null;
+    if (fingerprint(row.cert_pem, ecdsa?.cert) === fingerprint(served.cert, served.alternatives?.[0]?.cert)) return;
     try {
       createSecureContext({ key: row.key_pem, cert: row.cert_pem });
     } catch (error) {
       logger.error({ err: error, event: 'tls.stored_unusable', hostname }, `the stored certificate for ${hostname} cannot be used (${(error as Error).message}); keeping the current one`);
       return;
     }
+    let alternatives = ecdsa ? [ecdsa] : [];
+    try {
+      if (ecdsa) createSecureContext({ key: [row.key_pem, ecdsa.key], cert: [row.cert_pem, ecdsa.cert] });
+    } catch (error) {
+      logger.warn({ err: error, event: 'tls.stored_ecdsa_unusable', hostname }, `the stored ECDSA certificate for ${hostname} cannot be used (${(error as Error).message}); serving the RSA one alone`);
+      alternatives = [];
+    }
     const leaf = new X509Certificate(splitPemChain(row.cert_pem)[0]);
-    served = { cert: row.cert_pem, key: row.key_pem, selfSigned: isSelfSigned(leaf) };
+    served = { cert: row.cert_pem, key: row.key_pem, selfSigned: isSelfSigned(leaf), alternatives };
     const current = served;
     await Promise.all(deps.listeners.map((listener) => listener.setCertificate?.(current)));
-    logger.info({ event: 'tls.certificate_loaded', hostname, issuer: row.issuer, validTo: new Date(row.not_after).toISOString() },
-      `TLS listeners now present the certificate for ${hostname} issued by ${row.issuer}, valid until ${new Date(row.not_after).toISOString()}`);
+    logger.info({ event: 'tls.certificate_loaded', hostname, issuer: row.issuer, validTo: new Date(row.not_after).toISOString(), ecdsa: alternatives.length > 0 },
+      `TLS listeners now present the certificate for ${hostname} issued by ${row.issuer}${alternatives.length > 0 ? ' (RSA and ECDSA)' : ''}, valid until ${new Date(row.not_after).toISOString()}`);
   }
 
   async function check(): Promise<void> {
@@ -104,13 +112,20 @@ export async function loadCertificates(deps: CertificateDeps, options: Certifica
     logger.info({ event: 'acme.order', hostname, directory: directoryUrl, why }, `ACME: requesting a certificate for ${hostname} from ${directoryUrl} (${reason})`);
     try {
       const account = await acmeAccount(store, directoryUrl, email, newAccountKey, now());
-      const issued = await orderCertificate({
-        directoryUrl, email, hostname, accountKeyPem: account.accountKeyPem, accountUrl: account.accountUrl,
+      const order = (keyType: 'rsa' | 'ecdsa', accountUrl: string | null) => orderCertificate({
+        directoryUrl, email, hostname, accountKeyPem: account.accountKeyPem, accountUrl, keyType,
         challenges: storedChallenges(store), caCerts: options.acmeCaCerts,
-        log: (step) => logger.debug({ event: 'acme.step', hostname, step }, `ACME: ${step}`),
+        log: (step) => logger.debug({ event: 'acme.step', hostname, step, keyType }, `ACME (${keyType}): ${step}`),
       });
+      const issued = await order('rsa', account.accountUrl);
       if (account.accountUrl !== issued.accountUrl) await saveAcmeAccountUrl(store, directoryUrl, issued.accountUrl);
-      await saveIssuedCertificate(store, hostname, issued, now());
+      // The ECDSA one is a second order for the same name (the CA mostly reuses the valid authorization).
+      // Without it every client still gets the RSA one, so its failure is logged and does not fail the round.
+      const ecdsa = await order('ecdsa', issued.accountUrl).catch((error: Error) => {
+        logger.warn({ err: error, event: 'acme.ecdsa_failed', hostname }, `ACME: no ECDSA certificate for ${hostname} (${error.message}); serving the RSA one alone`);
+        return null;
+      });
+      await saveIssuedCertificate(store, hostname, issued, ecdsa, now());
       const row = await readStoredCertificate(store, hostname);
       if (row?.not_before != null && row.not_after != null) {
         logger.info({ event: 'acme.issued', hostname, issuer: row.issuer, validTo: new Date(row.not_after).toISOString() },
@@ -160,6 +175,9 @@ export async function loadCertificates(deps: CertificateDeps, options: Certifica
   };
 }
 
-function fingerprint(pem: string): string {
-  return createHash('sha256').update(splitPemChain(pem).join('\n')).digest('hex');
+/** The certificates served, RSA and the ECDSA one beside it (if any): a change of either is a change. */
+function fingerprint(pem: string, ecdsaPem?: string): string {
+  const hash = createHash('sha256').update(splitPemChain(pem).join('\n'));
+  if (ecdsaPem) hash.update('\n').update(splitPemChain(ecdsaPem).join('\n'));
+  return hash.digest('hex');
 }

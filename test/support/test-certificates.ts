@@ -52,5 +52,5 @@ export async function storeCertificate(store: Store, hostname: string, pem: Pem)
   const now = Date.now();
   await store.db.insertInto('certificates').values({ hostname, failures: 0, updated_at: now })
     .onConflict((oc) => oc.column('hostname').doNothing()).execute();
-  await saveIssuedCertificate(store, hostname, { certPem: pem.cert, keyPem: pem.key }, now);
+  await saveIssuedCertificate(store, hostname, { certPem: pem.cert, keyPem: pem.key }, null, now);
 }

@@ -12,6 +12,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { X509Certificate } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
@@ -73,11 +74,23 @@ describeEachStore('ACME certificates from pebble', (engine) => {
 
     const implicit = await openImplicitTls({ port: port('submission (implicit'), servername: HOST, ca: root });
     assert.equal(implicit.socket.authorized, true);
+    const implicitKeyType = implicit.socket.getPeerX509Certificate()?.publicKey.asymmetricKeyType;
     assert.match(await implicit.say('EHLO client.test'), /^250 /);
     implicit.close();
     const starttls = await openStartTls({ port: port('submission (plain'), servername: HOST, ca: root });
     assert.equal(starttls.socket.authorized, true);
     starttls.close();
+
+    // An ECDSA P-256 certificate for the same name is ordered beside the RSA one and served with it: clients pick.
+    assert.ok(stored.ecdsa_cert_pem && stored.ecdsa_key_pem, `no ECDSA certificate stored; logs: ${JSON.stringify(logs)}`);
+    assert.equal(implicitKeyType, 'ec', 'a client that can verify ECDSA gets the ECDSA certificate');
+    const ecdsaLeaf = new X509Certificate(stored.ecdsa_cert_pem);
+    assert.equal(ecdsaLeaf.checkHost(HOST), HOST);
+    assert.match(ecdsaLeaf.issuer, /Pebble/);
+    const rsaOnly = await openImplicitTls({ port: port('submission (implicit'), servername: HOST, ca: root, sigalgs: 'rsa_pss_rsae_sha256:rsa_pkcs1_sha256' });
+    assert.equal(rsaOnly.socket.authorized, true);
+    assert.equal(rsaOnly.socket.getPeerX509Certificate()?.publicKey.asymmetricKeyType, 'rsa', 'a client limited to RSA still gets the RSA certificate');
+    rsaOnly.close();
 
     const status = mailroom.certificates!.status(root);
     assert.equal(status.gmailAccepts, true, status.problems.join(' '));
@@ -103,6 +116,7 @@ describeEachStore('ACME certificates from pebble', (engine) => {
     }
     const renewed = await readStoredCertificate(mailroom.store, HOST);
     assert.notEqual(renewed?.cert_pem, before?.cert_pem, `not renewed; logs: ${JSON.stringify(logs.slice(-5))}`);
+    assert.ok(renewed?.ecdsa_cert_pem && renewed.ecdsa_cert_pem !== before?.ecdsa_cert_pem, 'the ECDSA certificate is renewed with the RSA one');
 
     const fresh = await openImplicitTls({ port: port('submission (implicit'), servername: HOST, ca: root });
     assert.notEqual(fresh.serial(), oldSerial, 'new connections get the renewed certificate');

@@ -9,7 +9,7 @@ const NOW = Date.parse('2026-06-01T00:00:00Z');
 
 function row(fields: Partial<StoredCertificate>): StoredCertificate {
   return {
-    hostname: 'mail.example.test', cert_pem: 'PEM', key_pem: 'KEY', issuer: 'CA', not_before: NOW - 10 * DAY, not_after: NOW + 80 * DAY,
+    hostname: 'mail.example.test', cert_pem: 'PEM', key_pem: 'KEY', ecdsa_cert_pem: null, ecdsa_key_pem: null, issuer: 'CA', not_before: NOW - 10 * DAY, not_after: NOW + 80 * DAY,
     obtained_at: NOW - 10 * DAY, failures: 0, last_attempt_at: null, last_error: null, next_attempt_at: null, lease_owner: null, lease_expires_at: null,
     updated_at: NOW, ...fields,
   };

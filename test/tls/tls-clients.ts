@@ -19,6 +19,8 @@ export interface TlsClientOptions {
   servername: string;
   /** Trust only this root and verify the name; omit to accept any certificate. */
   ca?: string;
+  /** Signature algorithms the client offers (e.g. RSA ones only, as a client that cannot verify ECDSA). */
+  sigalgs?: string;
 }
 
 /** Implicit TLS (the submissions port): TLS first, then the greeting. */
@@ -45,7 +47,7 @@ export async function openStartTls(options: TlsClientOptions): Promise<OpenSessi
 function handshake(raw: net.Socket, options: TlsClientOptions): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
-      socket: raw, servername: options.servername,
+      socket: raw, servername: options.servername, ...(options.sigalgs ? { sigalgs: options.sigalgs } : {}),
       ...(options.ca ? { ca: options.ca, rejectUnauthorized: true } : { rejectUnauthorized: false }),
     });
     socket.once('secureConnect', () => {
