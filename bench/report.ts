@@ -14,6 +14,10 @@ const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const percent = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)}%` : '-');
 /** Server CPU time per acknowledged message: steadier than msgs/s when the machine is shared. */
 const perMessage = (r: LoadResult) => (Number.isFinite(r.serverCpu) && r.perSecond > 0 ? number.format((r.serverCpu * 10_000) / r.perSecond) : '-');
+/** The load generator's CPU per message: on a 2-core machine it takes from the server's share (a TLS client's handshake costs as much as the server's). */
+const clientPerMessage = (r: LoadResult) => (Number.isFinite(r.clientCpu) && r.perSecond > 0 ? number.format((r.clientCpu * 10_000) / r.perSecond) : '-');
+/** STARTTLS runs: how many handshakes resumed an earlier TLS session. */
+const resumedShare = (r: LoadResult) => (r.tlsHandshakes ? `, ${((100 * (r.tlsResumed ?? 0)) / r.tlsHandshakes).toFixed(0)}% of TLS handshakes resumed` : '');
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '-');
 
 export function describeCase(c: BenchCase): string {
@@ -24,7 +28,7 @@ export function progressLine(row: Row): string {
   if (!row.result) return `  ${describeCase(row.benchCase)}: ${row.note}`;
   const r = row.result;
   const errors = r.errors > 0 ? `, ${r.errors} errors (first: ${r.firstError})` : '';
-  return `  ${describeCase(row.benchCase)}: ${number.format(r.perSecond)} msgs/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms, server cpu ${percent(r.serverCpu)}, client cpu ${percent(r.clientCpu)}, other cpu ${percent(r.otherCpu)}${errors}`;
+  return `  ${describeCase(row.benchCase)}: ${number.format(r.perSecond)} msgs/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms, server cpu ${percent(r.serverCpu)}, client cpu ${percent(r.clientCpu)}, other cpu ${percent(r.otherCpu)}${resumedShare(r)}${errors}`;
 }
 
 /** The ceiling row measured at the same size, transport and connection count. */
@@ -35,7 +39,7 @@ export function ceilingFor(rows: readonly Row[], c: BenchCase): LoadResult | nul
 }
 
 export function table(rows: readonly Row[]): string {
-  const header = ['case', 'store', 'size', 'tls', 'sessions', 'conns', 'msgs/s', 'p50 ms', 'p99 ms', '% of ceiling', 'errors', 'server cpu', 'µs/msg', 'client cpu', 'other cpu'];
+  const header = ['case', 'store', 'size', 'tls', 'sessions', 'conns', 'msgs/s', 'p50 ms', 'p99 ms', '% of ceiling', 'errors', 'server cpu', 'µs/msg', 'client cpu', 'client µs/msg', 'other cpu'];
   const body = rows.map((row) => {
     const c = row.benchCase;
     const r = row.result;
@@ -44,7 +48,7 @@ export function table(rows: readonly Row[]): string {
     return [
       c.kind, c.store ?? '-', formatSize(c.size), c.tls, c.sessions === 'per-message' ? 'per msg' : 'reused', String(c.connections),
       r ? number.format(r.perSecond) : (row.note?.startsWith('skipped') ? 'skipped' : 'failed'),
-      r ? ms(r.p50Ms) : '-', r ? ms(r.p99Ms) : '-', share, r ? String(r.errors) : '-', r ? percent(r.serverCpu) : '-', r ? perMessage(r) : '-', r ? percent(r.clientCpu) : '-', r ? percent(r.otherCpu) : '-',
+      r ? ms(r.p50Ms) : '-', r ? ms(r.p99Ms) : '-', share, r ? String(r.errors) : '-', r ? percent(r.serverCpu) : '-', r ? perMessage(r) : '-', r ? percent(r.clientCpu) : '-', r ? clientPerMessage(r) : '-', r ? percent(r.otherCpu) : '-',
     ];
   });
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i].length)));
@@ -147,10 +151,14 @@ export function sessionVerdict(rows: readonly Row[]): string {
     const quickEnough = r.p99Ms < SESSION_P99_MS;
     met &&= fastEnough && quickEnough;
     const ceiling = ceilingFor(rows, row.benchCase);
-    lines.push(`  ${target.store} ${target.tls}: ${number.format(r.perSecond)} sessions/s (${fastEnough ? 'ok' : 'too slow'}), p99 ${ms(r.p99Ms)} ms (${quickEnough ? 'ok' : 'too slow'})`
-      + (ceiling ? `; bare smtp-server ${number.format(ceiling.perSecond)} sessions/s` : ''));
+    lines.push(`  ${target.store} ${target.tls}: ${number.format(r.perSecond)} sessions/s (${fastEnough ? 'ok' : 'too slow'}), p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms (${quickEnough ? 'ok' : 'too slow'}), `
+      + `CPU per session: server ${perMessage(r)} µs, client ${clientPerMessage(r)} µs${resumedShare(r)}`);
+    if (ceiling) {
+      lines.push(`    bare smtp-server, same pattern: ${number.format(ceiling.perSecond)} sessions/s, p50 ${ms(ceiling.p50Ms)} ms, p99 ${ms(ceiling.p99Ms)} ms, CPU per session: server ${perMessage(ceiling)} µs, client ${clientPerMessage(ceiling)} µs`);
+    }
   }
   if (evaluated === 0) return `${title}\n  not evaluated: this run has no session-per-message result at 1 KB and 50 connections (--sessions per-message --sizes 1k).`;
+  lines.push('  The load generator runs on the same cores: server + client CPU per session bounds sessions/s at (cores × 1,000,000 µs) / (their sum), busy or not.');
   lines.push(`  => ${evaluated < SESSION_TARGETS.length ? `${evaluated} of ${SESSION_TARGETS.length} evaluated, ` : ''}targets ${met ? 'MET' : 'NOT MET'}`);
   return lines.join('\n');
 }

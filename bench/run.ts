@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   console.log('  msgs/s is then sessions/s, latency the whole session from connect to the 250 after the dot, µs/msg the server CPU per session.');
   console.log('% of ceiling: msgs/s against the bare smtp-server sink at the same size, TLS and connections.');
   console.log(`cpu: CPU time of the server and the load generator process over the measured window, % of one core (${cpus().length} cores = ${cpus().length * 100}%);`);
-  console.log('  µs/msg: server CPU time per acknowledged message (steadier than msgs/s on a shared machine).');
+  console.log('  µs/msg: server CPU time per acknowledged message (steadier than msgs/s on a shared machine); client µs/msg: the load generator\'s, on the same cores.');
   console.log('  other cpu: the rest of the machine over the same window (for postgres this includes the PostgreSQL server itself).\n');
   const warning = noiseWarning(rows);
   if (warning) console.log(`${warning}\n`);

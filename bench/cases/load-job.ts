@@ -7,5 +7,6 @@ export function loadJob(target: LoadTarget, variant: Variant, options: BenchOpti
   return {
     target, tls: variant.tls, size: variant.size, connections: options.connections,
     warmupMs: options.warmupSeconds * 1000, measureMs: options.seconds * 1000, sessionPerMessage: variant.sessions === 'per-message',
+    tlsResume: options.tlsResume,
   };
 }

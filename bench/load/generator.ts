@@ -21,6 +21,8 @@ class Tally {
   measureFrom = Infinity;
   measureUntil = Infinity;
   cpuMicros = 0;
+  tlsHandshakes = 0;
+  tlsResumed = 0;
 
   completed(startedAt: number, endedAt: number): void {
     if (endedAt < this.measureFrom || endedAt >= this.measureUntil) return;
@@ -46,14 +48,19 @@ async function command(wire: SmtpWire, line: string, code: number): Promise<Repl
   return expect(await wire.read(), code, line.split(' ')[0]);
 }
 
+/** A client's TLS session ticket, kept from one connection to the next when the job resumes sessions. */
+interface TicketHolder { ticket?: Buffer }
+
 /** Greeting to authenticated; returns whether the server offers PIPELINING. */
-async function openSession(wire: SmtpWire, job: LoadJob): Promise<boolean> {
+async function openSession(wire: SmtpWire, job: LoadJob, tally: Tally, holder: TicketHolder = {}): Promise<boolean> {
   expect(await wire.read(), 220, 'greeting');
   let ehlo = await command(wire, 'EHLO bench.client', 250);
   if (job.tls === 'starttls') {
     if (!/^STARTTLS\b/m.test(ehlo.text)) throw new ReplyError('server does not offer STARTTLS');
     await command(wire, 'STARTTLS', 220);
-    await wire.startTls();
+    const resumed = await wire.startTls(job.tlsResume ? { session: holder.ticket, onTicket: (ticket) => { holder.ticket = ticket; } } : {});
+    tally.tlsHandshakes += 1;
+    if (resumed) tally.tlsResumed += 1;
     ehlo = await command(wire, 'EHLO bench.client', 250);
   }
   const credentials = Buffer.from(`\0${job.target.user}\0${job.target.password}`).toString('base64');
@@ -111,7 +118,7 @@ async function runConnection(job: LoadJob, payload: Buffer, tally: Tally, starte
   };
   try {
     wire = await SmtpWire.connect(job.target.host, job.target.port);
-    const pipelining = await openSession(wire, job);
+    const pipelining = await openSession(wire, job, tally);
     ready();
     await started;
     await sendMessages(wire, pipelining, job, payload, tally);
@@ -135,12 +142,13 @@ async function runSessionPerMessage(job: LoadJob, payload: Buffer, tally: Tally,
   onReady();
   await started;
   let sent = false;
+  const holder: TicketHolder = {};
   while (performance.now() < tally.measureUntil) {
     const startedAt = performance.now();
     let wire: SmtpWire | null = null;
     try {
       wire = await SmtpWire.connect(job.target.host, job.target.port);
-      const pipelining = await openSession(wire, job);
+      const pipelining = await openSession(wire, job, tally, holder);
       if (await sendOne(wire, pipelining, job, payload, tally)) {
         tally.completed(startedAt, performance.now());
         sent = true;
@@ -200,6 +208,8 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     maxMs: tally.messages > 0 ? tally.histogram.max / 1000 : NaN,
     errors: tally.errors,
     firstError: tally.firstError,
+    tlsHandshakes: tally.tlsHandshakes,
+    tlsResumed: tally.tlsResumed,
     clientCpu: (100 * tally.cpuMicros) / (job.measureMs * 1000),
     serverCpu: NaN,
     otherCpu: NaN,

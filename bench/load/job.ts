@@ -19,6 +19,8 @@ export interface LoadJob {
   measureMs: number;
   /** A new session (connect, EHLO, [STARTTLS], AUTH) for every message; latency is then the whole session. */
   sessionPerMessage: boolean;
+  /** STARTTLS resumes the TLS session of the client's previous connection (session tickets), as Gmail does; nodemailer does not. */
+  tlsResume?: boolean;
 }
 
 export interface LoadResult {
@@ -35,6 +37,9 @@ export interface LoadResult {
   /** Refused messages and failed connections over the whole run. */
   errors: number;
   firstError: string | null;
+  /** STARTTLS handshakes that resumed an earlier session, of all STARTTLS handshakes. */
+  tlsResumed?: number;
+  tlsHandshakes?: number;
   /** CPU used during the measured window, in % of one core (200% = both cores of this machine). */
   clientCpu: number;
   serverCpu: number;
