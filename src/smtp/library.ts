@@ -237,10 +237,13 @@ function patchSniDefaultContext(): void {
 /** Set on a session (by onConnect) whose client address is a registered device: it may send without AUTH. */
 export const DEVICE_LANE = Symbol.for('mailroom.device-lane');
 /**
- * Set by onConnect while it still looks the client address up (a store read): the greeting does
- * not wait for it (a client that talks at once must not be an "early talker"), commands do.
+ * Set by onConnect: looks the client address up among registered devices (a store read) and
+ * marks DEVICE_LANE. Only a client that sends MAIL, RCPT or DATA without having logged in needs
+ * the answer, so only then is it asked, and that command waits for it: a session that logs in
+ * (nearly all, a session per message with Gmail) costs no read, and the greeting never waits.
  */
 export const DEVICE_LOOKUP = Symbol.for('mailroom.device-lookup');
+const NEEDS_A_SENDER = new Set(['MAIL', 'RCPT', 'DATA']);
 const PATCHED_DEVICE_LANE = Symbol.for('mailroom.smtp-device-lane-patched');
 
 /**
@@ -256,9 +259,12 @@ function patchDeviceLane(): void {
   const original = proto._onCommand;
   proto._onCommand = function lanedCommand(command, callback) {
     const marks = this.session as unknown as Record<symbol, unknown>;
-    const lookup = marks[DEVICE_LOOKUP] as Promise<unknown> | undefined;
-    // The library reads the next command only once `callback` is called, so waiting keeps the order.
-    if (lookup) return void lookup.then(() => lanedCommand.call(this, command, callback));
+    const lookup = marks[DEVICE_LOOKUP] as (() => Promise<unknown>) | undefined;
+    if (lookup && !this.session.user && NEEDS_A_SENDER.has(command.subarray(0, 4).toString('latin1').toUpperCase())) {
+      delete marks[DEVICE_LOOKUP];
+      // The library reads the next command only once `callback` is called, so waiting keeps the order.
+      return void lookup().then(() => lanedCommand.call(this, command, callback));
+    }
     const options = this._server.options as { authOptional?: boolean };
     const configured = options.authOptional;
     options.authOptional = configured || marks[DEVICE_LANE] === true;

@@ -93,11 +93,12 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
       (session as { disabledCommands?: string[] }).disabledCommands = alwaysDisabled;
       // A registered device's address may send without AUTH (library.ts lets its MAIL through; onMailFrom decides).
       const marks = session as unknown as Record<symbol, unknown>;
-      marks[DEVICE_LOOKUP] = findDeviceForIp(store, session.remoteAddress).then((device) => {
+      // Asked only if the client sends mail without logging in (library.ts): a login needs no device read.
+      marks[DEVICE_LOOKUP] = () => findDeviceForIp(store, session.remoteAddress).then((device) => {
         if (device) marks[DEVICE_LANE] = true;
       }, (error) => {
         logger.error({ err: error, event: 'smtp.device_lookup_error' }, 'device lookup failed');
-      }).finally(() => { delete marks[DEVICE_LOOKUP]; });
+      });
       callback();
     },
 
