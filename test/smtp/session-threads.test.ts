@@ -10,6 +10,24 @@ import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { message, openDialogue, queueIdOf, sendMessage } from '../support/smtp-dialogue.ts';
 import { listSecretKeys } from '../../src/accounts/keys.ts';
+import tls from 'node:tls';
+
+/** One implicit-TLS connection offering `session`; resolves once the greeting (and with it the ticket) has come. */
+function tlsConnect(port: number, session?: Buffer): Promise<{ reused: boolean; keyType: string | undefined; ticket: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'mailroom.test', session });
+    let ticket: Buffer | undefined = session;
+    socket.on('session', (fresh: Buffer) => { ticket = fresh; });
+    socket.once('error', reject);
+    socket.once('data', () => {
+      // TLS 1.3 tickets come after the handshake, with or before the 220.
+      setImmediate(() => {
+        resolve({ reused: socket.isSessionReused(), keyType: socket.getPeerX509Certificate()?.publicKey.asymmetricKeyType, ticket: ticket! });
+        socket.destroy();
+      });
+    });
+  });
+}
 
 const SESSIONS = 8;
 
@@ -82,5 +100,17 @@ describeEachStore('SMTP sessions on threads', (engine) => {
       lastUsedAt = (await listSecretKeys(mailroom.running.store, sender.accountId))[0].lastUsedAt;
     }
     assert.ok(lastUsedAt !== null, 'the key use reached the store within the flush interval');
+  });
+
+  it('resumes the TLS session of a client that reconnects, whichever thread takes the connection (shared ticket keys)', async () => {
+    const port = mailroom.port('submissions');
+    const first = await tlsConnect(port);
+    assert.equal(first.reused, false);
+    assert.equal(first.keyType, 'ec', 'a client that can verify ECDSA gets the ECDSA certificate from a thread too');
+    // The kernel spreads connections over both threads by their source port: among 12, both take some.
+    for (let i = 0; i < 12; i++) {
+      const again = await tlsConnect(port, first.ticket);
+      assert.equal(again.reused, true, `reconnection ${i + 1} resumes the first session`);
+    }
   });
 });
