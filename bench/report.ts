@@ -17,7 +17,9 @@ const perMessage = (r: LoadResult) => (Number.isFinite(r.serverCpu) && r.perSeco
 /** The load generator's CPU per message: on a 2-core machine it takes from the server's share (a TLS client's handshake costs as much as the server's). */
 const clientPerMessage = (r: LoadResult) => (Number.isFinite(r.clientCpu) && r.perSecond > 0 ? number.format((r.clientCpu * 10_000) / r.perSecond) : '-');
 /** STARTTLS runs: how many handshakes resumed an earlier TLS session. */
-const resumedShare = (r: LoadResult) => (r.tlsHandshakes ? `, ${((100 * (r.tlsResumed ?? 0)) / r.tlsHandshakes).toFixed(0)}% of TLS handshakes resumed` : '');
+const resumedShare = (r: LoadResult) => (r.tlsHandshakes
+  ? `, ${r.tlsKeyType === 'ec' ? 'ECDSA' : (r.tlsKeyType ?? '?').toUpperCase()} certificate, ${((100 * (r.tlsResumed ?? 0)) / r.tlsHandshakes).toFixed(0)}% of TLS handshakes resumed`
+  : '');
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '-');
 
 export function describeCase(c: BenchCase): string {

@@ -22,6 +22,7 @@ class Tally {
   measureUntil = Infinity;
   cpuMicros = 0;
   tlsHandshakes = 0;
+  tlsKeyType: string | null = null;
   tlsResumed = 0;
 
   completed(startedAt: number, endedAt: number): void {
@@ -60,6 +61,7 @@ async function openSession(wire: SmtpWire, job: LoadJob, tally: Tally, holder: T
     await command(wire, 'STARTTLS', 220);
     const resumed = await wire.startTls(job.tlsResume ? { session: holder.ticket, onTicket: (ticket) => { holder.ticket = ticket; } } : {});
     tally.tlsHandshakes += 1;
+    tally.tlsKeyType ??= wire.tlsKeyType;
     if (resumed) tally.tlsResumed += 1;
     ehlo = await command(wire, 'EHLO bench.client', 250);
   }
@@ -210,6 +212,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     firstError: tally.firstError,
     tlsHandshakes: tally.tlsHandshakes,
     tlsResumed: tally.tlsResumed,
+    tlsKeyType: tally.tlsKeyType,
     clientCpu: (100 * tally.cpuMicros) / (job.measureMs * 1000),
     serverCpu: NaN,
     otherCpu: NaN,

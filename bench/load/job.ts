@@ -40,6 +40,8 @@ export interface LoadResult {
   /** STARTTLS handshakes that resumed an earlier session, of all STARTTLS handshakes. */
   tlsResumed?: number;
   tlsHandshakes?: number;
+  /** The key type of the server certificate the client negotiated ('ec': ECDSA, 'rsa'). */
+  tlsKeyType?: string | null;
   /** CPU used during the measured window, in % of one core (200% = both cores of this machine). */
   clientCpu: number;
   serverCpu: number;

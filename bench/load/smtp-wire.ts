@@ -22,6 +22,8 @@ export interface Reply {
 }
 
 export class SmtpWire {
+  /** The key type of the certificate the server presented ('ec' or 'rsa'), once TLS is up. */
+  tlsKeyType: string | null = null;
   #socket: net.Socket;
   #partial = '';
   #lines: string[] = [];
@@ -79,6 +81,7 @@ export class SmtpWire {
     });
     this.#socket = secure;
     this.#attach(secure);
+    this.tlsKeyType ??= secure.getPeerX509Certificate()?.publicKey.asymmetricKeyType ?? null;
     return secure.isSessionReused();
   }
 
