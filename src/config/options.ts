@@ -28,7 +28,7 @@ export const OPTIONS = {
   smtpPort: option('MAILROOM_SMTP_PORT', '2525', parse.parseOptionalPort, 'submission: plain, STARTTLS offered (587 in production)'),
   smtpsPort: option('MAILROOM_SMTPS_PORT', '4650', parse.parseOptionalPort, 'submission over implicit TLS (465 in production); `off` disables'),
   mxPort: option('MAILROOM_MX_PORT', 'off', parse.parseOptionalPort, 'inbound listener for bounces and verification mail (25 in production)'),
-  smtpThreads: option('MAILROOM_SMTP_THREADS', '0', parse.parseCount, 'submission sessions run on this many threads sharing the SMTP ports (TLS handshakes on every core); 0 runs them on the main thread. The queue writer and delivery stay one per node'),
+  smtpThreads: option('MAILROOM_SMTP_THREADS', '0', parse.parseCount, 'submission sessions run on this many threads sharing the SMTP ports (TLS handshakes on every core); 0 runs them on the main thread. Worth it when TLS handshakes keep the main thread busy and the clients are elsewhere; each thread costs a store connection and its own memory, and on 2 cores shared with the clients it adds CPU per session. The queue writer and delivery stay one per node'),
   mxGreetingDelay: option('MAILROOM_MX_GREETING_DELAY', '100ms', parse.parseOptionalDuration, 'the mx listener waits this long before its greeting and refuses clients that talk first (an early-talker check against spam software); `off` greets at once. Submission listeners always greet at once'),
   httpHost: option('MAILROOM_HTTP_HOST', '0.0.0.0', parse.parseText, 'bind address of the API and dashboard'),
   httpPort: option('MAILROOM_HTTP_PORT', '8025', parse.parseOptionalPort, 'API and dashboard'),
