@@ -83,6 +83,16 @@ export async function deleteHistory(tx: Kysely<Database>, batch: SweepBatch): Pr
   return settle(tx, rows, ids.length, freed);
 }
 
+/** Mail caught for "receive here" addresses whose time is up (expires_at was set on arrival from MAILROOM_CAUGHT_MAIL_RETENTION); answers how many went. */
+export async function deleteExpiredCaughtMail(tx: Kysely<Database>, { now, limit }: { now: number; limit: number }): Promise<number> {
+  const due = tx.selectFrom('caught_messages').select('id').where('expires_at', '<=', now).orderBy('expires_at').limit(limit);
+  // Selected first: neither SQLite nor PostgreSQL takes LIMIT on DELETE portably.
+  const ids = (await due.execute()).map((row) => row.id);
+  if (ids.length === 0) return 0;
+  const result = await tx.deleteFrom('caught_messages').where('id', 'in', ids).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Per-minute sending counters that left the rolling 24-hour window (one statement: the table holds at most a day of minutes per account). */
 export async function pruneUsageRows(tx: Kysely<Database>, { now }: { now: number }): Promise<number> {
   const result = await tx.deleteFrom('usage').where('minute', '<=', minuteOf(now - LIMIT_WINDOW_MS)).executeTakeFirst();
