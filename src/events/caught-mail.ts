@@ -11,6 +11,7 @@ import type { CaughtMessagesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { UserError } from '../errors.ts';
 import { extractConfirmation } from './confirmation-codes.ts';
+import { recordEvents } from './message-events.ts';
 
 /** Enough for any confirmation message; a long newsletter is cut (the raw message stays whole for forwarding). */
 const TEXT_LIMIT = 50_000;
@@ -67,15 +68,23 @@ export interface CatchRequest {
   retentionMs: number;
 }
 
-/** Parses and stores one caught message for one recipient; answers its id. */
+/** Stores one caught message for one recipient, with its `mail_caught` event (webhooks) in the same transaction; answers its id. */
 export async function catchMessage(store: Store, request: CatchRequest, read: ReadMail): Promise<string> {
   const id = newId();
-  await store.db.insertInto('caught_messages').values({
-    id, account_id: request.accountId, recipient: request.recipient, mail_from: request.mailFrom, header_from: read.headerFrom,
-    subject: read.subject, text_body: read.text, code: read.code, link: read.link, size: request.raw.length, raw: request.raw,
-    client_ip: request.clientIp, received_at: request.now, expires_at: request.now + request.retentionMs,
-    forwarded_to: null, forwarded_message_id: null, forwarded_at: null,
-  }).execute();
+  await store.db.transaction().execute(async (tx) => {
+    await tx.insertInto('caught_messages').values({
+      id, account_id: request.accountId, recipient: request.recipient, mail_from: request.mailFrom, header_from: read.headerFrom,
+      subject: read.subject, text_body: read.text, code: read.code, link: read.link, size: request.raw.length, raw: request.raw,
+      client_ip: request.clientIp, received_at: request.now, expires_at: request.now + request.retentionMs,
+      forwarded_to: null, forwarded_message_id: null, forwarded_at: null,
+    }).execute();
+    const from = read.headerFrom || request.mailFrom;
+    await recordEvents(tx, [{
+      accountId: request.accountId, messageId: '', deliveryId: null, recipient: request.recipient, at: request.now, type: 'mail_caught',
+      reply: `caught mail from ${from || '(null sender)'}: ${read.subject}`.slice(0, 1000),
+      details: { caught: { id, from, subject: read.subject, code: read.code, link: read.link } },
+    }]);
+  });
   return id;
 }
 

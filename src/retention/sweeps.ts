@@ -85,11 +85,15 @@ export async function deleteHistory(tx: Kysely<Database>, batch: SweepBatch): Pr
 
 /** Mail caught for "receive here" addresses whose time is up (expires_at was set on arrival from MAILROOM_CAUGHT_MAIL_RETENTION); answers how many went. */
 export async function deleteExpiredCaughtMail(tx: Kysely<Database>, { now, limit }: { now: number; limit: number }): Promise<number> {
-  const due = tx.selectFrom('caught_messages').select('id').where('expires_at', '<=', now).orderBy('expires_at').limit(limit);
+  const due = await tx.selectFrom('caught_messages').select(['id', 'account_id', 'recipient', 'received_at']).where('expires_at', '<=', now).orderBy('expires_at').limit(limit).execute();
   // Selected first: neither SQLite nor PostgreSQL takes LIMIT on DELETE portably.
-  const ids = (await due.execute()).map((row) => row.id);
-  if (ids.length === 0) return 0;
-  const result = await tx.deleteFrom('caught_messages').where('id', 'in', ids).executeTakeFirst();
+  if (due.length === 0) return 0;
+  const result = await tx.deleteFrom('caught_messages').where('id', 'in', due.map((row) => row.id)).executeTakeFirst();
+  // Its mail_caught event holds the code and link too: it goes with the message.
+  for (const row of due) {
+    await tx.deleteFrom('message_events').where('type', '=', 'mail_caught').where('account_id', '=', row.account_id)
+      .where('recipient', '=', row.recipient).where('created_at', '=', row.received_at).execute();
+  }
   return Number(result.numDeletedRows);
 }
 

@@ -4,9 +4,12 @@
  * listener, and the API shows it with the code and link found; every other
  * address (unknown, turned off, another domain) is refused with the mx
  * listener's usual 550 5.1.1. Forwarding queues a new message that a loopback
- * MX receives, and retention deletes caught mail once its time is up.
+ * MX receives, and retention deletes caught mail once its time is up. A
+ * webhook asking for `mail_caught` hears of each caught message with its code.
  */
 import { after, before, test } from 'node:test';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import PostalMime from 'postal-mime';
 import { describeEachStore } from '../support/stores.ts';
@@ -24,14 +27,30 @@ describeEachStore('receive here: verification mail caught for you', (engine) => 
   let api: ApiClient;
   let mxPort: number;
   let alias: string;
+  const hooks: any[] = [];
+  let hookServer: http.Server;
 
   before(async () => {
-    world = await startDeliveryWorld(engine, { env: { MAILROOM_MX_PORT: '0', MAILROOM_MX_GREETING_DELAY: 'off', MAILROOM_CAUGHT_MAIL_RETENTION: '7d' } });
+    hookServer = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => { body += chunk; });
+      request.on('end', () => { hooks.push(JSON.parse(body)); response.end('ok'); });
+    });
+    await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
+    world = await startDeliveryWorld(engine, {
+      env: { MAILROOM_MX_PORT: '0', MAILROOM_MX_GREETING_DELAY: 'off', MAILROOM_CAUGHT_MAIL_RETENTION: '7d' },
+      start: { webhooks: { pollIntervalMs: 100 } },
+    });
     api = apiClient(world.mailroom.port('http'), world.sender.secret);
     mxPort = world.mailroom.port('mx');
     alias = `you@${world.sender.domain}`;
+    const hook = await api.post('/api/v1/webhooks', { url: `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hooks`, events: ['mail_caught'] });
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
   });
-  after(async () => { await world?.close(); });
+  after(async () => {
+    await world?.close();
+    await new Promise((resolve) => hookServer?.close(resolve));
+  });
 
   const fromGmail = (to: string) => smtpTransaction(mxPort, { from: 'forwarding-noreply@google.com', to: [to] }, gmailConfirmation(to));
 
@@ -91,6 +110,9 @@ describeEachStore('receive here: verification mail caught for you', (engine) => 
     const detail = await api.get(`/api/v1/caught-messages/${id}`);
     assert.match(detail.body.text, new RegExp(`Confirmation code: ${GMAIL_CODE}`));
     caughtId = id;
+    const event = await waitFor('the mail_caught webhook', () => hooks.find((h) => h.type === 'mail_caught'));
+    assert.equal(event.recipient, alias);
+    assert.deepEqual(event.caught, { id, from: 'forwarding-noreply@google.com', subject: caught.subject, code: GMAIL_CODE, link: GMAIL_LINK });
     const stranger = await world.mailroom.createSender({ domain: 'stranger.example' });
     assert.equal((await apiClient(world.mailroom.port('http'), stranger.secret).get(`/api/v1/caught-messages/${id}`)).status, 404, "another account cannot read it");
   });
@@ -150,6 +172,8 @@ describeEachStore('receive here: verification mail caught for you', (engine) => 
     assert.equal(later?.caughtDeleted, 2);
     const rows = await world.mailroom.running.store.db.selectFrom('caught_messages').select('id').execute();
     assert.deepEqual(rows, []);
+    const events = await world.mailroom.running.store.db.selectFrom('message_events').select('id').where('type', '=', 'mail_caught').execute();
+    assert.deepEqual(events, [], 'its event (which holds the code) goes with it');
     assert.equal((await api.get(`/api/v1/caught-messages/${caughtId}`)).status, 404);
   });
 });
