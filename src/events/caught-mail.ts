@@ -6,12 +6,19 @@
  * deletes it.
  */
 import PostalMime from 'postal-mime';
+import type { Kysely } from 'kysely';
 import type { Store } from '../store/database.ts';
-import type { CaughtMessagesTable } from '../store/schema.ts';
+import type { CaughtMessagesTable, Database } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { UserError } from '../errors.ts';
 import { extractConfirmation } from './confirmation-codes.ts';
 import { recordEvents } from './message-events.ts';
+
+/**
+ * The most caught messages an account keeps: a confirmation is one message, and an address
+ * that strangers find and flood must not fill the store. The oldest go first.
+ */
+export const CAUGHT_PER_ACCOUNT = 100;
 
 /** Enough for any confirmation message; a long newsletter is cut (the raw message stays whole for forwarding). */
 const TEXT_LIMIT = 50_000;
@@ -84,8 +91,22 @@ export async function catchMessage(store: Store, request: CatchRequest, read: Re
       reply: `caught mail from ${from || '(null sender)'}: ${read.subject}`.slice(0, 1000),
       details: { caught: { id, from, subject: read.subject, code: read.code, link: read.link } },
     }]);
+    const beyond = await tx.selectFrom('caught_messages').select(['id', 'recipient', 'received_at']).where('account_id', '=', request.accountId)
+      .orderBy('received_at', 'desc').orderBy('id', 'desc').offset(CAUGHT_PER_ACCOUNT).limit(1000).execute();
+    await deleteCaughtRows(tx, beyond.map((row) => ({ ...row, account_id: request.accountId })));
   });
   return id;
+}
+
+/** Deletes caught messages with their mail_caught events (which hold the code and link too). */
+export async function deleteCaughtRows(tx: Kysely<Database>, rows: ReadonlyArray<{ id: string; account_id: string; recipient: string; received_at: number }>): Promise<number> {
+  if (rows.length === 0) return 0;
+  const result = await tx.deleteFrom('caught_messages').where('id', 'in', rows.map((row) => row.id)).executeTakeFirst();
+  for (const row of rows) {
+    await tx.deleteFrom('message_events').where('type', '=', 'mail_caught').where('account_id', '=', row.account_id)
+      .where('recipient', '=', row.recipient).where('created_at', '=', row.received_at).execute();
+  }
+  return Number(result.numDeletedRows);
 }
 
 const SUMMARY_COLUMNS = ['id', 'recipient', 'mail_from', 'header_from', 'subject', 'code', 'link', 'size', 'received_at', 'expires_at', 'forwarded_to', 'forwarded_message_id', 'forwarded_at'] as const;

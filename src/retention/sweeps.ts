@@ -15,6 +15,7 @@ import { firstIdAt } from '../store/ids.ts';
 import { minuteOf } from '../queue/usage.ts';
 import { LIMIT_WINDOW_MS } from '../policy/limits.ts';
 import { addStoredBytes } from '../queue/stored-bytes.ts';
+import { deleteCaughtRows } from '../events/caught-mail.ts';
 
 export interface SweepBatch {
   now: number;
@@ -87,14 +88,8 @@ export async function deleteHistory(tx: Kysely<Database>, batch: SweepBatch): Pr
 export async function deleteExpiredCaughtMail(tx: Kysely<Database>, { now, limit }: { now: number; limit: number }): Promise<number> {
   const due = await tx.selectFrom('caught_messages').select(['id', 'account_id', 'recipient', 'received_at']).where('expires_at', '<=', now).orderBy('expires_at').limit(limit).execute();
   // Selected first: neither SQLite nor PostgreSQL takes LIMIT on DELETE portably.
-  if (due.length === 0) return 0;
-  const result = await tx.deleteFrom('caught_messages').where('id', 'in', due.map((row) => row.id)).executeTakeFirst();
   // Its mail_caught event holds the code and link too: it goes with the message.
-  for (const row of due) {
-    await tx.deleteFrom('message_events').where('type', '=', 'mail_caught').where('account_id', '=', row.account_id)
-      .where('recipient', '=', row.recipient).where('created_at', '=', row.received_at).execute();
-  }
-  return Number(result.numDeletedRows);
+  return deleteCaughtRows(tx, due);
 }
 
 /** Per-minute sending counters that left the rolling 24-hour window (one statement: the table holds at most a day of minutes per account). */
