@@ -46,11 +46,14 @@ export function mxRecordFor(address: string, serverHostname: string): MxRecordTo
 export async function enableReceiveHere(store: Store, accountId: string, rawAddress: string): Promise<ReceiveAddress> {
   const address = normalizeEmail(rawAddress);
   if (!isEmailAddress(address)) throw new UserError('invalid', 'invalid_address', `"${rawAddress}" is not an email address`, 'address');
-  const domains = await store.db.selectFrom('domains').select(['id', 'name', 'verified_at']).where('account_id', '=', accountId).execute();
   const host = domainOf(address);
-  // The longest matching name: mail.example.com before example.com when both are the account's.
-  const domain = domains.filter((d) => host === d.name || host.endsWith(`.${d.name}`)).sort((a, b) => b.name.length - a.name.length)[0];
-  if (!domain) {
+  const labels = host.split('.');
+  const names = labels.slice(0, -1).map((_, i) => labels.slice(i).join('.'));
+  // The most specific sending domain wins, whoever's it is: shop.example.com added by another
+  // account is not this account's to receive for, even though example.com is.
+  const domain = (await store.db.selectFrom('domains').select(['id', 'name', 'account_id', 'verified_at']).where('name', 'in', names).execute())
+    .sort((a, b) => b.name.length - a.name.length)[0];
+  if (!domain || domain.account_id !== accountId) {
     throw new UserError('invalid', 'address_outside_domains', `${address} is not on a domain of your account; add and verify ${host} (or its parent domain) under Settings -> Domains first`, 'address');
   }
   if (domain.verified_at === null) {

@@ -68,14 +68,17 @@ describeEachStore('receive here: verification mail caught for you', (engine) => 
     assert.equal(list.body.mxListening, true);
   });
 
-  test('refuses an address that is not one, outside the account, on an unverified domain, or already on — naming the field', async () => {
+  test("refuses an address that is not one, outside the account (another account's subdomain too), on an unverified domain, or already on — naming the field", async () => {
     const other = await world.mailroom.createSender({ domain: 'someone-else.example' });
+    await world.mailroom.createSender({ domain: `shop.${world.sender.domain}` });
     await addDomain(world.mailroom.running.store, world.sender.accountId, 'unverified.example', 'mailroom.test');
     const cases: Array<[unknown, number, string, string]> = [
       [{ address: 'not an address' }, 400, 'invalid_address', 'address'],
       [{ address: 'you@someone-else.example' }, 400, 'address_outside_domains', 'address'],
       [{ address: 'you@gmail.com' }, 400, 'address_outside_domains', 'address'],
       [{ address: `you@not-${world.sender.domain}` }, 400, 'address_outside_domains', 'address'],
+      [{ address: `you@shop.${world.sender.domain}` }, 400, 'address_outside_domains', 'address'],
+      [{ address: `you@in.shop.${world.sender.domain}` }, 400, 'address_outside_domains', 'address'],
       [{ address: 'you@unverified.example' }, 400, 'domain_not_verified', 'address'],
       [{ address: alias }, 409, 'receive_address_exists', 'address'],
       [{}, 400, 'invalid_request', 'address'],
