@@ -21,9 +21,9 @@ export async function receivesHere(store: Store, address: string): Promise<boole
   return (await receivingAccount(store, address)) !== null;
 }
 
-/** Stores the message once for every recipient that receives here; answers the caught messages' ids (none: not for us). */
-export async function catchForRecipients(deps: CaughtDeps, envelope: { mailFrom: string; rcptTo: readonly string[]; clientIp: string | null }, raw: Buffer): Promise<string[]> {
-  const ids: string[] = [];
+/** Stores the message once for every recipient that receives here; answers what was caught for whom (none: not for us). */
+export async function catchForRecipients(deps: CaughtDeps, envelope: { mailFrom: string; rcptTo: readonly string[]; clientIp: string | null }, raw: Buffer): Promise<Array<{ id: string; recipient: string }>> {
+  const caught: Array<{ id: string; recipient: string }> = [];
   let read: Awaited<ReturnType<typeof readCaughtMail>> | null = null;
   for (const recipient of new Set(envelope.rcptTo.map((r) => r.toLowerCase()))) {
     const receiver = await receivingAccount(deps.store, recipient);
@@ -35,7 +35,7 @@ export async function catchForRecipients(deps: CaughtDeps, envelope: { mailFrom:
     }, read);
     deps.logger.info({ event: 'mx.caught', caughtId: id, account: receiver.accountId, recipient: receiver.address, from: envelope.mailFrom, codeFound: read.code !== null },
       `caught mail for ${receiver.address}`);
-    ids.push(id);
+    caught.push({ id, recipient });
   }
-  return ids;
+  return caught;
 }

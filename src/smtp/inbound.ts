@@ -44,10 +44,11 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       readMessage(stream, config.maxMessageSize).then(async (message) => {
         if (message.tooBig) return callback(new SmtpReplyError(Replies.messageTooBig(config.maxMessageSize)));
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        const caught = await catchForRecipients(deps, { mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), clientIp: session.remoteAddress ?? null }, message.raw);
-        // Only caught mail: no report to read. (Any other recipient goes on to its own handling below.)
-        if (caught.length > 0 && session.envelope.rcptTo.every((rcpt) => decodeReturnPath(rcpt.address, verpSecret) === null)) {
-          return callback(null, replyText(Replies.mxMessageCaught(caught[0])));
+        const others = session.envelope.rcptTo.map((r) => r.address).filter((address) => decodeReturnPath(address, verpSecret) === null);
+        const caught = others.length === 0 ? [] : await catchForRecipients(deps, { mailFrom, rcptTo: others, clientIp: session.remoteAddress ?? null }, message.raw);
+        // Every recipient caught it: no report to read. (Any other recipient goes on to its own handling below.)
+        if (caught.length > 0 && session.envelope.rcptTo.every((rcpt) => caught.some((c) => c.recipient === rcpt.address.toLowerCase()))) {
+          return callback(null, replyText(Replies.mxMessageCaught(caught[0].id)));
         }
         const report = await parseInboundReport(message.raw);
         const now = Date.now();
