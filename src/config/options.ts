@@ -61,6 +61,7 @@ export const OPTIONS = {
   heartbeatInterval: option('MAILROOM_HEARTBEAT_INTERVAL', '10s', (raw) => atLeast(raw, 100), 'how often a node tells the others it is alive; after 3 missed beats `nodes list` shows it stale'),
   bodyRetention: option('MAILROOM_BODY_RETENTION', '7d', offOr(parse.parseDuration), 'a message body is deleted this long after its last recipient reached a final state (headers and history stay); `off` keeps bodies'),
   historyRetention: option('MAILROOM_HISTORY_RETENTION', '30d', offOr(parse.parseDuration), 'a finished message, its deliveries, attempts and events are deleted this long after its last recipient reached a final state; `off` keeps them'),
+  caughtMailRetention: option('MAILROOM_CAUGHT_MAIL_RETENTION', '7d', (raw) => atLeast(raw, 60_000), 'mail caught for a "receive here" address (e.g. Gmail\'s "Send mail as" confirmation) is kept this long, then deleted by retention'),
   retentionInterval: option('MAILROOM_RETENTION_INTERVAL', '10m', (raw) => atLeast(raw, 1000), 'how often retention runs (one node of a cluster at a time); never touches a queued or deferred message'),
   storageBudget: option('MAILROOM_STORAGE_BUDGET', 'off', offOr(parse.parseSize), 'message bytes each account may hold (queued plus kept by retention); over it new mail gets `452 4.3.1` (API: 429); `off` for no budget'),
   minFreeSpace: option('MAILROOM_MIN_FREE_SPACE', '512MB', offOr(parse.parseSize), 'below this much free space in the data directory new mail is refused with `452 4.3.1` (API: 507) until space returns; `off` disables'),

@@ -23,10 +23,17 @@ export const ACCOUNT_EVENT_TYPES = ['auth.failures'] as const;
 export const DOMAIN_EVENT_TYPES = ['domain_records_changed', 'domain_records_restored', 'dkim_key_rotated'] as const;
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 
-/** What a webhook endpoint hears when it names no events: domain events are asked for by name. */
+/**
+ * Mail caught for a "receive here" address (events/caught-mail.ts), with the confirmation
+ * code and link found: asked for by name, like domain events; no message (message_id '').
+ */
+export const RECEIVE_EVENT_TYPES = ['mail_caught'] as const;
+export type ReceiveEventType = (typeof RECEIVE_EVENT_TYPES)[number];
+
+/** What a webhook endpoint hears when it names no events: domain and receive events are asked for by name. */
 export const DEFAULT_WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, ...ACCOUNT_EVENT_TYPES] as const;
 /** What a webhook endpoint may subscribe to. */
-export const WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, ...ACCOUNT_EVENT_TYPES, ...DOMAIN_EVENT_TYPES] as const;
+export const WEBHOOK_EVENT_TYPES = [...EVENT_TYPES, ...ACCOUNT_EVENT_TYPES, ...DOMAIN_EVENT_TYPES, ...RECEIVE_EVENT_TYPES] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 export interface MessageEvent {
@@ -34,7 +41,7 @@ export interface MessageEvent {
   messageId: string;
   deliveryId: string | null;
   recipient: string | null;
-  type: EventType | DomainEventType;
+  type: EventType | DomainEventType | ReceiveEventType;
   reply?: string | null;
   bounceClass?: string | null;
   at: number;
@@ -51,6 +58,8 @@ export interface EventDetails {
   records?: Array<{ purpose: string; type: string; name: string; error: string }>;
   selector?: string;
   removableAfter?: number;
+  /** mail_caught: the caught message and what was found in it. */
+  caught?: { id: string; from: string; subject: string; code: string | null; link: string | null };
 }
 
 export function parseEventDetails(raw: string | null): EventDetails | null {

@@ -26,6 +26,8 @@ export interface WebhookPayload {
   expiresAt: string | null;
   /** Domain events: the domain and what changed (records now wrong, or the new DKIM selector and when the old record may go). */
   domain: { name: string; records?: Array<{ purpose: string; type: string; name: string; error: string }>; selector?: string; removableAfter?: string } | null;
+  /** mail_caught only: the caught message (GET /api/v1/caught-messages/:id) and its confirmation code and link. */
+  caught?: { id: string; from: string; subject: string; code: string | null; link: string | null };
 }
 
 /** The recipient's status after each event, in the words of GET /api/v1/messages. */
@@ -56,6 +58,7 @@ export function eventPayload(event: FeedEvent): WebhookPayload {
       ...(details.selector ? { selector: details.selector } : {}),
       ...(details.removableAfter !== undefined ? { removableAfter: iso(details.removableAfter)! } : {}),
     } : null,
+    ...(details?.caught ? { caught: details.caught } : {}),
   };
 }
 

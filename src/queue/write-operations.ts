@@ -17,7 +17,7 @@ import { holdBack, type HoldBack } from './hold-back.ts';
 import { addSiteStats, applyIncrease, applySignal, type SignalChange, type StatsDelta } from '../delivery/shaping-store.ts';
 import { touchSecretKeys, type KeyUse } from '../accounts/keys.ts';
 import { recordSmtpSessions, type SessionLogRow } from '../doctor/session-log-writes.ts';
-import { deleteHistory, expireBodies, pruneUsageRows, type SweepBatch } from '../retention/sweeps.ts';
+import { deleteExpiredCaughtMail, deleteHistory, expireBodies, pruneUsageRows, type SweepBatch } from '../retention/sweeps.ts';
 import { releaseJobLease, takeJobLease, type JobLeaseRequest } from '../store/job-lease.ts';
 import { sql } from 'kysely';
 import { cancelScheduled, releaseDueScheduled, type CancelRequest } from './schedule.ts';
@@ -54,6 +54,7 @@ export const WRITE_OPERATIONS = {
   expireBodies: operation((tx, _engine, batch: SweepBatch) => expireBodies(tx, batch)),
   deleteHistory: operation((tx, _engine, batch: SweepBatch) => deleteHistory(tx, batch)),
   pruneUsage: operation((tx, _engine, args: { now: number }) => pruneUsageRows(tx, args)),
+  deleteCaughtMail: operation((tx, _engine, args: { now: number; limit: number }) => deleteExpiredCaughtMail(tx, args)),
   /** SQLite only: gives up to `pages` free pages back to the file system (0: none); answers how many remain free. */
   incrementalVacuum: operation(async (tx, _engine, { pages }: { pages: number }) => {
     // Not with 0: incremental_vacuum(0) frees the whole free list in one go.

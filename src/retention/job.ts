@@ -3,7 +3,8 @@
  * only the node holding the `retention` job lease runs a pass (store/job-lease.ts),
  * so a cluster sweeps once. A pass prunes the usage counters, empties the
  * bodies past MAILROOM_BODY_RETENTION, deletes the history past
- * MAILROOM_HISTORY_RETENTION, then (SQLite) gives the freed pages back.
+ * MAILROOM_HISTORY_RETENTION, deletes caught "receive here" mail past its
+ * expiry (MAILROOM_CAUGHT_MAIL_RETENTION), then (SQLite) gives the freed pages back.
  *
  * Every write goes through the queue writer (on SQLite its thread, so the
  * main thread never waits on a COMMIT) in batches of 100 messages, resting
@@ -44,6 +45,8 @@ export interface RetentionReport {
   usageRows: number;
   bodiesExpired: number;
   messagesDeleted: number;
+  /** Caught "receive here" messages deleted at their expiry. */
+  caughtDeleted: number;
   /** Body bytes no longer held, per account. */
   freed: Map<string, number>;
   /** SQLite pages given back to the file system. */
@@ -97,11 +100,24 @@ export function startRetentionJob(deps: RetentionDeps, tuning: RetentionTuning =
     return false;
   }
 
+  /** Caught mail carries its own expiry; always on (it is kept only for a short time by design). */
+  async function sweepCaughtMail(now: number, report: RetentionReport): Promise<boolean> {
+    while (!stopping) {
+      const started = performance.now();
+      const deleted = await writer.run('deleteCaughtMail', { now, limit: batchSize });
+      report.caughtDeleted += deleted;
+      if (deleted < batchSize) return true;
+      if (!(await lease(WORKING_LEASE_MS))) return false;
+      await pause(performance.now() - started);
+    }
+    return false;
+  }
+
   async function pass(now: number): Promise<RetentionReport | null> {
     if (!(await lease(WORKING_LEASE_MS))) return null;
-    const report: RetentionReport = { usageRows: 0, bodiesExpired: 0, messagesDeleted: 0, freed: new Map(), pagesReleased: 0 };
+    const report: RetentionReport = { usageRows: 0, bodiesExpired: 0, messagesDeleted: 0, caughtDeleted: 0, freed: new Map(), pagesReleased: 0 };
     report.usageRows = await writer.run('pruneUsage', { now });
-    let held = true;
+    let held = await sweepCaughtMail(now, report);
     if (settings.bodyRetentionMs !== null) held = await sweep('expireBodies', settings.bodyRetentionMs, now, report);
     if (held && settings.historyRetentionMs !== null) held = await sweep('deleteHistory', settings.historyRetentionMs, now, report);
     if (held && deps.engine === 'sqlite') {
@@ -118,9 +134,9 @@ export function startRetentionJob(deps: RetentionDeps, tuning: RetentionTuning =
     }
     // Kept until the next pass is due, so the other nodes skip this round instead of sweeping again.
     if (held && !stopping) await lease(settings.intervalMs + WORKING_LEASE_MS);
-    if (report.bodiesExpired + report.messagesDeleted + report.usageRows > 0) {
-      logger.info({ event: 'retention.pass', usageRows: report.usageRows, bodiesExpired: report.bodiesExpired, messagesDeleted: report.messagesDeleted, pagesReleased: report.pagesReleased },
-        `retention: ${report.bodiesExpired} bodies expired, ${report.messagesDeleted} messages deleted, ${report.usageRows} usage rows pruned`);
+    if (report.bodiesExpired + report.messagesDeleted + report.usageRows + report.caughtDeleted > 0) {
+      logger.info({ event: 'retention.pass', usageRows: report.usageRows, bodiesExpired: report.bodiesExpired, messagesDeleted: report.messagesDeleted, caughtDeleted: report.caughtDeleted, pagesReleased: report.pagesReleased },
+        `retention: ${report.bodiesExpired} bodies expired, ${report.messagesDeleted} messages deleted, ${report.caughtDeleted} caught messages deleted, ${report.usageRows} usage rows pruned`);
     }
     return report;
   }

@@ -15,6 +15,7 @@ import { firstIdAt } from '../store/ids.ts';
 import { minuteOf } from '../queue/usage.ts';
 import { LIMIT_WINDOW_MS } from '../policy/limits.ts';
 import { addStoredBytes } from '../queue/stored-bytes.ts';
+import { deleteCaughtRows } from '../events/caught-mail.ts';
 
 export interface SweepBatch {
   now: number;
@@ -81,6 +82,14 @@ export async function deleteHistory(tx: Kysely<Database>, batch: SweepBatch): Pr
     }
   }
   return settle(tx, rows, ids.length, freed);
+}
+
+/** Mail caught for "receive here" addresses whose time is up (expires_at was set on arrival from MAILROOM_CAUGHT_MAIL_RETENTION); answers how many went. */
+export async function deleteExpiredCaughtMail(tx: Kysely<Database>, { now, limit }: { now: number; limit: number }): Promise<number> {
+  const due = await tx.selectFrom('caught_messages').select(['id', 'account_id', 'recipient', 'received_at']).where('expires_at', '<=', now).orderBy('expires_at').limit(limit).execute();
+  // Selected first: neither SQLite nor PostgreSQL takes LIMIT on DELETE portably.
+  // Its mail_caught event holds the code and link too: it goes with the message.
+  return deleteCaughtRows(tx, due);
 }
 
 /** Per-minute sending counters that left the rolling 24-hour window (one statement: the table holds at most a day of minutes per account). */

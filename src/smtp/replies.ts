@@ -77,6 +77,8 @@ export const Replies = {
   // Inbound (mx role): only our bounce addresses receive mail
   mxUnknownRecipient: (address: string) => reply(550, '5.1.1', `No such recipient here: ${address}`),
   mxReportReceived: (id: string) => reply(250, '2.0.0', `report received as ${id}`),
+  // A "receive here" address (domains/receive-here.ts): kept for its account to read
+  mxMessageCaught: (id: string) => reply(250, '2.0.0', `received as ${id}`),
 } as const;
 
 /** The single line as sent on the wire, without CRLF. */

@@ -44,6 +44,40 @@ export interface DevicesTable {
   created_at: number;
 }
 
+/** An address whose mail the mx listener takes ("receive here", migration 0020_receive_here); deleting the row turns it off. */
+export interface ReceiveAddressesTable {
+  id: string;
+  account_id: string;
+  /** The verified domain the address is on, or under (a subdomain). */
+  domain_id: string;
+  /** Lower case. */
+  address: string;
+  created_at: number;
+}
+
+/** A message caught for a receive-here address, kept until `expires_at` (retention deletes it). */
+export interface CaughtMessagesTable {
+  id: string;
+  account_id: string;
+  recipient: string;
+  mail_from: string;
+  header_from: string;
+  subject: string;
+  /** The plain-text body (or the HTML's text), cut to a readable length. */
+  text_body: string;
+  /** A confirmation code and link found in it (events/confirmation-codes.ts); null when none. */
+  code: string | null;
+  link: string | null;
+  size: number;
+  raw: Uint8Array;
+  client_ip: string | null;
+  received_at: number;
+  expires_at: number;
+  forwarded_to: string | null;
+  forwarded_message_id: string | null;
+  forwarded_at: number | null;
+}
+
 /** Emails sent with one key or by one device (under its id), per minute: their share of `usage`. */
 export interface KeyUsageTable {
   key_id: string;
@@ -200,6 +234,8 @@ export interface Database {
   usage: UsageTable;
   key_usage: KeyUsageTable;
   devices: DevicesTable;
+  receive_addresses: ReceiveAddressesTable;
+  caught_messages: CaughtMessagesTable;
   settings: SettingsTable;
 }
 

@@ -27,6 +27,8 @@ const ENDPOINTS = [
   'POST /api/v1/messages/batch', 'DELETE /api/v1/messages/{id}', 'POST /api/v1/messages/{id}/cancel',
   'GET /api/v1/domains/{name}/tracking', 'PUT /api/v1/domains/{name}/tracking',
   'GET /api/v1/reports', 'POST /api/v1/templates/preview',
+  'GET /api/v1/receive-here', 'POST /api/v1/receive-here', 'DELETE /api/v1/receive-here/{address}',
+  'GET /api/v1/caught-messages', 'GET /api/v1/caught-messages/{id}', 'DELETE /api/v1/caught-messages/{id}', 'POST /api/v1/caught-messages/{id}/forward',
 ];
 
 describeEachStore('API operations', (engine) => {

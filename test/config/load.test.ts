@@ -114,6 +114,8 @@ describe('loadConfig', () => {
     ['MAILROOM_PUBLIC_URL', 'https://mail.example.com/?x=1', /without \? or #/],
     ['MAILROOM_MAX_SCHEDULE_AHEAD', 'a week', /must be a duration/],
     ['MAILROOM_NEW_ACCOUNTS_SANDBOXED', 'yes please', /must be true or false/],
+    ['MAILROOM_CAUGHT_MAIL_RETENTION', 'off', /must be a duration/],
+    ['MAILROOM_CAUGHT_MAIL_RETENTION', '10s', /must be at least 60s/],
   ];
   for (const [variable, value, reason] of bad) {
     it(`refuses ${variable}=${JSON.stringify(value)}, naming both`, () => {

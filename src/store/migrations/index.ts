@@ -26,6 +26,7 @@ import { scheduled } from './0017_scheduled.ts';
 import { tracking } from './0017_tracking.ts';
 import { keyScopes } from './0018_key_scopes.ts';
 import { devices } from './0019_devices.ts';
+import { receiveHere } from './0020_receive_here.ts';
 import { certificateEcdsa } from './0026_certificate_ecdsa.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
@@ -51,6 +52,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0017_tracking': tracking(),
     '0018_key_scopes': keyScopes(),
     '0019_devices': devices(),
+    '0020_receive_here': receiveHere(engine),
     '0026_certificate_ecdsa': certificateEcdsa(),
   };
 }

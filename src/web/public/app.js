@@ -22,6 +22,7 @@ import { AccountsPage } from './pages/admin-accounts.js';
 import { DestinationsPage } from './pages/destinations.js';
 import { TemplatesPage } from './pages/templates.js';
 import { ReportsPage } from './pages/reports.js';
+import { ReceiveHerePage } from './pages/receive-here.js';
 
 /** Path pattern → page, in the order they are tried. */
 const ROUTES = [
@@ -33,6 +34,7 @@ const ROUTES = [
   { pattern: '/app/messages', page: MessagesPage, title: 'Messages' },
   { pattern: '/app/messages/:id', page: MessagePage, title: 'Message' },
   { pattern: '/app/suppressions', page: SuppressionsPage, title: 'Suppressions' },
+  { pattern: '/app/receive-here', page: ReceiveHerePage, title: 'Receive here' },
   { pattern: '/app/webhooks', page: WebhooksPage, title: 'Webhooks' },
   { pattern: '/app/templates', page: TemplatesPage, title: 'Templates' },
   { pattern: '/app/reports', page: ReportsPage, title: 'Reports' },

@@ -44,7 +44,8 @@ export function GmailGuide({ smtp, email, domains, loading }) {
         </div>
       </li>
       <li><span>Click <strong>Add Account</strong>. Gmail connects and signs in with these values right away; an error here names the field to fix.</span></li>
-      <li><span>Gmail emails a confirmation code to the new address. That mailbox must be able to receive mail: open the message and click the link or enter the code.</span></li>
+      <li><span>Gmail emails a confirmation code to the new address. That mailbox must be able to receive mail: open the message and click the link or enter the code.
+        No mailbox on this domain? <${Link} href="/app/receive-here">Turn on “receive here”<//> for the address first: Mailroom catches Gmail’s message and shows the code to copy.</span></li>
     </ol>
     <p class="small">Gmail says something went wrong? <${Link} href="/app/doctor">Ask the doctor<//> — it connects the way Gmail does and names the step that fails.</p>
     ${selfSigned ? html`<${Notice} kind="warn" title="Gmail refuses self-signed certificates">

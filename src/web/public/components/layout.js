@@ -19,6 +19,7 @@ const SETTINGS = [
   { href: '/app/profile', label: 'Profile & SMTP', icon: UserIcon },
   { href: '/app/domains', label: 'Domains', icon: GlobeIcon },
   { href: '/app/suppressions', label: 'Suppressions', icon: BlockIcon },
+  { href: '/app/receive-here', label: 'Receive here', icon: InboxIcon },
   { href: '/app/webhooks', label: 'Webhooks', icon: HookIcon },
   { href: '/app/doctor', label: 'Send-As doctor', icon: PulseIcon },
 ];
