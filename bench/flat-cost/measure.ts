@@ -8,7 +8,7 @@ import { createHistogram } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import pino from 'pino';
 import type { Store } from '../../src/store/database.ts';
-import { claimDueDeliveries } from '../../src/store/claim-deliveries.ts';
+import { claimDueDeliveries } from '../../src/queue/claim-deliveries.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { startMailroom } from '../../src/main.ts';
 import { encodeCursor } from '../../src/api/pagination.ts';

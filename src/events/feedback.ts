@@ -8,8 +8,8 @@ import type { Database } from '../store/schema.ts';
 import type { InboundReport } from './inbound-report.ts';
 import { recordEvents, type MessageEvent } from './message-events.ts';
 import { suppress } from '../suppressions/suppressions.ts';
-import { classifyRawReply } from '../delivery/classify.ts';
-import { isHardBounce } from '../delivery/outcome.ts';
+import { classifyRawReply } from '../remote-replies/classify.ts';
+import { isHardBounce } from '../remote-replies/verdict.ts';
 
 interface DeliveryRow {
   id: string;

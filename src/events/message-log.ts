@@ -12,8 +12,8 @@ import { readHeaders } from '../message/headers.ts';
 import { sql } from 'kysely';
 import type { Store } from '../store/database.ts';
 import { UserError } from '../errors.ts';
-import type { StsAttemptFacts } from '../delivery/mta-sts.ts';
-import { explain, type Explanation } from '../delivery/explanations.ts';
+import type { StsAttemptFacts } from '../queue/outcome.ts';
+import { explain, type Explanation } from '../remote-replies/explanations.ts';
 import { timeOfId } from '../store/ids.ts';
 
 export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed', 'scheduled', 'cancelled'] as const;

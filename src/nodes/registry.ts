@@ -5,7 +5,7 @@
  * stored with it) is dead to the others. The heartbeat is for operators;
  * whether an id is in use is the store's node lock, which dies with the
  * process. Nothing waits on either: a dead node's delivery leases expire on
- * their own (see store/claim-deliveries.ts).
+ * their own (see queue/claim-deliveries.ts).
  */
 import { hostname as osHostname } from 'node:os';
 import type { Store } from '../store/database.ts';

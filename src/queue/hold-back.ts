@@ -1,5 +1,5 @@
 /**
- * Giving deliveries back to the queue because their site asked for less (delivery/shaping.ts):
+ * Giving deliveries back to the queue because their site asked for less (shaping.ts):
  * they come due again at `until`, with neither an attempt row nor a step of the retry schedule
  * — being held back is not an attempt (the product contract). The remote reply that turned
  * them away, when there was one, is kept as the delivery's last reply, so the message log says

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { extendDeliveryLeases } from '../store/claim-deliveries.ts';
+import { extendDeliveryLeases } from './claim-deliveries.ts';
 
 export interface LeaseExtension {
   owner: string;

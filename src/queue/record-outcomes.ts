@@ -7,11 +7,11 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import type { ClaimedDelivery } from '../store/claim-deliveries.ts';
+import type { ClaimedDelivery } from './claim-deliveries.ts';
 import { newId } from '../store/ids.ts';
-import type { Outcome } from '../delivery/outcome.ts';
-import { isHardBounce } from '../delivery/outcome.ts';
-import { buildDsn, type DsnRecipient } from '../delivery/dsn.ts';
+import type { Outcome } from './outcome.ts';
+import { isHardBounce } from '../remote-replies/verdict.ts';
+import { buildDsn, type DsnRecipient } from './dsn.ts';
 import { recordEvents, type MessageEvent } from '../events/message-events.ts';
 import { suppress } from '../suppressions/suppressions.ts';
 import { insertQueuedMessages } from './enqueue.ts';

@@ -1,6 +1,6 @@
 /**
  * Taking due webhook deliveries from the outbox with a lease, the same way
- * claim-deliveries.ts takes mail: the lease moves `next_attempt_at` to its
+ * queue/claim-deliveries.ts takes mail: the lease moves `next_attempt_at` to its
  * end, so rows of a dispatcher that died fall due again by themselves.
  * PostgreSQL: `FOR UPDATE SKIP LOCKED` gives each row to one node without
  * waiting; SQLite: the claim's BEGIN IMMEDIATE serialises claims.

@@ -12,7 +12,7 @@ import { ApiError } from '../errors.ts';
 import { storeId } from '../../store/store-id.ts';
 import type { Store } from '../../store/database.ts';
 import type { Metrics } from '../../events/metrics.ts';
-import { deliveryNodeCount, readSites } from '../../delivery/shaping-store.ts';
+import { deliveryNodeCount, readSites } from '../../queue/shaping-store.ts';
 import { destinationView } from '../../delivery/destination-view.ts';
 
 const Health = Type.Object({

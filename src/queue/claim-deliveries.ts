@@ -9,8 +9,8 @@
  * BEGIN IMMEDIATE transaction, so claims are serialised by the write lock.
  */
 import { sql, type Kysely } from 'kysely';
-import type { Engine } from './database.ts';
-import type { Database } from './schema.ts';
+import type { Engine } from '../store/database.ts';
+import type { Database } from '../store/schema.ts';
 
 export interface ClaimedDelivery {
   id: string;
