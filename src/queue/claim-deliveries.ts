@@ -11,6 +11,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Engine } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
+import { PENDING_SQL_LIST, PENDING_STATUSES } from './delivery-status.ts';
 
 export interface ClaimedDelivery {
   id: string;
@@ -31,6 +32,8 @@ export interface ClaimRequest {
   limit: number;
 }
 
+const PENDING_IN = sql.raw(PENDING_SQL_LIST);
+
 /** Runs in the caller's transaction (the queue writer's). */
 export async function claimDueDeliveries(tx: Kysely<Database>, engine: Engine, { owner, now, leaseMs, limit }: ClaimRequest): Promise<ClaimedDelivery[]> {
   const lockClause = engine === 'postgres' ? sql`for update skip locked` : sql``;
@@ -38,7 +41,7 @@ export async function claimDueDeliveries(tx: Kysely<Database>, engine: Engine, {
       update deliveries set lease_owner = ${owner}, next_attempt_at = ${now + leaseMs}
       where id in (
         select id from deliveries
-        where status in ('queued', 'deferred') and next_attempt_at <= ${now}
+        where status in ${PENDING_IN} and next_attempt_at <= ${now}
         order by next_attempt_at
         limit ${limit}
         ${lockClause}
@@ -59,7 +62,7 @@ export async function claimDueDeliveries(tx: Kysely<Database>, engine: Engine, {
 export async function extendDeliveryLeases(tx: Kysely<Database>, engine: Engine, owner: string, ids: readonly string[], until: number): Promise<void> {
   if (ids.length === 0) return;
   const held = tx.selectFrom('deliveries').select('id')
-    .where('id', 'in', [...ids]).where('lease_owner', '=', owner).where('status', 'in', ['queued', 'deferred']);
+    .where('id', 'in', [...ids]).where('lease_owner', '=', owner).where('status', 'in', PENDING_STATUSES);
   await tx.updateTable('deliveries').set({ next_attempt_at: until })
     .where('id', 'in', engine === 'postgres' ? held.forUpdate().skipLocked() : held)
     .execute();

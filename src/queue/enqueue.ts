@@ -222,11 +222,11 @@ export async function commitSubmissions(
 export async function insertQueuedMessages(tx: Kysely<Database>, submissions: readonly Submission[], now: number): Promise<void> {
   const messages = submissions.map((s) => messageRow(s, now));
   const deliveries = submissions.flatMap((s) => s.recipients.map((recipient) => (s.sandbox
-    ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'sandboxed', last_reply: SANDBOXED_REPLY }
-    : s.sendAt ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'scheduled', next_attempt_at: s.sendAt }
+    ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'sandboxed' as const, last_reply: SANDBOXED_REPLY }
+    : s.sendAt ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'scheduled' as const, next_attempt_at: s.sendAt }
     : deliveryRow(s.id, s.accountId, recipient, now))));
   const suppressed = submissions.flatMap((s) => (s.suppressed ?? []).map((r) => ({
-    ...deliveryRow(s.id, s.accountId, r.address, now), status: 'suppressed', last_reply: r.reply,
+    ...deliveryRow(s.id, s.accountId, r.address, now), status: 'suppressed' as const, last_reply: r.reply,
   })));
   // Multi-row inserts, chunked to stay under SQLite's bound-parameter limit.
   for (const chunk of chunks(messages, 200)) await tx.insertInto('messages').values(chunk).execute();

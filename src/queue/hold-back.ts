@@ -7,6 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { PENDING_STATUSES } from './delivery-status.ts';
 
 export interface HoldBack {
   owner: string;
@@ -21,7 +22,7 @@ export async function holdBack(db: Kysely<Database>, { owner, ids, until, now, r
   if (ids.length === 0) return 0;
   const updated = await db.updateTable('deliveries')
     .set({ next_attempt_at: until, lease_owner: null, updated_at: now, ...(reply === null ? {} : { last_reply: reply }) })
-    .where('id', 'in', [...ids]).where('lease_owner', '=', owner).where('status', 'in', ['queued', 'deferred'])
+    .where('id', 'in', [...ids]).where('lease_owner', '=', owner).where('status', 'in', PENDING_STATUSES)
     .executeTakeFirst();
   return Number(updated.numUpdatedRows);
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Engine } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
 import { extendDeliveryLeases } from './claim-deliveries.ts';
+import { PENDING_STATUSES } from './delivery-status.ts';
 
 export interface LeaseExtension {
   owner: string;
@@ -26,7 +27,7 @@ export function extendLeases(tx: Kysely<Database>, engine: Engine, { owner, ids,
 export async function releaseLeases(tx: Kysely<Database>, { owner, ids, now }: LeaseRelease): Promise<void> {
   if (ids?.length === 0) return;
   let query = tx.updateTable('deliveries').set({ next_attempt_at: now, lease_owner: null })
-    .where('lease_owner', '=', owner).where('status', 'in', ['queued', 'deferred']);
+    .where('lease_owner', '=', owner).where('status', 'in', PENDING_STATUSES);
   if (ids) query = query.where('id', 'in', [...ids]);
   await query.execute();
 }

@@ -16,6 +16,8 @@ import { recordEvents, type MessageEvent } from '../events/message-events.ts';
 import { suppress } from '../suppressions/suppressions.ts';
 import { insertQueuedMessages } from './enqueue.ts';
 import { hasExpired, retryDelay } from './retry.ts';
+import { PENDING_STATUSES } from './delivery-status.ts';
+import { changeStatus } from './status-change.ts';
 
 export interface AttemptRecord {
   owner: string;
@@ -65,9 +67,8 @@ export async function recordOutcomes(tx: Kysely<Database>, record: AttemptRecord
       nextAttemptAt = now + retryDelay(attempts, record.retrySchedule, () => jitter);
       if (hasExpired(delivery.created_at, nextAttemptAt, record.maxQueueTime)) status = 'expired';
     }
-    const updated = await tx.updateTable('deliveries')
-      .set({ status, attempt_count: attempts, next_attempt_at: nextAttemptAt, lease_owner: null, last_reply: outcome.reply, updated_at: now })
-      .where('id', '=', delivery.id).where('lease_owner', '=', record.owner).where('status', 'in', ['queued', 'deferred'])
+    const updated = await changeStatus(tx, PENDING_STATUSES, status, { attempt_count: attempts, next_attempt_at: nextAttemptAt, lease_owner: null, last_reply: outcome.reply, updated_at: now })
+      .where('id', '=', delivery.id).where('lease_owner', '=', record.owner)
       .executeTakeFirst();
     const written = Number(updated.numUpdatedRows) > 0;
     states.push({ deliveryId: delivery.id, status, written });
