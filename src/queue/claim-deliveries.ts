@@ -1,17 +1,17 @@
 /**
- * Taking due deliveries with a lease, and keeping it. Leasing moves
- * `next_attempt_at` to the lease's end, so a worker that dies simply lets its
- * deliveries fall due again when the lease runs out: no separate reaper is
- * needed.
- *
- * PostgreSQL: several nodes claim at once; `FOR UPDATE SKIP LOCKED` makes each
- * row go to exactly one of them without waiting. SQLite: the claim runs in a
- * BEGIN IMMEDIATE transaction, so claims are serialised by the write lock.
+ * The mail outbox: the `deliveries` table as a leased outbox (leased-outbox.ts). A worker claims
+ * due deliveries with a lease and keeps it alive while attempts run (delivery/worker.ts); an
+ * attempt's outcome settles them (record-outcomes.ts), and a site that asks for less gives them
+ * back for later (hold-back.ts).
  */
 import { sql, type Kysely } from 'kysely';
 import type { Engine } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { PENDING_SQL_LIST, PENDING_STATUSES } from './delivery-status.ts';
+import { PENDING_STATUSES, type DeliveryStatus } from './delivery-status.ts';
+import { changeStatus, type StatusChangeColumns } from './status-change.ts';
+import { LeasedOutbox, type ClaimRequest } from './leased-outbox.ts';
+
+export type { ClaimRequest } from './leased-outbox.ts';
 
 export interface ClaimedDelivery {
   id: string;
@@ -25,45 +25,16 @@ export interface ClaimedDelivery {
   size: number;
 }
 
-export interface ClaimRequest {
-  owner: string;
-  now: number;
-  leaseMs: number;
-  limit: number;
-}
-
-const PENDING_IN = sql.raw(PENDING_SQL_LIST);
+export const MAIL_OUTBOX = new LeasedOutbox<DeliveryStatus>({
+  table: 'deliveries',
+  pending: PENDING_STATUSES,
+  changeStatus: (db, from, to, columns) => changeStatus(db, from, to, columns as StatusChangeColumns),
+  claimed: sql`id, message_id, account_id, recipient, recipient_domain, attempt_count, created_at,
+        (select size from messages where messages.id = deliveries.message_id) as size`,
+});
 
 /** Runs in the caller's transaction (the queue writer's). */
-export async function claimDueDeliveries(tx: Kysely<Database>, engine: Engine, { owner, now, leaseMs, limit }: ClaimRequest): Promise<ClaimedDelivery[]> {
-  const lockClause = engine === 'postgres' ? sql`for update skip locked` : sql``;
-  const result = await sql<ClaimedDelivery>`
-      update deliveries set lease_owner = ${owner}, next_attempt_at = ${now + leaseMs}
-      where id in (
-        select id from deliveries
-        where status in ${PENDING_IN} and next_attempt_at <= ${now}
-        order by next_attempt_at
-        limit ${limit}
-        ${lockClause}
-      )
-      returning id, message_id, account_id, recipient, recipient_domain, attempt_count, created_at,
-        (select size from messages where messages.id = deliveries.message_id) as size`.execute(tx);
-  return result.rows.map((row) => ({ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at), size: Number(row.size ?? 0) }));
-}
-
-/**
- * Pushes the lease end of deliveries this owner still holds. On PostgreSQL it
- * skips rows locked right now: those are being recorded by this node's own
- * outcome transaction, which ends the lease anyway. Waiting for them instead
- * would make the heartbeat and the recorder lock the same rows in different
- * orders: a deadlock, whose victim (often the recorder) turns delivered mail
- * into mail sent again once the lease runs out.
- */
-export async function extendDeliveryLeases(tx: Kysely<Database>, engine: Engine, owner: string, ids: readonly string[], until: number): Promise<void> {
-  if (ids.length === 0) return;
-  const held = tx.selectFrom('deliveries').select('id')
-    .where('id', 'in', [...ids]).where('lease_owner', '=', owner).where('status', 'in', PENDING_STATUSES);
-  await tx.updateTable('deliveries').set({ next_attempt_at: until })
-    .where('id', 'in', engine === 'postgres' ? held.forUpdate().skipLocked() : held)
-    .execute();
+export async function claimDueDeliveries(tx: Kysely<Database>, engine: Engine, request: ClaimRequest): Promise<ClaimedDelivery[]> {
+  const rows = await MAIL_OUTBOX.claim<ClaimedDelivery>(tx, engine, request);
+  return rows.map((row) => ({ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at), size: Number(row.size ?? 0) }));
 }

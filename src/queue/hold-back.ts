@@ -7,7 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { PENDING_STATUSES } from './delivery-status.ts';
+import { MAIL_OUTBOX } from './claim-deliveries.ts';
 
 export interface HoldBack {
   owner: string;
@@ -20,9 +20,5 @@ export interface HoldBack {
 /** One statement; only deliveries this owner still holds are touched. Returns how many were held. */
 export async function holdBack(db: Kysely<Database>, { owner, ids, until, now, reply }: HoldBack): Promise<number> {
   if (ids.length === 0) return 0;
-  const updated = await db.updateTable('deliveries')
-    .set({ next_attempt_at: until, lease_owner: null, updated_at: now, ...(reply === null ? {} : { last_reply: reply }) })
-    .where('id', 'in', [...ids]).where('lease_owner', '=', owner).where('status', 'in', PENDING_STATUSES)
-    .executeTakeFirst();
-  return Number(updated.numUpdatedRows);
+  return MAIL_OUTBOX.release(db, { owner, ids, dueAt: until, columns: { updated_at: now, ...(reply === null ? {} : { last_reply: reply }) } });
 }
