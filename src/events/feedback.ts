@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { InboundReport } from './inbound-report.ts';
-import { recordEvents, type MessageEvent } from './message-events.ts';
+import { recordEvents, type MessageEvent } from '../queue/message-events.ts';
 import { suppress } from '../suppressions/suppressions.ts';
 import { classifyRawReply } from '../remote-replies/classify.ts';
 import { isHardBounce } from '../remote-replies/verdict.ts';

@@ -21,7 +21,7 @@ import { checkDailyLimit, checkKeyDailyLimit } from '../policy/limits.ts';
 import type { Refusal, ScopeHolder } from '../policy/refusal.ts';
 import { domainOf } from '../accounts/email.ts';
 import { addKeyUsage, addUsage, readKeyUsage, readUsage } from './usage.ts';
-import { recordEvents } from '../events/message-events.ts';
+import { recordEvents } from './message-events.ts';
 import type { QueueWriter } from './writer.ts';
 import { Batcher } from '../store/group-commit.ts';
 import { addStoredBytes, readStoredBytes } from './stored-bytes.ts';

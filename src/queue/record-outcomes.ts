@@ -11,7 +11,7 @@ import { newId } from '../store/ids.ts';
 import type { Outcome } from './outcome.ts';
 import { isHardBounce } from '../remote-replies/verdict.ts';
 import { buildDsn, type DsnRecipient } from './dsn.ts';
-import { recordEvents, type MessageEvent } from '../events/message-events.ts';
+import { recordEvents, type MessageEvent } from './message-events.ts';
 import { suppress } from '../suppressions/suppressions.ts';
 import { insertQueuedMessages } from './enqueue.ts';
 import { nextTry, scheduleRetry } from './retry.ts';

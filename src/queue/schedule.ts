@@ -10,7 +10,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { recordEvents } from '../events/message-events.ts';
+import { recordEvents } from './message-events.ts';
 import type { QueueWriter } from './writer.ts';
 import { changeStatus } from './status-change.ts';
 

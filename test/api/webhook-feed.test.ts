@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestStore, describeEachStore, type TestStore } from '../support/stores.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
-import { recordEvents, type MessageEvent } from '../../src/events/message-events.ts';
+import { recordEvents, type MessageEvent } from '../../src/queue/message-events.ts';
 import { createWebhook } from '../../src/events/webhooks.ts';
 import { fanOutEvents } from '../../src/events/webhooks-fanout.ts';
 import { backoffDelay } from '../../src/queue/retry.ts';
