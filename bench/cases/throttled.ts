@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { startMailroom } from '../../src/main.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
-import { readSites } from '../../src/delivery/shaping-store.ts';
+import { readSites } from '../../src/queue/shaping-store.ts';
 import { startThrottlingMx } from '../servers/throttling-mx.ts';
 import { StoreUnavailable, createBenchDatabase } from '../stores.ts';
 import type { BenchOptions, StoreName } from '../options.ts';

@@ -8,7 +8,8 @@ import { createHistogram } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import pino from 'pino';
 import type { Store } from '../../src/store/database.ts';
-import { claimDueDeliveries } from '../../src/store/claim-deliveries.ts';
+import { claimDueDeliveries } from '../../src/queue/claim-deliveries.ts';
+import { PENDING_SQL_LIST } from '../../src/queue/delivery-status.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { startMailroom } from '../../src/main.ts';
 import { encodeCursor } from '../../src/api/pagination.ts';
@@ -69,7 +70,7 @@ export async function measureMessageList(url: string, dataDir: string, secret: s
 export async function queryPlans(store: Store, accountId: string, deepId: string, now: number): Promise<string[]> {
   const list = (cursor: string | null) => sql`select id, header_from, mail_from, subject, tags, created_at from messages
     where account_id = ${accountId} ${cursor === null ? sql`` : sql`and id < ${cursor}`} order by id desc limit 51`;
-  const claim = sql`select id from deliveries where status in ('queued', 'deferred') and next_attempt_at <= ${now} order by next_attempt_at limit 50`;
+  const claim = sql`select id from deliveries where status in ${sql.raw(PENDING_SQL_LIST)} and next_attempt_at <= ${now} order by next_attempt_at limit 50`;
   const explain = store.engine === 'postgres' ? sql`explain (analyze, costs off, timing off, summary off)` : sql`explain query plan`;
   const out: string[] = [];
   for (const [name, query] of [['message list, first page', list(null)], ['message list, deep cursor', list(deepId)], ['claim of due work', claim]] as const) {

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { deliveryNodeCount, pinSite, readSites } from '../delivery/shaping-store.ts';
+import { deliveryNodeCount, pinSite, readSites } from '../queue/shaping-store.ts';
 import { destinationView, type DestinationView } from '../delivery/destination-view.ts';
 import { parseLimit, runWithStore, withConfigFlags } from './context.ts';
 

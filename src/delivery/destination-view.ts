@@ -3,7 +3,7 @@
  * and where they come from (learnt, pinned, or the default), why they last changed, and what
  * the site did with our mail.
  */
-import type { SiteRecord } from './shaping-store.ts';
+import type { SiteRecord } from '../queue/shaping-store.ts';
 
 export interface DestinationView {
   site: string;

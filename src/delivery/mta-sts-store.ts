@@ -3,7 +3,8 @@
  * across restarts (mta-sts.ts keeps a copy in memory in front of it).
  */
 import type { Store } from '../store/database.ts';
-import type { StsMode, StsPolicy } from './mta-sts.ts';
+import type { StsPolicy } from './mta-sts.ts';
+import type { StsMode } from '../queue/outcome.ts';
 
 export interface PolicyStore {
   load(domain: string): Promise<StsPolicy | null>;

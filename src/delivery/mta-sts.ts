@@ -22,8 +22,7 @@ import { parsePolicy, resolvePolicy, validateMx } from 'mailauth/lib/mta-sts.js'
 import type { DnsResolver } from '../dns/resolver.ts';
 import { fetchPolicyText } from './mta-sts-fetch.ts';
 import type { PolicyStore } from './mta-sts-store.ts';
-
-export type StsMode = 'enforce' | 'testing' | 'none';
+import type { StsAttemptFacts, StsMode } from '../queue/outcome.ts';
 
 export interface StsPolicy {
   domain: string;
@@ -35,14 +34,6 @@ export interface StsPolicy {
   maxAgeSeconds: number;
   fetchedAt: number;
   expiresAt: number;
-}
-
-/** What the attempt record says about MTA-STS: which policy applied and, when one did, what failed. */
-export interface StsAttemptFacts {
-  mode: StsMode;
-  policyId: string;
-  /** What did (enforce) or would have (testing) failed; absent when all was well. */
-  failure?: string;
 }
 
 export interface MtaStsOptions {

@@ -19,12 +19,13 @@
  * record, which says what would have failed.
  */
 import type { ConnectionPool } from './connection-pool.ts';
-import { classifyRawReply, classifySocketError, parseReply } from './classify.ts';
-import { delivered, outcomeOf } from './outcome.ts';
-import type { AttemptFacts, Outcome, TlsFacts, Verdict } from './outcome.ts';
+import { classifyRawReply, classifySocketError, parseReply } from '../remote-replies/classify.ts';
+import { delivered, outcomeOf } from '../queue/outcome.ts';
+import type { AttemptFacts, Outcome, StsAttemptFacts, TlsFacts } from '../queue/outcome.ts';
+import type { Verdict } from '../remote-replies/verdict.ts';
 import type { Route, RouteHost } from './route.ts';
 import { policyNamesMx } from './mta-sts.ts';
-import type { StsAttemptFacts, StsPolicy } from './mta-sts.ts';
+import type { StsPolicy } from './mta-sts.ts';
 import { DEFAULT_TIMEOUTS, openSession } from './smtp-client.ts';
 import type { RecipientReply, SessionTimeouts, SmtpSession } from './smtp-client.ts';
 

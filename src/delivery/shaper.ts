@@ -9,12 +9,12 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 import type { QueueWriter } from '../queue/writer.ts';
-import type { Outcome } from './outcome.ts';
+import type { Outcome } from '../queue/outcome.ts';
 import type { Metrics } from '../events/metrics.ts';
 import { SiteGate, type Admission } from './site-gate.ts';
 import { siteSignalOf, type SiteSignal } from './shaping-rules.ts';
-import { nodeLimits, DECREASE_COOLDOWN_MS, INCREASE_AFTER_MS, type NodeLimits } from './shaping.ts';
-import { NO_STATS, deliveryNodeCount, readSites, type SiteRecord, type SiteStats } from './shaping-store.ts';
+import { nodeLimits, DECREASE_COOLDOWN_MS, INCREASE_AFTER_MS, type NodeLimits } from '../queue/shaping.ts';
+import { NO_STATS, deliveryNodeCount, readSites, type SiteRecord, type SiteStats } from '../queue/shaping-store.ts';
 import { Pace } from './pace.ts';
 
 export interface ShaperDeps {

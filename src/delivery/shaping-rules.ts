@@ -18,7 +18,7 @@
  * Every row carries a real-looking `example`; the test asserts each example is decided by
  * its own row.
  */
-import { parseReply } from './classify.ts';
+import { parseReply } from '../remote-replies/classify.ts';
 
 export type ShapingSignal = 'throttle' | 'suspend';
 

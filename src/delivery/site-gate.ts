@@ -13,7 +13,7 @@
  * while (one to two horizons) without a slot: a reservation made at today's rate would keep a
  * backlog at that pace long after the site accepted more.
  */
-import type { NodeLimits } from './shaping.ts';
+import type { NodeLimits } from '../queue/shaping.ts';
 
 export type Admission =
   | { kind: 'go'; release(): void }

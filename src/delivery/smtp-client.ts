@@ -11,7 +11,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { NodemailerError } from 'nodemailer/lib/errors.js';
-import type { TlsFacts } from './outcome.ts';
+import type { TlsFacts } from '../queue/outcome.ts';
 import type { Poolable } from './connection-pool.ts';
 
 export interface SessionTimeouts {

@@ -15,7 +15,7 @@ import { newId } from '../store/ids.ts';
 import { UserError } from '../errors.ts';
 import { dkimRecord, generateDkimKey, type DnsRecordToPublish } from './records.ts';
 import { checkDomainRecords } from './verify.ts';
-import { recordEvents } from '../events/message-events.ts';
+import { recordEvents } from '../queue/message-events.ts';
 
 /**
  * How long a retired key's record must stay published: longer than a message may wait in the

@@ -23,7 +23,7 @@ import { domainRecords } from './domains.ts';
 import { checkDomainRecords, type RecordCheck } from './verify.ts';
 import { healthAlertOf, type HealthAlert } from './health.ts';
 import { completeDkimRotation } from './dkim-rotation.ts';
-import { recordEvents } from '../events/message-events.ts';
+import { recordEvents } from '../queue/message-events.ts';
 
 export interface RecheckOptions {
   store: Store;

@@ -12,7 +12,7 @@ import type { CaughtMessagesTable, Database } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { UserError } from '../errors.ts';
 import { extractConfirmation } from './confirmation-codes.ts';
-import { recordEvents } from './message-events.ts';
+import { recordEvents } from '../queue/message-events.ts';
 
 /**
  * The most caught messages an account keeps: a confirmation is one message, and an address

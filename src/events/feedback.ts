@@ -6,10 +6,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { InboundReport } from './inbound-report.ts';
-import { recordEvents, type MessageEvent } from './message-events.ts';
+import { recordEvents, type MessageEvent } from '../queue/message-events.ts';
 import { suppress } from '../suppressions/suppressions.ts';
-import { classifyRawReply } from '../delivery/classify.ts';
-import { isHardBounce } from '../delivery/outcome.ts';
+import { classifyRawReply } from '../remote-replies/classify.ts';
+import { isHardBounce } from '../remote-replies/verdict.ts';
+import { statusesBefore } from '../queue/delivery-status.ts';
+import { changeStatus } from '../queue/status-change.ts';
 
 interface DeliveryRow {
   id: string;
@@ -64,8 +66,9 @@ function pickComplained(deliveries: DeliveryRow[], originalRecipient: string | u
   return deliveries.find((d) => d.recipient.toLowerCase() === wanted);
 }
 
-async function setStatus(tx: Kysely<Database>, deliveryId: string, status: string, reply: string, now: number): Promise<void> {
-  await tx.updateTable('deliveries').set({ status, last_reply: reply, lease_owner: null, updated_at: now }).where('id', '=', deliveryId).execute();
+/** What the far side reports is the last word, whatever the delivery's status was (see delivery-status.ts). */
+async function setStatus(tx: Kysely<Database>, deliveryId: string, status: 'bounced' | 'complained', reply: string, now: number): Promise<void> {
+  await changeStatus(tx, statusesBefore(status), status, { last_reply: reply, lease_owner: null, updated_at: now }).where('id', '=', deliveryId).execute();
 }
 
 function event(d: DeliveryRow, type: MessageEvent['type'], reply: string, bounceClass: string | null, at: number): MessageEvent {

@@ -12,12 +12,10 @@ import { readHeaders } from '../message/headers.ts';
 import { sql } from 'kysely';
 import type { Store } from '../store/database.ts';
 import { UserError } from '../errors.ts';
-import type { StsAttemptFacts } from '../delivery/mta-sts.ts';
-import { explain, type Explanation } from '../delivery/explanations.ts';
+import type { StsAttemptFacts } from '../queue/outcome.ts';
+import { explain, type Explanation } from '../remote-replies/explanations.ts';
 import { timeOfId } from '../store/ids.ts';
-
-export const RECIPIENT_STATUSES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'suppressed', 'expired', 'sandboxed', 'scheduled', 'cancelled'] as const;
-export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../queue/delivery-status.ts';
 
 export interface AttemptView {
   at: string;
@@ -37,7 +35,7 @@ export interface AttemptView {
 
 export interface RecipientView {
   address: string;
-  status: RecipientStatus;
+  status: DeliveryStatus;
   /** The status in plain words (the last attempt's problem, for deferred, bounced and expired; a site's reply for queued mail it held back); else null. */
   explanation: Explanation | null;
   /** Queued or deferred: when the next attempt is due (ISO 8601); null once the delivery is settled. */
@@ -81,7 +79,7 @@ export interface MessageSummary {
   subject: string;
   createdAt: string;
   tags: string[];
-  recipients: Array<{ address: string; status: RecipientStatus }>;
+  recipients: Array<{ address: string; status: DeliveryStatus }>;
 }
 
 export interface MessageFilter {
@@ -143,7 +141,7 @@ export async function findMessage(store: Store, id: string, accountId: string | 
     headers: readHeaders(Buffer.from(message.raw)),
     recipients: deliveries.map((d) => ({
       address: d.recipient,
-      status: d.status as RecipientStatus,
+      status: d.status,
       explanation: explain({ status: d.status, rule: lastRule.get(d.id) ?? null, reply: d.last_reply }),
       nextAttemptAt: pending(d.status) ? iso(d.next_attempt_at) : null,
       expiresAt: pending(d.status) && options.maxQueueTime !== undefined ? iso(Number(d.created_at) + options.maxQueueTime) : null,
@@ -183,8 +181,8 @@ function days(ms: number): string {
 
 export async function listMessages(store: Store, filter: MessageFilter): Promise<MessagePage> {
   const limit = checkedLimit(filter.limit);
-  if (filter.status !== undefined && !(RECIPIENT_STATUSES as readonly string[]).includes(filter.status)) {
-    throw new UserError('invalid', 'invalid_status', `status must be one of ${RECIPIENT_STATUSES.join(', ')}`, 'status');
+  if (filter.status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(filter.status)) {
+    throw new UserError('invalid', 'invalid_status', `status must be one of ${DELIVERY_STATUSES.join(', ')}`, 'status');
   }
   if (filter.cursor !== undefined && !ID_PATTERN.test(filter.cursor)) {
     throw new UserError('invalid', 'invalid_cursor', 'the cursor is not one this list handed out', 'cursor');
@@ -213,7 +211,7 @@ export async function listMessages(store: Store, filter: MessageFilter): Promise
         const recipient = filter.recipient.trim();
         sub = sub.where('deliveries.recipient', 'in', [...new Set([recipient, recipient.toLowerCase()])]);
       }
-      if (filter.status) sub = sub.where('deliveries.status', '=', filter.status);
+      if (filter.status) sub = sub.where('deliveries.status', '=', filter.status as DeliveryStatus); // checked above
       return exists(sub);
     });
   }
@@ -225,7 +223,7 @@ export async function listMessages(store: Store, filter: MessageFilter): Promise
   const recipients = new Map<string, MessageSummary['recipients']>();
   for (const d of statuses) {
     const list = recipients.get(d.message_id) ?? [];
-    list.push({ address: d.recipient, status: d.status as RecipientStatus });
+    list.push({ address: d.recipient, status: d.status });
     recipients.set(d.message_id, list);
   }
   const accountIds = [...new Set(page.flatMap((m) => (m.account_id ? [m.account_id] : [])))];

@@ -5,6 +5,7 @@
  * node shares, so any node shows the whole picture.
  */
 import type { Store } from '../store/database.ts';
+import { PENDING_STATUSES } from '../queue/delivery-status.ts';
 
 export const OVERVIEW_WINDOW_MS = 24 * 60 * 60_000;
 const REASON_ROWS = 500;
@@ -36,7 +37,7 @@ export async function readDeliveryOverview(store: Store, accountId: string | nul
       .where('updated_at', '>', since).where('status', 'in', ['delivered', 'bounced', 'expired', 'suppressed', 'complained'])
       .groupBy('status').execute(),
     scoped().select(['status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min<number>('created_at').as('oldest')])
-      .where('status', 'in', ['queued', 'deferred']).groupBy('status').execute(),
+      .where('status', 'in', PENDING_STATUSES).groupBy('status').execute(),
     scoped().select('last_reply').where('status', '=', 'deferred').orderBy('updated_at', 'desc').limit(REASON_ROWS).execute(),
     scoped().select('last_reply').where('status', 'in', ['bounced', 'expired']).where('updated_at', '>', since)
       .orderBy('updated_at', 'desc').limit(REASON_ROWS).execute(),

@@ -8,9 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
-import { claimWebhookDeliveries } from '../store/claim-webhook-deliveries.ts';
+import { claimWebhookDeliveries, releaseClaim } from './webhooks-outbox.ts';
+import type { Backoff } from '../queue/retry.ts';
 import { fanOutEvents } from './webhooks-fanout.ts';
-import { DEFAULT_RETRY, postWebhook, recordAttempt, releaseClaim, type RetryPolicy } from './webhooks-send.ts';
+import { DEFAULT_RETRY, postWebhook, recordAttempt } from './webhooks-send.ts';
 import { pruneWebhookDeliveries } from './webhooks.ts';
 
 export interface WebhookDispatcherOptions {
@@ -23,7 +24,7 @@ export interface WebhookDispatcherOptions {
   /** How long a claimed row stays ours; longer than a request can take. */
   leaseMs?: number;
   requestTimeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<Backoff>;
   /** Delivered and failed rows are deleted after this long. */
   keepHistoryMs?: number;
   now?: () => number;
@@ -48,7 +49,7 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): { stop(): P
   const concurrency = options.concurrency ?? 8;
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const leaseMs = options.leaseMs ?? requestTimeoutMs * 3;
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const retry: Backoff = { ...DEFAULT_RETRY, ...options.retry };
   const keepHistoryMs = options.keepHistoryMs ?? 30 * 24 * 60 * 60_000;
   // Unique per dispatcher, so two in one process (tests) never share a lease.
   const owner = `${deps.nodeId}/${randomBytes(4).toString('hex')}`;

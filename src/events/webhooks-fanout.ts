@@ -7,8 +7,8 @@ import type { Store } from '../store/database.ts';
 import type { WebhookDeliveriesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockFeedCursor, readFeed, saveFeedCursor, type FeedEvent } from '../store/event-feed.ts';
-import { parseEventDetails, type EventType, type WebhookEventType } from './message-events.ts';
-import { explain, type Explanation } from '../delivery/explanations.ts';
+import { parseEventDetails, type EventType, type WebhookEventType } from '../queue/message-events.ts';
+import { explain, type Explanation } from '../remote-replies/explanations.ts';
 
 export interface WebhookPayload {
   id: string;

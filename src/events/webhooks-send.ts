@@ -6,16 +6,11 @@
  */
 import type { Store } from '../store/database.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './webhooks-signature.ts';
+import { backoffRetry, nextTry, type Backoff } from '../queue/retry.ts';
+import { WEBHOOK_OUTBOX, type WebhookDeliveryStatus } from './webhooks-outbox.ts';
 
-export interface RetryPolicy {
-  /** Delay after the first failure; each further failure doubles it. */
-  firstDelayMs: number;
-  maxDelayMs: number;
-  /** A row still failing this long after it was queued is given up. */
-  giveUpAfterMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { firstDelayMs: 30_000, maxDelayMs: 60 * 60_000, giveUpAfterMs: 3 * 24 * 60 * 60_000 };
+/** Backoff of a failing endpoint: 30 s, doubling up to an hour, for three days. */
+export const DEFAULT_RETRY: Backoff = { firstDelayMs: 30_000, maxDelayMs: 60 * 60_000, giveUpAfterMs: 3 * 24 * 60 * 60_000 };
 
 export interface AttemptResult {
   ok: boolean;
@@ -61,39 +56,27 @@ export async function postWebhook(row: OutboxRow, options: { now: number; timeou
   }
 }
 
-/** Backoff before the next try: doubling from firstDelayMs up to maxDelayMs, with ±20% jitter so endpoints that come back are not hit by everyone at once. */
-export function retryDelay(failures: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const base = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(base * (0.8 + 0.4 * random()));
-}
-
 /** Writes the attempt and the row's new state; returns that state ('lost' when the lease had passed to someone else). */
 export async function recordAttempt(
-  store: Store, row: OutboxRow, owner: string, result: AttemptResult, now: number, policy: RetryPolicy, final = false,
-): Promise<'delivered' | 'pending' | 'failed' | 'lost'> {
+  store: Store, row: OutboxRow, owner: string, result: AttemptResult, now: number, backoff: Backoff, final = false,
+): Promise<WebhookDeliveryStatus | 'lost'> {
   const failures = row.attempt_count + 1;
-  const nextAttemptAt = now + retryDelay(failures, policy);
-  const status = result.ok ? 'delivered' : final || nextAttemptAt - row.created_at > policy.giveUpAfterMs ? 'failed' : 'pending';
+  const next = nextTry(backoffRetry(backoff), failures, row.created_at, now);
+  const status = result.ok ? 'delivered' : final || next.givesUp ? 'failed' : 'pending';
   return store.db.transaction().execute(async (tx) => {
-    const updated = await tx.updateTable('webhook_deliveries')
-      .set({
-        status, attempt_count: failures, next_attempt_at: status === 'pending' ? nextAttemptAt : now, lease_owner: null,
+    const written = await WEBHOOK_OUTBOX.settle(tx, {
+      id: row.id, owner, status,
+      columns: {
+        attempt_count: failures, next_attempt_at: status === 'pending' ? next.nextAttemptAt : now,
         last_status_code: result.statusCode, last_error: result.error, updated_at: now, delivered_at: result.ok ? now : null,
-      })
-      .where('id', '=', row.id).where('lease_owner', '=', owner).where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return 'lost';
+      },
+    });
+    if (!written) return 'lost';
     await tx.insertInto('webhook_attempts').values({
       delivery_id: row.id, at: now, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs,
     }).execute();
     return status;
   });
-}
-
-/** Gives a claimed row back untouched (shutting down), so another dispatcher sends it now. */
-export async function releaseClaim(store: Store, rowId: string, owner: string, now: number): Promise<void> {
-  await store.db.updateTable('webhook_deliveries').set({ lease_owner: null, next_attempt_at: now })
-    .where('id', '=', rowId).where('lease_owner', '=', owner).where('status', '=', 'pending').execute();
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {

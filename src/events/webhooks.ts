@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/database.ts';
 import { newId } from '../store/ids.ts';
 import { UserError } from '../errors.ts';
-import { DEFAULT_WEBHOOK_EVENT_TYPES, WEBHOOK_EVENT_TYPES, type WebhookEventType } from './message-events.ts';
+import { DEFAULT_WEBHOOK_EVENT_TYPES, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../queue/message-events.ts';
 import { testPayload } from './webhooks-fanout.ts';
 import { DEFAULT_RETRY, postWebhook, recordAttempt, type AttemptResult } from './webhooks-send.ts';
 

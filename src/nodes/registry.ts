@@ -5,11 +5,12 @@
  * stored with it) is dead to the others. The heartbeat is for operators;
  * whether an id is in use is the store's node lock, which dies with the
  * process. Nothing waits on either: a dead node's delivery leases expire on
- * their own (see store/claim-deliveries.ts).
+ * their own (see queue/claim-deliveries.ts).
  */
 import { hostname as osHostname } from 'node:os';
 import type { Store } from '../store/database.ts';
 import { endOrphanedHolder, takeNodeLock, type NodeLock } from '../store/node-lock.ts';
+import { PENDING_STATUSES } from '../queue/delivery-status.ts';
 
 export const STALE_AFTER_BEATS = 3;
 
@@ -140,7 +141,7 @@ export interface NodeStatus {
 export async function listNodes(store: Store, now = Date.now()): Promise<NodeStatus[]> {
   const rows = await store.db.selectFrom('nodes').selectAll().orderBy('id').execute();
   const leases = await store.db.selectFrom('deliveries').select(['lease_owner', (eb) => eb.fn.countAll<number>().as('held')])
-    .where('lease_owner', 'is not', null).where('status', 'in', ['queued', 'deferred']).where('next_attempt_at', '>', now)
+    .where('lease_owner', 'is not', null).where('status', 'in', PENDING_STATUSES).where('next_attempt_at', '>', now)
     .groupBy('lease_owner').execute();
   const held = new Map(leases.map((l) => [l.lease_owner, Number(l.held)]));
   const webhookLeases = await store.db.selectFrom('webhook_deliveries').select(['lease_owner', (eb) => eb.fn.countAll<number>().as('held')])

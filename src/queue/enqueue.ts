@@ -21,7 +21,7 @@ import { checkDailyLimit, checkKeyDailyLimit } from '../policy/limits.ts';
 import type { Refusal, ScopeHolder } from '../policy/refusal.ts';
 import { domainOf } from '../accounts/email.ts';
 import { addKeyUsage, addUsage, readKeyUsage, readUsage } from './usage.ts';
-import { recordEvents } from '../events/message-events.ts';
+import { recordEvents } from './message-events.ts';
 import type { QueueWriter } from './writer.ts';
 import { Batcher } from '../store/group-commit.ts';
 import { addStoredBytes, readStoredBytes } from './stored-bytes.ts';
@@ -222,11 +222,11 @@ export async function commitSubmissions(
 export async function insertQueuedMessages(tx: Kysely<Database>, submissions: readonly Submission[], now: number): Promise<void> {
   const messages = submissions.map((s) => messageRow(s, now));
   const deliveries = submissions.flatMap((s) => s.recipients.map((recipient) => (s.sandbox
-    ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'sandboxed', last_reply: SANDBOXED_REPLY }
-    : s.sendAt ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'scheduled', next_attempt_at: s.sendAt }
+    ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'sandboxed' as const, last_reply: SANDBOXED_REPLY }
+    : s.sendAt ? { ...deliveryRow(s.id, s.accountId, recipient, now), status: 'scheduled' as const, next_attempt_at: s.sendAt }
     : deliveryRow(s.id, s.accountId, recipient, now))));
   const suppressed = submissions.flatMap((s) => (s.suppressed ?? []).map((r) => ({
-    ...deliveryRow(s.id, s.accountId, r.address, now), status: 'suppressed', last_reply: r.reply,
+    ...deliveryRow(s.id, s.accountId, r.address, now), status: 'suppressed' as const, last_reply: r.reply,
   })));
   // Multi-row inserts, chunked to stay under SQLite's bound-parameter limit.
   for (const chunk of chunks(messages, 200)) await tx.insertInto('messages').values(chunk).execute();

@@ -1,5 +1,5 @@
 /**
- * Giving deliveries back to the queue because their site asked for less (delivery/shaping.ts):
+ * Giving deliveries back to the queue because their site asked for less (shaping.ts):
  * they come due again at `until`, with neither an attempt row nor a step of the retry schedule
  * — being held back is not an attempt (the product contract). The remote reply that turned
  * them away, when there was one, is kept as the delivery's last reply, so the message log says
@@ -7,6 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { MAIL_OUTBOX } from './claim-deliveries.ts';
 
 export interface HoldBack {
   owner: string;
@@ -19,9 +20,5 @@ export interface HoldBack {
 /** One statement; only deliveries this owner still holds are touched. Returns how many were held. */
 export async function holdBack(db: Kysely<Database>, { owner, ids, until, now, reply }: HoldBack): Promise<number> {
   if (ids.length === 0) return 0;
-  const updated = await db.updateTable('deliveries')
-    .set({ next_attempt_at: until, lease_owner: null, updated_at: now, ...(reply === null ? {} : { last_reply: reply }) })
-    .where('id', 'in', [...ids]).where('lease_owner', '=', owner).where('status', 'in', ['queued', 'deferred'])
-    .executeTakeFirst();
-  return Number(updated.numUpdatedRows);
+  return MAIL_OUTBOX.release(db, { owner, ids, dueAt: until, columns: { updated_at: now, ...(reply === null ? {} : { last_reply: reply }) } });
 }

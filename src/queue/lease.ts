@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { extendDeliveryLeases } from '../store/claim-deliveries.ts';
+import { MAIL_OUTBOX } from './claim-deliveries.ts';
 
 export interface LeaseExtension {
   owner: string;
@@ -19,14 +19,10 @@ export interface LeaseRelease {
 
 /** Pushes the lease end of deliveries this owner still holds (without waiting for rows being recorded). */
 export function extendLeases(tx: Kysely<Database>, engine: Engine, { owner, ids, until }: LeaseExtension): Promise<void> {
-  return extendDeliveryLeases(tx, engine, owner, ids, until);
+  return MAIL_OUTBOX.extend(tx, engine, owner, ids, until);
 }
 
 /** Gives deliveries back at once (graceful stop, restart), so no one need wait for the lease to run out. */
 export async function releaseLeases(tx: Kysely<Database>, { owner, ids, now }: LeaseRelease): Promise<void> {
-  if (ids?.length === 0) return;
-  let query = tx.updateTable('deliveries').set({ next_attempt_at: now, lease_owner: null })
-    .where('lease_owner', '=', owner).where('status', 'in', ['queued', 'deferred']);
-  if (ids) query = query.where('id', 'in', [...ids]);
-  await query.execute();
+  await MAIL_OUTBOX.release(tx, { owner, ids, dueAt: now });
 }

@@ -7,15 +7,15 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import type { ClaimedDelivery } from '../store/claim-deliveries.ts';
 import { newId } from '../store/ids.ts';
-import type { Outcome } from '../delivery/outcome.ts';
-import { isHardBounce } from '../delivery/outcome.ts';
-import { buildDsn, type DsnRecipient } from '../delivery/dsn.ts';
-import { recordEvents, type MessageEvent } from '../events/message-events.ts';
+import type { Outcome } from './outcome.ts';
+import { isHardBounce } from '../remote-replies/verdict.ts';
+import { buildDsn, type DsnRecipient } from './dsn.ts';
+import { recordEvents, type MessageEvent } from './message-events.ts';
 import { suppress } from '../suppressions/suppressions.ts';
 import { insertQueuedMessages } from './enqueue.ts';
-import { hasExpired, retryDelay } from './retry.ts';
+import { nextTry, scheduleRetry } from './retry.ts';
+import { MAIL_OUTBOX, type ClaimedDelivery } from './claim-deliveries.ts';
 
 export interface AttemptRecord {
   owner: string;
@@ -55,6 +55,7 @@ export async function recordOutcomes(tx: Kysely<Database>, record: AttemptRecord
   // One jitter for the whole attempt: recipients that failed together come due together
   // and share the next transaction, as they shared this one.
   const jitter = Math.random();
+  const retry = scheduleRetry(record.retrySchedule, record.maxQueueTime);
   for (const delivery of record.deliveries) {
     const outcome = record.outcomes.get(delivery.recipient);
     if (!outcome) continue;
@@ -62,14 +63,14 @@ export async function recordOutcomes(tx: Kysely<Database>, record: AttemptRecord
     let status: RecordedState['status'] = outcome.kind;
     let nextAttemptAt = now;
     if (outcome.kind === 'deferred') {
-      nextAttemptAt = now + retryDelay(attempts, record.retrySchedule, () => jitter);
-      if (hasExpired(delivery.created_at, nextAttemptAt, record.maxQueueTime)) status = 'expired';
+      const next = nextTry(retry, attempts, delivery.created_at, now, () => jitter);
+      nextAttemptAt = next.nextAttemptAt;
+      if (next.givesUp) status = 'expired';
     }
-    const updated = await tx.updateTable('deliveries')
-      .set({ status, attempt_count: attempts, next_attempt_at: nextAttemptAt, lease_owner: null, last_reply: outcome.reply, updated_at: now })
-      .where('id', '=', delivery.id).where('lease_owner', '=', record.owner).where('status', 'in', ['queued', 'deferred'])
-      .executeTakeFirst();
-    const written = Number(updated.numUpdatedRows) > 0;
+    const written = await MAIL_OUTBOX.settle(tx, {
+      id: delivery.id, owner: record.owner, status,
+      columns: { attempt_count: attempts, next_attempt_at: nextAttemptAt, last_reply: outcome.reply, updated_at: now },
+    });
     states.push({ deliveryId: delivery.id, status, written });
     if (!written) continue;
     await tx.insertInto('attempts').values({

@@ -10,13 +10,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { recordEvents } from '../events/message-events.ts';
+import { recordEvents } from './message-events.ts';
 import type { QueueWriter } from './writer.ts';
+import { changeStatus } from './status-change.ts';
 
 /** Moves every scheduled delivery that is due to `queued`; returns how many. */
 export async function releaseDueScheduled(tx: Kysely<Database>, now: number): Promise<number> {
-  const result = await tx.updateTable('deliveries').set({ status: 'queued', updated_at: now })
-    .where('status', '=', 'scheduled').where('next_attempt_at', '<=', now).executeTakeFirst();
+  const result = await changeStatus(tx, ['scheduled'], 'queued', { updated_at: now })
+    .where('next_attempt_at', '<=', now).executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
@@ -29,8 +30,8 @@ export interface CancelRequest {
 /** Cancels the message's recipients that are still scheduled; returns the addresses cancelled (none: too late, or never scheduled). */
 export async function cancelScheduled(tx: Kysely<Database>, { messageId, accountId, now }: CancelRequest): Promise<string[]> {
   const reply = `cancelled before its send time, at ${new Date(now).toISOString()}`;
-  const rows = await tx.updateTable('deliveries').set({ status: 'cancelled', last_reply: reply, updated_at: now })
-    .where('message_id', '=', messageId).where('account_id', '=', accountId).where('status', '=', 'scheduled')
+  const rows = await changeStatus(tx, ['scheduled'], 'cancelled', { last_reply: reply, updated_at: now })
+    .where('message_id', '=', messageId).where('account_id', '=', accountId)
     .returning(['id', 'recipient']).execute();
   await recordEvents(tx, rows.map((row) => ({
     accountId, messageId, deliveryId: row.id, recipient: row.recipient, type: 'cancelled' as const, reply, at: now,

@@ -8,13 +8,13 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { claimDueDeliveries, type ClaimRequest } from '../store/claim-deliveries.ts';
+import { claimDueDeliveries, type ClaimRequest } from './claim-deliveries.ts';
 import { commitSubmissions, type Submission } from './enqueue.ts';
 import { recordOutcomes, rememberSignature, type AttemptRecord } from './record-outcomes.ts';
 import { extendLeases, releaseLeases, type LeaseExtension, type LeaseRelease } from './lease.ts';
 import { recordLoginFailure, type LoginFailure } from '../store/login-failures.ts';
 import { holdBack, type HoldBack } from './hold-back.ts';
-import { addSiteStats, applyIncrease, applySignal, type SignalChange, type StatsDelta } from '../delivery/shaping-store.ts';
+import { addSiteStats, applyIncrease, applySignal, type SignalChange, type StatsDelta } from './shaping-store.ts';
 import { touchSecretKeys, type KeyUse } from '../accounts/keys.ts';
 import { recordSmtpSessions, type SessionLogRow } from '../doctor/session-log-writes.ts';
 import { deleteExpiredCaughtMail, deleteHistory, expireBodies, pruneUsageRows, type SweepBatch } from '../retention/sweeps.ts';
@@ -40,7 +40,7 @@ export const WRITE_OPERATIONS = {
   recordLoginFailure: operation((tx, _engine, failure: LoginFailure) => recordLoginFailure(tx, failure)),
   /** Deliveries a site asked us to hold back: not an attempt (see hold-back.ts). */
   holdBack: operation((tx, _engine, request: HoldBack) => holdBack(tx, request)),
-  /** Shared shaping (delivery/shaping-store.ts): a throttling or block signal, one step up, and the nodes' statistics. */
+  /** Shared shaping (shaping-store.ts): a throttling or block signal, one step up, and the nodes' statistics. */
   siteSignal: operation((tx, engine, change: SignalChange) => applySignal(tx, engine, change)),
   siteIncrease: operation((tx, _engine, change: { site: string; seenChangedAt: number; now: number; defaultConcurrency: number }) => applyIncrease(tx, change)),
   siteStats: operation((tx, engine, report: { now: number; sites: readonly StatsDelta[] }) => addSiteStats(tx, engine, report)),

@@ -16,6 +16,7 @@ import { minuteOf } from '../queue/usage.ts';
 import { LIMIT_WINDOW_MS } from '../policy/limits.ts';
 import { addStoredBytes } from '../queue/stored-bytes.ts';
 import { deleteCaughtRows } from '../events/caught-mail.ts';
+import { PENDING_SQL_LIST } from '../queue/delivery-status.ts';
 
 export interface SweepBatch {
   now: number;
@@ -105,7 +106,7 @@ async function finishedBefore(tx: Kysely<Database>, rows: ReadonlyArray<{ id: st
     .select([
       'message_id',
       sql<number>`max(updated_at)`.as('last_change'),
-      sql<number>`sum(case when status in ('queued', 'deferred') then 1 else 0 end)`.as('open'),
+      sql<number>`sum(case when status in ${sql.raw(PENDING_SQL_LIST)} then 1 else 0 end)`.as('open'),
     ])
     .where('message_id', 'in', rows.map((r) => r.id)).groupBy('message_id').execute();
   const byMessage = new Map(states.map((s) => [s.message_id, s]));

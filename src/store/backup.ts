@@ -15,6 +15,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, backup } from 'node:sqlite';
 import { UserError } from '../errors.ts';
 import { STALE_AFTER_BEATS } from '../nodes/registry.ts';
+import { PENDING_SQL_LIST } from '../queue/delivery-status.ts';
 
 /** All pages in one step (see above). */
 const ALL_PAGES = 2_147_483_647;
@@ -93,7 +94,7 @@ export async function restoreSqlite(file: string, databasePath: string, options:
     restored.exec('BEGIN IMMEDIATE');
     restored.exec('DELETE FROM nodes');
     if (hasTable(restored, 'job_leases')) restored.exec('DELETE FROM job_leases');
-    restored.prepare(`UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE lease_owner IS NOT NULL AND status IN ('queued', 'deferred')`).run(now);
+    restored.prepare(`UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE lease_owner IS NOT NULL AND status IN ${PENDING_SQL_LIST}`).run(now);
     restored.exec('COMMIT');
     return { database: databasePath, ...counts(restored) };
   } finally {
@@ -128,6 +129,6 @@ function hasTable(db: DatabaseSync, name: string): boolean {
 
 function counts(db: DatabaseSync): { messages: number; waiting: number } {
   const messages = db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number };
-  const waiting = db.prepare(`SELECT count(*) AS n FROM deliveries WHERE status IN ('queued', 'deferred')`).get() as { n: number };
+  const waiting = db.prepare(`SELECT count(*) AS n FROM deliveries WHERE status IN ${PENDING_SQL_LIST}`).get() as { n: number };
   return { messages: Number(messages.n), waiting: Number(waiting.n) };
 }

@@ -1,5 +1,6 @@
 /** Row shapes of every table, as Kysely sees them. Times are epoch milliseconds. */
 import type { ColumnType, Generated } from 'kysely';
+import type { DeliveryStatus } from '../queue/delivery-status.ts';
 
 export interface AccountsTable {
   id: string;
@@ -148,7 +149,7 @@ export interface DeliveriesTable {
   account_id: string | null;
   recipient: string;
   recipient_domain: string;
-  status: string;
+  status: DeliveryStatus;
   attempt_count: number;
   next_attempt_at: number;
   lease_owner: string | null;
@@ -267,8 +268,7 @@ export interface WebhookDeliveriesTable {
   event_id: number | null;
   event_type: string;
   payload: string;
-  /** pending | delivered | failed */
-  status: string;
+  status: 'pending' | 'delivered' | 'failed';
   attempt_count: number;
   next_attempt_at: number;
   /** Set while a dispatcher holds the row; the lease's end is next_attempt_at. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
-import { addSiteStats, applySignal } from '../../src/delivery/shaping-store.ts';
+import { addSiteStats, applySignal } from '../../src/queue/shaping-store.ts';
 import { GMAIL_RATE_LIMITED } from '../support/throttling-mx.ts';
 import { apiClient, type ApiClient } from './client.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { apiClient } from './client.ts';
-import { RECIPIENT_STATUSES } from '../../src/events/message-log.ts';
+import { DELIVERY_STATUSES } from '../../src/queue/delivery-status.ts';
 
 describeEachStore('API reference page', (engine) => {
   let mailroom: TestMailroom;
@@ -55,7 +55,7 @@ describeEachStore('API reference page', (engine) => {
     const response = await apiClient(mailroom.port('http'), sender.secret).get('/api/v1/messages?status=sent');
     assert.equal(response.status, 400);
     assert.deepEqual(response.body, {
-      error: { code: 'invalid_request', message: `query parameter status must be one of: ${RECIPIENT_STATUSES.join(', ')}`, field: 'status' },
+      error: { code: 'invalid_request', message: `query parameter status must be one of: ${DELIVERY_STATUSES.join(', ')}`, field: 'status' },
     });
   });
 });

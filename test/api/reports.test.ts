@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
-import { recordEvents } from '../../src/events/message-events.ts';
+import { recordEvents } from '../../src/queue/message-events.ts';
 import { apiClient, type ApiClient } from './client.ts';
 
 describeEachStore('API reports', (engine) => {

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
-import { recordEvents, type EventType } from '../../src/events/message-events.ts';
+import { recordEvents, type EventType } from '../../src/queue/message-events.ts';
 import { apiClient, type ApiClient } from './client.ts';
 
 describeEachStore('API suppressions and stats', (engine) => {

@@ -2,10 +2,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestStore, describeEachStore, type TestStore } from '../support/stores.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
-import { recordEvents, type MessageEvent } from '../../src/events/message-events.ts';
+import { recordEvents, type MessageEvent } from '../../src/queue/message-events.ts';
 import { createWebhook } from '../../src/events/webhooks.ts';
 import { fanOutEvents } from '../../src/events/webhooks-fanout.ts';
-import { retryDelay } from '../../src/events/webhooks-send.ts';
+import { backoffDelay } from '../../src/queue/retry.ts';
 
 describeEachStore('webhook fan-out feed', (engine) => {
   let t: TestStore;
@@ -68,8 +68,8 @@ describeEachStore('webhook fan-out feed', (engine) => {
 
   test('the backoff doubles up to its cap, with jitter', () => {
     const policy = { firstDelayMs: 1000, maxDelayMs: 8000, giveUpAfterMs: 86_400_000 };
-    assert.deepEqual([1, 2, 3, 4, 5, 9].map((n) => retryDelay(n, policy, () => 0.5)), [1000, 2000, 4000, 8000, 8000, 8000]);
-    assert.equal(retryDelay(1, policy, () => 0), 800);
-    assert.equal(retryDelay(1, policy, () => 1), 1200);
+    assert.deepEqual([1, 2, 3, 4, 5, 9].map((n) => backoffDelay(n, policy, () => 0.5)), [1000, 2000, 4000, 8000, 8000, 8000]);
+    assert.equal(backoffDelay(1, policy, () => 0), 800);
+    assert.equal(backoffDelay(1, policy, () => 1), 1200);
   });
 });

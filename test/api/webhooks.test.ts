@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
-import { recordEvents } from '../../src/events/message-events.ts';
+import { recordEvents } from '../../src/queue/message-events.ts';
 import { verifySignature } from '../../src/events/webhooks-signature.ts';
 import { startWebhookDispatcher } from '../../src/events/webhooks-dispatcher.ts';
 import { apiClient, eventually, type ApiClient } from './client.ts';

@@ -8,7 +8,7 @@ import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { cliEnv, runCli, runCliJson } from '../support/cli.ts';
 import { EXIT } from '../../src/cli/context.ts';
-import { applySignal } from '../../src/delivery/shaping-store.ts';
+import { applySignal } from '../../src/queue/shaping-store.ts';
 import type { DestinationView } from '../../src/delivery/destination-view.ts';
 import { GMAIL_RATE_LIMITED } from '../support/throttling-mx.ts';
 

@@ -60,7 +60,7 @@ describeEachStore('outcomes in plain words', (engine) => {
 
   test('a provider rate-limiting: held back without an attempt, said in plain words, with the next try and the expiry; the raw reply beside', async () => {
     const id = await world.send({ to: 'ratelimited@inbox.example' });
-    // A throttling reply is a site asking for less (delivery/shaping.ts): the recipient waits,
+    // A throttling reply is a site asking for less (queue/shaping.ts): the recipient waits,
     // queued, with no attempt and no step of the retry schedule, and says why.
     const recipient = await waitFor('the rate-limited recipient to be held back', async () => {
       const response = await api().get(`/api/v1/messages/${id}`);

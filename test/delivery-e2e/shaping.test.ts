@@ -13,7 +13,7 @@ import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../su
 import { throttleAbove } from '../support/throttling-mx.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { startMailroom, type RunningMailroom } from '../../src/main.ts';
-import { readSites } from '../../src/delivery/shaping-store.ts';
+import { readSites } from '../../src/queue/shaping-store.ts';
 import type { Store } from '../../src/store/database.ts';
 import { waitFor } from './helpers.ts';
 

@@ -6,7 +6,7 @@ import type { Route } from '../../src/delivery/route.ts';
 import { sendEnvelope } from '../../src/delivery/send.ts';
 import type { SendOptions } from '../../src/delivery/send.ts';
 import type { SmtpSession } from '../../src/delivery/smtp-client.ts';
-import type { Outcome } from '../../src/delivery/outcome.ts';
+import type { Outcome } from '../../src/queue/outcome.ts';
 import { closedPort, startMxPeer } from '../support/mx-peer.ts';
 import type { MxPeer } from '../support/mx-peer.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SiteGate } from '../../src/delivery/site-gate.ts';
-import type { NodeLimits } from '../../src/delivery/shaping.ts';
+import type { NodeLimits } from '../../src/queue/shaping.ts';
 
 const open: NodeLimits = { concurrency: 100, rate: null, suspendedUntil: null };
 

@@ -6,6 +6,7 @@
  * message with a queued or deferred recipient is touched however old it is.
  * The writes go through the queue writer as in production (on SQLite, its thread).
  */
+import type { DeliveryStatus } from '../../src/queue/delivery-status.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
@@ -41,7 +42,7 @@ describeEachStore('retention sweeps', (engine) => {
   const raws: Record<string, Buffer> = {};
 
   /** A message created `ageDays` ago whose recipients end in `statuses`, the last change `lastChangeDays` ago. */
-  async function message(name: string, ageDays: number, statuses: string[], lastChangeDays: number): Promise<void> {
+  async function message(name: string, ageDays: number, statuses: DeliveryStatus[], lastChangeDays: number): Promise<void> {
     const createdAt = NOW - ageDays * DAY;
     const id = idAt(createdAt);
     ids[name] = id;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { createAccount } from '../../src/accounts/accounts.ts';
-import { addSiteStats, applySignal, readSites } from '../../src/delivery/shaping-store.ts';
+import { addSiteStats, applySignal, readSites } from '../../src/queue/shaping-store.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { GMAIL_RATE_LIMITED } from '../support/throttling-mx.ts';

@@ -11,7 +11,7 @@ import { requireAdmin } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { decodeCursor, page } from '../pagination.ts';
 import { ERRORS, NoContent, NullableTimestamp, Page, PageQuery, Timestamp } from '../schemas.ts';
-import { deliveryNodeCount, pinSite, readSites } from '../../delivery/shaping-store.ts';
+import { deliveryNodeCount, pinSite, readSites } from '../../queue/shaping-store.ts';
 import { destinationView } from '../../delivery/destination-view.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);

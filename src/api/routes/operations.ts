@@ -12,8 +12,9 @@ import { ApiError } from '../errors.ts';
 import { storeId } from '../../store/store-id.ts';
 import type { Store } from '../../store/database.ts';
 import type { Metrics } from '../../events/metrics.ts';
-import { deliveryNodeCount, readSites } from '../../delivery/shaping-store.ts';
+import { deliveryNodeCount, readSites } from '../../queue/shaping-store.ts';
 import { destinationView } from '../../delivery/destination-view.ts';
+import { PENDING_STATUSES } from '../../queue/delivery-status.ts';
 
 const Health = Type.Object({
   status: Type.Enum(['ok', 'degraded']),
@@ -55,7 +56,7 @@ export function operationsRoutes(app: ApiApp, deps: HttpDeps): void {
     if (denied) throw denied;
     // The queue is shared by every node, so its depth is read from the store when scraped.
     const row = await store.db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('status', 'in', ['queued', 'deferred']).executeTakeFirstOrThrow();
+      .where('status', 'in', PENDING_STATUSES).executeTakeFirstOrThrow();
     metrics.queueDepth.set(Number(row.n));
     await setSiteGauges(store, config.destinationConcurrency, metrics);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -1,7 +1,7 @@
 /** Counts of what happened to the account's mail, per hour or day, from the event stream. */
 import { sql } from 'kysely';
 import { Type } from 'typebox';
-import { EVENT_TYPES, type EventType } from '../../events/message-events.ts';
+import { EVENT_TYPES, type EventType } from '../../queue/message-events.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';

@@ -13,7 +13,7 @@ import { ERRORS } from '../schemas.ts';
 import { getDomainRow } from '../../domains/domains.ts';
 import { setTrackingSettings, trackingSettings } from '../../domains/tracking-settings.ts';
 import { readTrackingQuery, trackingSecret } from '../../events/tracking-links.ts';
-import { recordEvents } from '../../events/message-events.ts';
+import { recordEvents } from '../../queue/message-events.ts';
 
 const Settings = Type.Object({
   opens: Type.Boolean({ description: 'an invisible image in HTML mail reports opens (Apple Mail Privacy Protection opens every message: machine opens are counted too)' }),

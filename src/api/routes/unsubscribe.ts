@@ -11,7 +11,7 @@ import type { HttpDeps } from '../deps.ts';
 import { ApiError, sendError } from '../errors.ts';
 import { readUnsubscribeToken, unsubscribeSecret } from '../../suppressions/unsubscribe-link.ts';
 import { findSuppression, suppress } from '../../suppressions/suppressions.ts';
-import { recordEvents } from '../../events/message-events.ts';
+import { recordEvents } from '../../queue/message-events.ts';
 
 export const UNSUBSCRIBE_REASON = 'unsubscribe';
 

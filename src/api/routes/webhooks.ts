@@ -4,7 +4,7 @@
  * was sent to it. Sending itself is the dispatcher's job (events/webhooks-dispatcher.ts).
  */
 import { Type } from 'typebox';
-import { WEBHOOK_EVENT_TYPES } from '../../events/message-events.ts';
+import { WEBHOOK_EVENT_TYPES } from '../../queue/message-events.ts';
 import { createWebhook, deleteWebhook, getWebhook, listWebhookDeliveries, listWebhooks, sendTestEvent, type Webhook } from '../../events/webhooks.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';

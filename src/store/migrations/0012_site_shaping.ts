@@ -1,5 +1,5 @@
 /**
- * Adaptive shaping per site (src/delivery/shaping.ts), shared by every node: a site that asked
+ * Adaptive shaping per site (src/queue/shaping.ts), shared by every node: a site that asked
  * one node for less gets less from all of them. Also the site's delivery statistics, summed
  * over the nodes.
  */

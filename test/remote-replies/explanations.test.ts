@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXPLANATIONS, explain, explanationRow } from '../../src/delivery/explanations.ts';
-import { classifyRawReply, parseReply } from '../../src/delivery/classify.ts';
-import { REPLY_RULES } from '../../src/delivery/reply-rules.ts';
+import { EXPLANATIONS, explain, explanationRow } from '../../src/remote-replies/explanations.ts';
+import { classifyRawReply, parseReply } from '../../src/remote-replies/classify.ts';
+import { REPLY_RULES } from '../../src/remote-replies/reply-rules.ts';
 
 // Each row's real-world examples are explained by that row, and a real SMTP reply among them is
 // classified the way the example says (so examples cannot drift from what classify.ts decides).

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import PostalMime from 'postal-mime';
-import { buildDsn, statusOf } from '../../src/delivery/dsn.ts';
+import { buildDsn, statusOf } from '../../src/queue/dsn.ts';
 import { parseInboundReport } from '../../src/events/inbound-report.ts';
 
 const ORIGINAL = Buffer.from([

@@ -23,7 +23,7 @@
  *   another hit on the list, and the operator needs the signal now; the class keeps the
  *   recipient off the suppression list.
  */
-import type { BounceClass } from './outcome.ts';
+import type { BounceClass } from './verdict.ts';
 
 export interface ReplyRule {
   id: string;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyRawReply, classifyReply, classifySocketError, parseReply } from '../../src/delivery/classify.ts';
-import { REPLY_RULES } from '../../src/delivery/reply-rules.ts';
-import { isHardBounce } from '../../src/delivery/outcome.ts';
+import { classifyRawReply, classifyReply, classifySocketError, parseReply } from '../../src/remote-replies/classify.ts';
+import { REPLY_RULES } from '../../src/remote-replies/reply-rules.ts';
+import { isHardBounce } from '../../src/remote-replies/verdict.ts';
 
 // Each rule's own example must be decided by that rule: a row shadowed by an earlier one fails here.
 for (const rule of REPLY_RULES) {

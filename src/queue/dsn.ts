@@ -12,7 +12,7 @@
  * bounce of this bounce can never happen (RFC 5321 4.5.5).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { parseReply } from './classify.ts';
+import { parseReply } from '../remote-replies/classify.ts';
 
 export interface DsnRecipient {
   address: string;

@@ -5,7 +5,18 @@
  * server's own words when there were any, and our plain description of the socket or DNS
  * failure when there were none.
  */
-import type { StsAttemptFacts } from './mta-sts.ts';
+import type { BounceClass, Verdict } from '../remote-replies/verdict.ts';
+
+/** A recipient domain's MTA-STS mode (RFC 8461); 'none' withdraws the policy. */
+export type StsMode = 'enforce' | 'testing' | 'none';
+
+/** What the attempt record says about MTA-STS: which policy applied and, when one did, what failed. */
+export interface StsAttemptFacts {
+  mode: StsMode;
+  policyId: string;
+  /** What did (enforce) or would have (testing) failed; absent when all was well. */
+  failure?: string;
+}
 
 /** How TLS went on the connection the attempt used. Opportunistic TLS: recorded, never required. */
 export interface TlsFacts {
@@ -28,28 +39,6 @@ export interface AttemptFacts {
 }
 
 /**
- * Why a recipient bounced. "Hard" classes say the address itself will never work and feed the
- * suppression list; the others say this message (or our sending) was refused, and the next
- * message to the same address may well go through, so suppressing it would lose mail.
- */
-export type BounceClass =
-  | 'unknown-user' // hard: no such mailbox (5.1.1, 5.1.10, "does not exist")
-  | 'no-mx' // hard: the domain does not accept mail (null MX, NXDOMAIN, 5.1.2)
-  | 'mailbox-full' // soft: over quota with a permanent code (see reply-rules.ts)
-  | 'message-too-large' // soft: 5.3.4 / 5.2.3
-  | 'policy' // soft: DMARC, authentication, local policy, relaying denied
-  | 'spam' // soft: the content was judged to be spam
-  | 'blocked' // soft: our sending IP or domain is on a block list
-  | 'other'; // soft: a 5xx we have no rule for
-
-const HARD_BOUNCES: ReadonlySet<BounceClass> = new Set(['unknown-user', 'no-mx']);
-
-/** True when the bounce proves the address undeliverable, so later mail to it should be suppressed. */
-export function isHardBounce(bounceClass: BounceClass): boolean {
-  return HARD_BOUNCES.has(bounceClass);
-}
-
-/**
  * `rule` names the reply-rules.ts row (or built-in rule) that decided the verdict, so logs and
  * tests can tell "deferred because Gmail rate-limits" from "deferred because it was a 4xx".
  */
@@ -58,11 +47,6 @@ export interface Deferred extends AttemptFacts { kind: 'deferred'; reply: string
 export interface Bounced extends AttemptFacts { kind: 'bounced'; reply: string; rule: string; bounceClass: BounceClass }
 
 export type Outcome = Delivered | Deferred | Bounced;
-
-/** A classification without the attempt facts: what classify.ts decides from a reply or an error. */
-export type Verdict =
-  | { kind: 'deferred'; rule: string }
-  | { kind: 'bounced'; rule: string; bounceClass: BounceClass };
 
 export function outcomeOf(verdict: Verdict, reply: string, facts: AttemptFacts): Deferred | Bounced {
   return verdict.kind === 'deferred'

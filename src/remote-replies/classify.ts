@@ -3,7 +3,7 @@
  * deferred (try again later) or bounced (give up, with a reason). The knowledge of specific
  * replies lives in reply-rules.ts; this file only applies it, then RFC 5321's basic rule.
  */
-import type { Verdict } from './outcome.ts';
+import type { Verdict } from './verdict.ts';
 import { REPLY_RULES } from './reply-rules.ts';
 
 export interface ParsedReply {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DECREASE_COOLDOWN_MS, DECREASE_FACTOR, INCREASE_AFTER_MS, MIN_RATE, MIN_STEP, STEP_SHARE, decrease, freshShaping, increase, nodeLimits, suspend,
-} from '../../src/delivery/shaping.ts';
+} from '../../src/queue/shaping.ts';
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
