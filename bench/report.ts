@@ -33,6 +33,10 @@ function storageCost(r: LoadResult): string {
   if (!(count > 0)) return '';
   const kb = (bytes: number) => `${(bytes / count / 1024).toFixed(1)} KB`;
   const parts: string[] = [];
+  if (r.serverThreadCpu) {
+    const busiest = [...r.serverThreadCpu].sort((a, b) => b.micros - a.micros).slice(0, 4);
+    parts.push(`by thread ${busiest.map((t) => `${t.name} ${number.format(t.micros / count)}`).join(' / ')} µs/msg`);
+  }
   if (r.serverWriteBytes !== undefined) parts.push(`server wrote ${kb(r.serverWriteBytes)}/msg`);
   if (r.postgresWriteBytes !== undefined) parts.push(`postgres wrote ${kb(r.postgresWriteBytes)}/msg`);
   if (r.postgresCpu !== undefined) parts.push(`postgres cpu ${percent(r.postgresCpu)} (${number.format((r.postgresCpu * 10_000) / r.perSecond)} µs/msg, whole server)`);

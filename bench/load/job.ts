@@ -42,6 +42,8 @@ export interface LoadResult {
   otherCpu: number;
   /** Bytes the server process caused to be written to storage over the measured window (/proc/<pid>/io). */
   serverWriteBytes?: number;
+  /** The server's CPU over the window by thread name (MainThread, mailroom-writer, V8Worker = GC…), in microseconds. */
+  serverThreadCpu?: Array<{ name: string; micros: number }>;
   /** The PostgreSQL server's processes over the window: bytes written, and CPU in % of one core (other databases' work included). */
   postgresWriteBytes?: number;
   postgresCpu?: number;

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LoadJob, LoadResult, WindowMark } from './job.ts';
 import { onCleanup } from '../cleanup.ts';
-import { difference, samplePostgres, sampleProcess, type ProcSample } from '../servers/proc-sample.ts';
+import { difference, samplePostgres, sampleProcess, sampleThreads, type ProcSample } from '../servers/proc-sample.ts';
 
 const GENERATOR = fileURLToPath(new URL('./generator.ts', import.meta.url));
 
@@ -31,11 +31,15 @@ export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, 
     let closed: Promise<number> | null = null;
     const machine = { open: NaN, close: NaN };
     const server: Record<'open' | 'close', ProcSample | null> = { open: null, close: null };
+    const threads: Record<'open' | 'close', Map<string, number>> = { open: new Map(), close: new Map() };
     const postgres: Record<'open' | 'close', Map<number, ProcSample>> = { open: new Map(), close: new Map() };
     child.on('message', (message: GeneratorMessage) => {
       if ('mark' in message) {
         machine[message.mark] = machineBusyMicros();
-        if (sampling.serverPid) server[message.mark] = sampleProcess(sampling.serverPid);
+        if (sampling.serverPid) {
+          server[message.mark] = sampleProcess(sampling.serverPid);
+          threads[message.mark] = sampleThreads(sampling.serverPid);
+        }
         if (sampling.postgres) postgres[message.mark] = samplePostgres();
         if (serverCpu && message.mark === 'open') opened = serverCpu();
         if (serverCpu && message.mark === 'close') closed = serverCpu();
@@ -51,9 +55,10 @@ export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, 
       }
       const share = (micros: number) => (100 * micros) / (job.measureMs * 1000);
       const written = server.open && server.close ? { serverWriteBytes: server.close.writeBytes - server.open.writeBytes } : {};
+      const threadCpu = [...threads.close].map(([name, micros]) => ({ name, micros: micros - (threads.open.get(name) ?? 0) })).filter((t) => t.micros > 0);
       const pg = sampling.postgres ? difference(postgres.open, postgres.close) : null;
       const result = {
-        ...answer.result, ...written,
+        ...answer.result, ...written, ...(threadCpu.length > 0 ? { serverThreadCpu: threadCpu } : {}),
         ...(pg ? { postgresWriteBytes: pg.writeBytes, postgresCpu: share(pg.cpuMicros) } : {}),
       };
       const machineBusy = share(machine.close - machine.open);

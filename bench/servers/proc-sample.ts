@@ -28,6 +28,22 @@ export function sampleProcess(pid: number | string): ProcSample | null {
   }
 }
 
+/** CPU time per thread name of one process (main thread, SQLite writer, signer, V8's GC workers…), in microseconds. */
+export function sampleThreads(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MICROS);
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
 /**
  * Every PostgreSQL server process (postmaster, backends, WAL writer, checkpointer), summed by pid.
  * Includes other databases' work on a shared server: a figure to compare between runs, not exact.
