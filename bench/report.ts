@@ -39,7 +39,23 @@ export function progressLine(row: Row): string {
   if (!row.result) return `  ${describeCase(row.benchCase)}: ${row.note}`;
   const r = row.result;
   const errors = r.errors > 0 ? `, ${r.errors} errors (first: ${r.firstError})` : '';
-  return `  ${describeCase(row.benchCase)}: ${number.format(r.perSecond)} msgs/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms, server cpu ${percent(r.serverCpu)}, client cpu ${percent(r.clientCpu)}, other cpu ${percent(r.otherCpu)}${resumedShare(r)}${errors}`;
+  return `  ${describeCase(row.benchCase)}: ${number.format(r.perSecond)} msgs/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms, server cpu ${percent(r.serverCpu)} (${perMessage(r)} µs/msg), client cpu ${percent(r.clientCpu)}, other cpu ${percent(r.otherCpu)}${resumedShare(r)}${storageCost(r)}${errors}`;
+}
+
+/** Bytes written per acknowledged message (server, PostgreSQL) and PostgreSQL's CPU per message: what a body costs the store. */
+function storageCost(r: LoadResult): string {
+  const count = r.messages;
+  if (!(count > 0)) return '';
+  const kb = (bytes: number) => `${(bytes / count / 1024).toFixed(1)} KB`;
+  const parts: string[] = [];
+  if (r.serverThreadCpu) {
+    const busiest = [...r.serverThreadCpu].sort((a, b) => b.micros - a.micros).slice(0, 4);
+    parts.push(`by thread ${busiest.map((t) => `${t.name} ${number.format(t.micros / count)}`).join(' / ')} µs/msg`);
+  }
+  if (r.serverWriteBytes !== undefined) parts.push(`server wrote ${kb(r.serverWriteBytes)}/msg`);
+  if (r.postgresWriteBytes !== undefined) parts.push(`postgres wrote ${kb(r.postgresWriteBytes)}/msg`);
+  if (r.postgresCpu !== undefined) parts.push(`postgres cpu ${percent(r.postgresCpu)} (${number.format((r.postgresCpu * 10_000) / r.perSecond)} µs/msg, whole server)`);
+  return parts.length > 0 ? `, ${parts.join(', ')}` : '';
 }
 
 /** The ceiling row measured at the same size, transport and connection count. */

@@ -36,7 +36,7 @@ function acceptanceCase(store: StoreName, variant: Variant, options: BenchOption
           profileName: `acceptance-${store}-${formatSize(variant.size).replace(' ', '')}-${variant.tls}-${variant.sessions}`,
         });
         try {
-          return await runLoadInChild(loadJob(server.target, variant, options), server.cpu);
+          return await runLoadInChild(loadJob(server.target, variant, options), server.cpu, { serverPid: server.pid, postgres: store === 'postgres' });
         } finally {
           await server.stop();
         }

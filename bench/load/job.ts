@@ -47,6 +47,13 @@ export interface LoadResult {
   serverCpu: number;
   /** Busy CPU of the whole machine beyond those two (other work on a shared machine skews the figures). */
   otherCpu: number;
+  /** Bytes the server process caused to be written to storage over the measured window (/proc/<pid>/io). */
+  serverWriteBytes?: number;
+  /** The server's CPU over the window by thread name (MainThread, mailroom-writer, V8Worker = GC…), in microseconds. */
+  serverThreadCpu?: Array<{ name: string; micros: number }>;
+  /** The PostgreSQL server's processes over the window: bytes written, and CPU in % of one core (other databases' work included). */
+  postgresWriteBytes?: number;
+  postgresCpu?: number;
   /** End-to-end cases: the rate at which the same run's messages were accepted (250), while delivery ran too. */
   acceptedPerSecond?: number;
   /** End-to-end cases: the lowest share, at any whole second of submitting, of the mail accepted so far that had arrived. */

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LoadJob, LoadResult, WindowMark } from './job.ts';
 import { onCleanup } from '../cleanup.ts';
+import { difference, samplePostgres, sampleProcess, sampleThreads, type ProcSample } from '../servers/proc-sample.ts';
 
 const GENERATOR = fileURLToPath(new URL('./generator.ts', import.meta.url));
 
@@ -15,7 +16,13 @@ function machineBusyMicros(): number {
   return cpus().reduce((sum, cpu) => sum + (cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq) * 1000, 0);
 }
 
-export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>): Promise<LoadResult> {
+/** What else to sample over the window: the server's bytes written, the PostgreSQL server's CPU and bytes written. */
+export interface ProcessSampling {
+  serverPid?: number;
+  postgres?: boolean;
+}
+
+export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, sampling: ProcessSampling = {}): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(GENERATOR, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const forget = onCleanup(() => { child.kill('SIGKILL'); });
@@ -23,9 +30,17 @@ export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>):
     let opened: Promise<number> | null = null;
     let closed: Promise<number> | null = null;
     const machine = { open: NaN, close: NaN };
+    const server: Record<'open' | 'close', ProcSample | null> = { open: null, close: null };
+    const threads: Record<'open' | 'close', Map<string, number>> = { open: new Map(), close: new Map() };
+    const postgres: Record<'open' | 'close', Map<number, ProcSample>> = { open: new Map(), close: new Map() };
     child.on('message', (message: GeneratorMessage) => {
       if ('mark' in message) {
         machine[message.mark] = machineBusyMicros();
+        if (sampling.serverPid) {
+          server[message.mark] = sampleProcess(sampling.serverPid);
+          threads[message.mark] = sampleThreads(sampling.serverPid);
+        }
+        if (sampling.postgres) postgres[message.mark] = samplePostgres();
         if (serverCpu && message.mark === 'open') opened = serverCpu();
         if (serverCpu && message.mark === 'close') closed = serverCpu();
       } else {
@@ -38,8 +53,14 @@ export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>):
       if (!answer?.ok) {
         return reject(new Error(answer ? `load generator failed: ${answer.error}` : `load generator exited (${signal ?? code}) without a result`));
       }
-      const result = answer.result;
       const share = (micros: number) => (100 * micros) / (job.measureMs * 1000);
+      const written = server.open && server.close ? { serverWriteBytes: server.close.writeBytes - server.open.writeBytes } : {};
+      const threadCpu = [...threads.close].map(([name, micros]) => ({ name, micros: micros - (threads.open.get(name) ?? 0) })).filter((t) => t.micros > 0);
+      const pg = sampling.postgres ? difference(postgres.open, postgres.close) : null;
+      const result = {
+        ...answer.result, ...written, ...(threadCpu.length > 0 ? { serverThreadCpu: threadCpu } : {}),
+        ...(pg ? { postgresWriteBytes: pg.writeBytes, postgresCpu: share(pg.cpuMicros) } : {}),
+      };
       const machineBusy = share(machine.close - machine.open);
       if (!opened || !closed) return resolve({ ...result, otherCpu: machineBusy - result.clientCpu });
       Promise.all([opened, closed]).then(([before, after]) => {

@@ -6,6 +6,7 @@ import type { ServerCommand, ServerReport } from './protocol.ts';
 
 export interface ServerChild {
   target: LoadTarget;
+  pid: number;
   /** The child's CPU time so far (user + system), in microseconds. */
   cpu(): Promise<number>;
   stop(): Promise<void>;
@@ -41,7 +42,7 @@ export function forkServer(script: string, options: ForkServerOptions): Promise<
       if (report.type !== 'ready') return fail(new Error(`${script} sent ${report.type} before it was ready`));
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      resolve({ target: report.target, cpu: () => askCpu(child), stop: () => stopChild(child).finally(forget) });
+      resolve({ target: report.target, pid: child.pid!, cpu: () => askCpu(child), stop: () => stopChild(child).finally(forget) });
     });
   });
 }

@@ -7,6 +7,11 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
 export function openSqliteDatabase(path: string): { database: SqliteDatabase; raw: DatabaseSync } {
   const raw = new DatabaseSync(path, { timeout: 10_000 });
+  // 16 KB pages rather than 4 KB: a 50 KB body is 4 overflow pages instead of 13, so a
+  // commit writes a third as many WAL frames and a checkpoint copies a third as many pages
+  // (about half the writer's CPU per large message; small messages cost the same). Like
+  // auto_vacuum, it takes effect only on a new database; an older one keeps its page size.
+  raw.exec('PRAGMA page_size = 16384');
   // Retention frees pages; incremental vacuum gives them back to the file
   // system a few at a time (retention/job.ts). The mode can only be chosen
   // before the first table exists, so this takes effect on new databases and
