@@ -14,6 +14,13 @@ const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const percent = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)}%` : '-');
 /** Server CPU time per acknowledged message: steadier than msgs/s when the machine is shared. */
 const perMessage = (r: LoadResult) => (Number.isFinite(r.serverCpu) && r.perSecond > 0 ? number.format((r.serverCpu * 10_000) / r.perSecond) : '-');
+const decimal = (value: number | undefined, digits = 1) => (value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : '-');
+/** Statements to the store per message, the PostgreSQL backends' CPU per message, the server's event-loop delay. */
+const probeText = (r: LoadResult) => [
+  r.statementsPerMessage !== undefined ? `${decimal(r.statementsPerMessage, 2)} statements/msg` : null,
+  r.postgresMicrosPerMessage !== undefined ? `postgres ${decimal(r.postgresMicrosPerMessage, 0)} µs/msg` : null,
+  r.loopDelayP99Ms !== undefined ? `event-loop delay p99 ${decimal(r.loopDelayP99Ms, 1)} ms` : null,
+].filter((part) => part !== null).join(', ');
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '-');
 
 export function describeCase(c: BenchCase): string {
@@ -24,7 +31,7 @@ export function progressLine(row: Row): string {
   if (!row.result) return `  ${describeCase(row.benchCase)}: ${row.note}`;
   const r = row.result;
   const errors = r.errors > 0 ? `, ${r.errors} errors (first: ${r.firstError})` : '';
-  return `  ${describeCase(row.benchCase)}: ${number.format(r.perSecond)} msgs/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms, server cpu ${percent(r.serverCpu)}, client cpu ${percent(r.clientCpu)}, other cpu ${percent(r.otherCpu)}${errors}`;
+  return `  ${describeCase(row.benchCase)}: ${number.format(r.perSecond)} msgs/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms, server cpu ${percent(r.serverCpu)} (${perMessage(r)} µs/msg)${probeText(r) ? `, ${probeText(r)}` : ''}, client cpu ${percent(r.clientCpu)}, other cpu ${percent(r.otherCpu)}${errors}`;
 }
 
 /** The ceiling row measured at the same size, transport and connection count. */
@@ -35,7 +42,7 @@ export function ceilingFor(rows: readonly Row[], c: BenchCase): LoadResult | nul
 }
 
 export function table(rows: readonly Row[]): string {
-  const header = ['case', 'store', 'size', 'tls', 'sessions', 'conns', 'msgs/s', 'p50 ms', 'p99 ms', '% of ceiling', 'errors', 'server cpu', 'µs/msg', 'client cpu', 'other cpu'];
+  const header = ['case', 'store', 'size', 'tls', 'sessions', 'conns', 'msgs/s', 'p50 ms', 'p99 ms', '% of ceiling', 'errors', 'server cpu', 'µs/msg', 'stmts/msg', 'pg µs/msg', 'loop p99 ms', 'client cpu', 'other cpu'];
   const body = rows.map((row) => {
     const c = row.benchCase;
     const r = row.result;
@@ -44,7 +51,8 @@ export function table(rows: readonly Row[]): string {
     return [
       c.kind, c.store ?? '-', formatSize(c.size), c.tls, c.sessions === 'per-message' ? 'per msg' : 'reused', String(c.connections),
       r ? number.format(r.perSecond) : (row.note?.startsWith('skipped') ? 'skipped' : 'failed'),
-      r ? ms(r.p50Ms) : '-', r ? ms(r.p99Ms) : '-', share, r ? String(r.errors) : '-', r ? percent(r.serverCpu) : '-', r ? perMessage(r) : '-', r ? percent(r.clientCpu) : '-', r ? percent(r.otherCpu) : '-',
+      r ? ms(r.p50Ms) : '-', r ? ms(r.p99Ms) : '-', share, r ? String(r.errors) : '-', r ? percent(r.serverCpu) : '-', r ? perMessage(r) : '-',
+      decimal(r?.statementsPerMessage, 2), decimal(r?.postgresMicrosPerMessage, 0), decimal(r?.loopDelayP99Ms, 1), r ? percent(r.clientCpu) : '-', r ? percent(r.otherCpu) : '-',
     ];
   });
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i].length)));
