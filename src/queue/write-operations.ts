@@ -32,8 +32,7 @@ export const WRITE_OPERATIONS = {
   claimDeliveries: operation((tx, engine, request: ClaimRequest) => claimDueDeliveries(tx, engine, request)),
   rememberSignature: operation((tx, _engine, { messageId, signature }: { messageId: string; signature: string }) =>
     rememberSignature(tx, messageId, signature)),
-  recordAttempt: operation((tx, _engine, record: AttemptRecord) =>
-    recordOutcomes(tx, { ...record, message: { ...record.message, raw: asBuffer(record.message.raw) } })),
+  recordAttempt: operation(async (tx, engine, record: AttemptRecord) => (await recordOutcomes(tx, engine, [withBuffer(record)]))[0]),
   extendLeases: operation((tx, engine, extension: LeaseExtension) => extendLeases(tx, engine, extension)),
   releaseLeases: operation((tx, _engine, release: LeaseRelease) => releaseLeases(tx, release)),
   /** The login throttle's counters (smtp/auth-throttle.ts): off the main thread like every other write. */
@@ -100,6 +99,52 @@ function exactBytes(bytes: Buffer): Buffer {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return Buffer.from(copy.buffer);
+}
+
+/**
+ * Operations whose requests of one batch run as one call: one statement for all of
+ * them instead of one per request (multi-row inserts, UPDATE … FROM unnest).
+ */
+const RUN_TOGETHER: { [N in OperationName]?: (tx: Kysely<Database>, engine: Engine, requests: ReadonlyArray<OperationArgs<N>>) => Promise<Array<OperationResult<N>>> } = {
+  async commitSubmissions(tx, engine, requests) {
+    const submissions = requests.flatMap((r) => r.submissions.map((s) => ({ ...s, raw: asBuffer(s.raw) })));
+    // One clock for the commit: they all become durable at its end.
+    const now = Math.max(...requests.map((r) => r.now));
+    const results = await commitSubmissions(tx, engine, submissions, now, requests[0].storageBudget ?? null);
+    let next = 0;
+    return requests.map((r) => results.slice(next, (next += r.submissions.length)));
+  },
+  recordAttempt: (tx, engine, requests) => recordOutcomes(tx, engine, requests.map(withBuffer)),
+};
+
+export interface WriteRequest {
+  name: OperationName;
+  args: unknown;
+}
+
+/**
+ * A batch of requests in the caller's transaction, answered in order: requests of an
+ * operation that can run together run as one call, where the first of them stood.
+ */
+export async function runRequests(tx: Kysely<Database>, engine: Engine, requests: readonly WriteRequest[]): Promise<unknown[]> {
+  const results: unknown[] = new Array(requests.length);
+  const done = new Set<number>();
+  for (const [index, request] of requests.entries()) {
+    if (done.has(index)) continue;
+    const together = RUN_TOGETHER[request.name] as ((tx: Kysely<Database>, engine: Engine, requests: unknown[]) => Promise<unknown[]>) | undefined;
+    if (!together) {
+      results[index] = await runOperation(tx, engine, request.name, request.args as never);
+      continue;
+    }
+    const indexes = requests.flatMap((other, at) => (at >= index && other.name === request.name ? [at] : []));
+    const answers = await together(tx, engine, indexes.map((at) => requests[at].args));
+    indexes.forEach((at, k) => { results[at] = answers[k]; done.add(at); });
+  }
+  return results;
+}
+
+function withBuffer(record: AttemptRecord): AttemptRecord {
+  return { ...record, message: { ...record.message, raw: asBuffer(record.message.raw) } };
 }
 
 export function runOperation<N extends OperationName>(tx: Kysely<Database>, engine: Engine, name: N, args: OperationArgs<N>): Promise<OperationResult<N>> {

@@ -1,8 +1,11 @@
 /**
- * Where the queue's writes (write-operations.ts) run.
+ * Where the queue's writes (write-operations.ts) run, and how: on both
+ * engines through one group commit (store/group-commit.ts, batchWriter
+ * below): whatever arrives while a transaction runs goes into the next one
+ * together, requests of one operation as one statement where they can
+ * (runRequests), and a request that fails fails alone.
  *
- * PostgreSQL: in this thread, each in its own transaction (attempt records
- * group-committed): its commits wait on the network, not on this thread.
+ * PostgreSQL: in this thread: its commits wait on the network, not on it.
  *
  * SQLite: on one writer thread (writer-thread.ts) with a connection of its
  * own. node:sqlite is synchronous, so on the main thread every COMMIT
@@ -17,8 +20,9 @@ import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { GroupCommit } from '../store/group-commit.ts';
-import { forTransfer, runOperation, type OperationArgs, type OperationName, type OperationResult } from './write-operations.ts';
+import type { Engine } from '../store/database.ts';
+import { GroupCommit, isolateFailures, type Settled } from '../store/group-commit.ts';
+import { forTransfer, runRequests, type OperationArgs, type OperationName, type OperationResult, type WriteRequest } from './write-operations.ts';
 
 export interface QueueWriter {
   run<N extends OperationName>(name: N, args: OperationArgs<N>): Promise<OperationResult<N>>;
@@ -26,10 +30,19 @@ export interface QueueWriter {
   close(): Promise<void>;
 }
 
-/** Written often and alone they would each cost a round trip; together, one commit. */
-const GROUP_COMMITTED: ReadonlySet<OperationName> = new Set(['recordAttempt']);
-/** One statement each, atomic by itself: BEGIN and COMMIT around it would be two round trips for nothing. */
-const SINGLE_STATEMENT: ReadonlySet<OperationName> = new Set(['claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases', 'holdBack', 'releaseScheduled']);
+/** Bounds one transaction's size, so no caller waits behind an unbounded batch. */
+const MAX_BATCH = 512;
+
+/**
+ * The one batching loop, for the store's own connection: requests group-committed in
+ * transactions of `store.db`, each answered alone (a failing one fails alone).
+ */
+export function batchWriter(db: Kysely<Database>, engine: Engine): GroupCommit<WriteRequest, unknown> {
+  return new GroupCommit<WriteRequest, unknown>(
+    (batch): Promise<Array<Settled<unknown>>> => isolateFailures(batch, (requests) => db.transaction().execute((tx) => runRequests(tx, engine, requests))),
+    MAX_BATCH,
+  );
+}
 
 /** The writer for this store: the writer thread on SQLite, this thread on PostgreSQL. */
 export function startQueueWriter(store: Store, databaseUrl: string): Promise<QueueWriter> {
@@ -37,13 +50,9 @@ export function startQueueWriter(store: Store, databaseUrl: string): Promise<Que
 }
 
 export function inThreadWriter(store: Store): QueueWriter {
-  const group = new GroupCommit(store);
+  const group = batchWriter(store.db, store.engine);
   return {
-    run(name, args) {
-      const work = (db: Kysely<Database>) => runOperation(db, store.engine, name, args);
-      if (GROUP_COMMITTED.has(name)) return group.run(work);
-      return SINGLE_STATEMENT.has(name) ? work(store.db) : store.db.transaction().execute(work);
-    },
+    run: (name, args) => group.submit({ name, args }) as Promise<never>,
     close: () => group.drain(),
   };
 }
