@@ -4,7 +4,8 @@
  * once the retry window is over. Only the dispatcher that holds the row's
  * lease may write its result.
  */
-import type { Store } from '../store/database.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './webhooks-signature.ts';
 
 export interface RetryPolicy {
@@ -67,32 +68,33 @@ export function retryDelay(failures: number, policy: RetryPolicy, random: () => 
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
-/** Writes the attempt and the row's new state; returns that state ('lost' when the lease had passed to someone else). */
+/**
+ * Writes the attempt and the row's new state, in the caller's transaction (the queue writer's);
+ * returns that state ('lost' when the lease had passed to someone else).
+ */
 export async function recordAttempt(
-  store: Store, row: OutboxRow, owner: string, result: AttemptResult, now: number, policy: RetryPolicy, final = false,
+  tx: Kysely<Database>, row: OutboxRow, owner: string, result: AttemptResult, now: number, policy: RetryPolicy, final = false,
 ): Promise<'delivered' | 'pending' | 'failed' | 'lost'> {
   const failures = row.attempt_count + 1;
   const nextAttemptAt = now + retryDelay(failures, policy);
   const status = result.ok ? 'delivered' : final || nextAttemptAt - row.created_at > policy.giveUpAfterMs ? 'failed' : 'pending';
-  return store.db.transaction().execute(async (tx) => {
-    const updated = await tx.updateTable('webhook_deliveries')
-      .set({
-        status, attempt_count: failures, next_attempt_at: status === 'pending' ? nextAttemptAt : now, lease_owner: null,
-        last_status_code: result.statusCode, last_error: result.error, updated_at: now, delivered_at: result.ok ? now : null,
-      })
-      .where('id', '=', row.id).where('lease_owner', '=', owner).where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return 'lost';
-    await tx.insertInto('webhook_attempts').values({
-      delivery_id: row.id, at: now, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs,
-    }).execute();
-    return status;
-  });
+  const updated = await tx.updateTable('webhook_deliveries')
+    .set({
+      status, attempt_count: failures, next_attempt_at: status === 'pending' ? nextAttemptAt : now, lease_owner: null,
+      last_status_code: result.statusCode, last_error: result.error, updated_at: now, delivered_at: result.ok ? now : null,
+    })
+    .where('id', '=', row.id).where('lease_owner', '=', owner).where('status', '=', 'pending')
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return 'lost';
+  await tx.insertInto('webhook_attempts').values({
+    delivery_id: row.id, at: now, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs,
+  }).execute();
+  return status;
 }
 
 /** Gives a claimed row back untouched (shutting down), so another dispatcher sends it now. */
-export async function releaseClaim(store: Store, rowId: string, owner: string, now: number): Promise<void> {
-  await store.db.updateTable('webhook_deliveries').set({ lease_owner: null, next_attempt_at: now })
+export async function releaseClaim(db: Kysely<Database>, rowId: string, owner: string, now: number): Promise<void> {
+  await db.updateTable('webhook_deliveries').set({ lease_owner: null, next_attempt_at: now })
     .where('id', '=', rowId).where('lease_owner', '=', owner).where('status', '=', 'pending').execute();
 }
 

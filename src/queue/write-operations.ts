@@ -21,6 +21,11 @@ import { deleteHistory, expireBodies, pruneUsageRows, type SweepBatch } from '..
 import { releaseJobLease, takeJobLease, type JobLeaseRequest } from '../store/job-lease.ts';
 import { sql } from 'kysely';
 import { cancelScheduled, releaseDueScheduled, type CancelRequest } from './schedule.ts';
+import { fanOutEvents } from '../events/webhooks-fanout.ts';
+import { claimWebhookDeliveries } from '../store/claim-webhook-deliveries.ts';
+import { recordAttempt as recordWebhookAttempt, releaseClaim as releaseWebhookClaim, type AttemptResult as WebhookResult, type OutboxRow, type RetryPolicy } from '../events/webhooks-send.ts';
+import { applyInboundReport } from '../events/feedback.ts';
+import type { InboundReport } from '../events/inbound-report.ts';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
@@ -63,6 +68,19 @@ export const WRITE_OPERATIONS = {
   /** Scheduled sends (schedule.ts): due ones to `queued`, and cancelling those not yet due. */
   releaseScheduled: operation((tx, _engine, { now }: { now: number }) => releaseDueScheduled(tx, now)),
   cancelScheduled: operation((tx, _engine, request: CancelRequest) => cancelScheduled(tx, request)),
+  /** Webhooks (events/webhooks-dispatcher.ts): new events into the outbox, and its rows claimed, settled or given back. */
+  fanOutEvents: operation((tx, engine, { limit, now }: { limit: number; now: number }) => fanOutEvents(tx, engine, limit, now)),
+  claimWebhookDeliveries: operation((tx, engine, { owner, now, leaseMs, limit }: { owner: string; now: number; leaseMs: number; limit: number }) =>
+    claimWebhookDeliveries(tx, engine, owner, now, leaseMs, limit)),
+  recordWebhookAttempt: operation((tx, _engine, { row, owner, result, now, policy, final }: { row: OutboxRow; owner: string; result: WebhookResult; now: number; policy: RetryPolicy; final?: boolean }) =>
+    recordWebhookAttempt(tx, row, owner, result, now, policy, final)),
+  releaseWebhookClaim: operation((tx, _engine, { rowId, owner, now }: { rowId: string; owner: string; now: number }) => releaseWebhookClaim(tx, rowId, owner, now)),
+  /** A DSN or complaint that arrived at the mx role (smtp/inbound.ts), for the deliveries its VERP addresses name. */
+  applyInboundReport: operation(async (tx, _engine, { tokens, report, now }: { tokens: readonly string[]; report: InboundReport; now: number }) => {
+    let changed = 0;
+    for (const token of tokens) changed += await applyInboundReport(tx, token, report, now);
+    return changed;
+  }),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;

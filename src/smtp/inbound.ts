@@ -4,11 +4,10 @@
  * as a DSN or a feedback report about the delivery the address names.
  */
 import type { Logger } from 'pino';
-import type { Store } from '../store/database.ts';
+import type { QueueWriter } from '../queue/writer.ts';
 import type { Config } from '../config/options.ts';
 import { decodeReturnPath } from '../delivery/verp.ts';
 import { parseInboundReport } from '../events/inbound-report.ts';
-import { applyInboundReport } from '../events/feedback.ts';
 import { newId } from '../store/ids.ts';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
 import { readMessage } from './message-reader.ts';
@@ -16,13 +15,14 @@ import { Replies, SmtpReplyError, replyText } from './replies.ts';
 
 export interface InboundDeps {
   config: Config;
-  store: Store;
+  /** The report's changes are written through the queue writer, off the main thread on SQLite. */
+  writer: QueueWriter;
   logger: Logger;
   verpSecret: string;
 }
 
 export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
-  const { config, store, logger, verpSecret } = deps;
+  const { config, writer, logger, verpSecret } = deps;
   return {
     authOptional: true,
     disabledCommands: ['AUTH', 'WIZ', 'SHELL', 'KILL', 'XCLIENT', 'XFORWARD', 'VRFY'],
@@ -36,13 +36,8 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
         if (message.tooBig) return callback(new SmtpReplyError(Replies.messageTooBig(config.maxMessageSize)));
         const report = await parseInboundReport(message.raw);
         const now = Date.now();
-        let changed = 0;
-        await store.db.transaction().execute(async (tx) => {
-          for (const rcpt of session.envelope.rcptTo) {
-            const token = decodeReturnPath(rcpt.address, verpSecret);
-            if (token) changed += await applyInboundReport(tx, token, report, now);
-          }
-        });
+        const tokens = session.envelope.rcptTo.flatMap((rcpt) => decodeReturnPath(rcpt.address, verpSecret) ?? []);
+        const changed = await writer.run('applyInboundReport', { tokens, report, now });
         const id = newId();
         logger.info({ event: 'mx.report', reportId: id, kind: report.kind, changed, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' }, `inbound ${report.kind} report`);
         callback(null, replyText(Replies.mxReportReceived(id)));
