@@ -38,7 +38,7 @@ export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, 
         machine[message.mark] = machineBusyMicros();
         if (serverCpu && message.mark === 'open') opened = serverCpu();
         if (serverCpu && message.mark === 'close') closed = serverCpu();
-        if (probe && message.mark === 'open') probeOpened = probe.open().catch(() => {});
+        if (probe && message.mark === 'open') probeOpened = probe.open().catch((error: Error) => console.warn(`    probe: ${error.message}`));
         if (probe && message.mark === 'close') probeClosed = Promise.resolve(probeOpened).then(() => probe.close());
       } else {
         answer = message;
@@ -51,7 +51,7 @@ export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, 
         return reject(new Error(answer ? `load generator failed: ${answer.error}` : `load generator exited (${signal ?? code}) without a result`));
       }
       const counted = answer.result;
-      const figures = probe && probeClosed ? probeClosed.then((perMessage) => perMessage(counted.messages)).catch((): ProbeFigures => ({})) : Promise.resolve<ProbeFigures>({});
+      const figures = probe && probeClosed ? probeClosed.then((perMessage) => perMessage(counted.messages)).catch((error: Error): ProbeFigures => { console.warn(`    probe: ${error.message}`); return {}; }) : Promise.resolve<ProbeFigures>({});
       void figures.then((extra) => finish({ ...counted, ...extra }));
     });
     const finish = (result: LoadResult) => {

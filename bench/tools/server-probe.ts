@@ -5,8 +5,8 @@
  * serving the server under test (found by application_name, read from /proc). Both are
  * steadier than rates on a shared machine.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -18,17 +18,14 @@ export interface ServerProbe {
   env: Record<string, string>;
   /** Node options that load the probe. */
   execArgv: string[];
-  /** Statements sent so far by every thread of the server. */
-  statements(): number;
+  /** Asks the server process `pid` for its figures (statements so far, event-loop delay since the last ask) and starts a new delay histogram. */
+  sample(pid: number): Promise<ProcessSample | null>;
   /** CPU time (µs) used so far by each PostgreSQL backend serving the server, by pid (empty on SQLite). */
   postgresMicros(): Promise<Map<number, number>>;
-  /** Starts a new event-loop delay histogram in the server's main thread. */
-  resetLoopDelay(pid: number): Promise<void>;
-  /** The main thread's event-loop delay since the last reset. */
-  loopDelay(pid: number): Promise<LoopDelay | null>;
 }
 
-export interface LoopDelay {
+export interface ProcessSample {
+  statements: number;
   p99Ms: number;
   maxMs: number;
   meanMs: number;
@@ -48,30 +45,18 @@ export function serverProbe(dataDir: string, databaseUrl: string): ServerProbe {
   return {
     env: { MAILROOM_BENCH_PROBE: prefix, PGAPPNAME: appName },
     execArgv: ['--import', PROBE_MODULE],
-    statements() {
-      let total = 0;
-      for (const file of readdirSync(dirname(prefix))) {
-        if (!file.startsWith(`${basename(prefix)}.`) || !/\.\d+-\d+$/.test(file)) continue;
-        total += Number(readFileSync(join(dirname(prefix), file), 'utf8')) || 0;
-      }
-      return total;
-    },
-    postgresMicros: () => (postgres ? backendMicros(databaseUrl, appName) : Promise.resolve(new Map())),
-    async resetLoopDelay(pid) {
-      process.kill(pid, 'SIGUSR2');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    },
-    async loopDelay(pid) {
-      const file = `${prefix}.loop-${pid}`;
+    async sample(pid) {
+      const file = `${prefix}.${pid}`;
       const before = readOrNull(file);
       process.kill(pid, 'SIGUSR2');
-      for (let i = 0; i < 40; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let i = 0; i < 250; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
         const now = readOrNull(file);
-        if (now !== null && now !== before) return JSON.parse(now) as LoopDelay;
+        if (now !== null && now !== before) return JSON.parse(now) as ProcessSample;
       }
       return null;
     },
+    postgresMicros: () => (postgres ? backendMicros(databaseUrl, appName) : Promise.resolve(new Map())),
   };
 }
 
@@ -107,21 +92,24 @@ function backendDelta(before: Map<number, number>, after: Map<number, number>): 
  */
 export function probeWindow(probe: ServerProbe, pids: readonly number[], postgres: boolean) {
   let opened: { statements: number; backends: Map<number, number> } | null = null;
+  const sampleAll = () => Promise.all(pids.map((pid) => probe.sample(pid)));
+  const statementsOf = (samples: Array<ProcessSample | null>) => samples.reduce((sum, sample) => sum + (sample?.statements ?? NaN), 0);
   return {
     async open(): Promise<void> {
-      await Promise.all(pids.map((pid) => probe.resetLoopDelay(pid)));
-      opened = { statements: probe.statements(), backends: await probe.postgresMicros() };
+      const [samples, backends] = await Promise.all([sampleAll(), probe.postgresMicros()]);
+      opened = { statements: statementsOf(samples), backends };
     },
     async close(): Promise<(messages: number) => ProbeFigures> {
       if (!opened) return () => ({});
-      const statements = probe.statements() - opened.statements;
-      const backends = backendDelta(opened.backends, await probe.postgresMicros());
-      const delays = (await Promise.all(pids.map((pid) => probe.loopDelay(pid)))).filter((d) => d !== null);
+      const [samples, backends] = await Promise.all([sampleAll(), probe.postgresMicros()]);
+      const statements = statementsOf(samples) - opened.statements;
+      const backendUse = backendDelta(opened.backends, backends);
+      const delays = samples.filter((sample) => sample !== null);
       return (messages) => {
         const per = (value: number) => (messages > 0 ? value / messages : NaN);
         return {
-        statementsPerMessage: per(statements),
-        ...(postgres ? { postgresMicrosPerMessage: per(backends) } : {}),
+          statementsPerMessage: per(statements),
+          ...(postgres ? { postgresMicrosPerMessage: per(backendUse) } : {}),
           ...(delays.length > 0 ? { loopDelayP99Ms: Math.max(...delays.map((d) => d.p99Ms)) } : {}),
         };
       };
