@@ -6,6 +6,11 @@
  * (runRequests), and a request that fails fails alone.
  *
  * PostgreSQL: in this thread: its commits wait on the network, not on it.
+ * There, nodes share the rows, so what must never wait behind a batch (a
+ * lease heartbeat, a claim: single statements, atomic alone, that skip
+ * locked rows) or would hold a lock every node needs for a whole batch (the
+ * webhook feed's cursor, shaping rows, retention) runs at once beside it, in
+ * a statement or transaction of its own.
  *
  * SQLite: on one writer thread (writer-thread.ts) with a connection of its
  * own. node:sqlite is synchronous, so on the main thread every COMMIT
@@ -49,10 +54,25 @@ export function startQueueWriter(store: Store, databaseUrl: string): Promise<Que
   return store.engine === 'sqlite' ? startWriterThread(databaseUrl) : Promise.resolve(inThreadWriter(store));
 }
 
+/** PostgreSQL: one statement each, atomic by itself: no BEGIN and COMMIT around it, no wait behind a batch. */
+const SINGLE_STATEMENT_ON_POSTGRES: ReadonlySet<OperationName> = new Set([
+  'claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases', 'holdBack', 'releaseScheduled', 'claimWebhookDeliveries', 'releaseWebhookClaim',
+]);
+/** PostgreSQL: a transaction of its own, beside the batch, for locks on rows every node shares. */
+const OWN_TRANSACTION_ON_POSTGRES: ReadonlySet<OperationName> = new Set([
+  'fanOutEvents', 'siteSignal', 'siteIncrease', 'siteStats', 'takeJobLease', 'releaseJobLease', 'expireBodies', 'deleteHistory', 'pruneUsage',
+]);
+
 export function inThreadWriter(store: Store): QueueWriter {
   const group = batchWriter(store.db, store.engine);
+  const postgres = store.engine === 'postgres';
   return {
-    run: (name, args) => group.submit({ name, args }) as Promise<never>,
+    run(name, args) {
+      const work = (db: Kysely<Database>) => runRequests(db, store.engine, [{ name, args }]).then(([result]) => result as never);
+      if (postgres && SINGLE_STATEMENT_ON_POSTGRES.has(name)) return work(store.db);
+      if (postgres && OWN_TRANSACTION_ON_POSTGRES.has(name)) return store.db.transaction().execute(work);
+      return group.submit({ name, args }) as Promise<never>;
+    },
     close: () => group.drain(),
   };
 }
