@@ -23,9 +23,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
-import type { Store } from '../store/database.ts';
+import type { Engine, Store } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import type { Engine } from '../store/database.ts';
 import { GroupCommit, isolateFailures, type Settled } from '../store/group-commit.ts';
 import { forTransfer, runRequests, type OperationArgs, type OperationName, type OperationResult, type WriteRequest } from './write-operations.ts';
 
@@ -54,7 +53,7 @@ export function startQueueWriter(store: Store, databaseUrl: string): Promise<Que
   return store.engine === 'sqlite' ? startWriterThread(databaseUrl) : Promise.resolve(inThreadWriter(store));
 }
 
-/** PostgreSQL: one statement each, atomic by itself: no BEGIN and COMMIT around it, no wait behind a batch. */
+/** PostgreSQL: one write each (a webhook claim reads its endpoints after), atomic by itself: no BEGIN and COMMIT around it, no wait behind a batch. */
 const SINGLE_STATEMENT_ON_POSTGRES: ReadonlySet<OperationName> = new Set([
   'claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases', 'holdBack', 'releaseScheduled', 'claimWebhookDeliveries', 'releaseWebhookClaim',
 ]);
