@@ -32,6 +32,7 @@ import { SmtpWire } from './load/smtp-wire.ts';
 import { onCleanup } from './cleanup.ts';
 import { StoreUnavailable, createBenchDatabase, type BenchDatabase } from './stores.ts';
 import { startWireMx } from './servers/wire-mx.ts';
+import { probeWindow, serverProbe, type ServerProbe } from './tools/server-probe.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const SENDER = 'owner@bench-sender.example';
@@ -68,15 +69,19 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
 export async function endToEndOn(database: BenchDatabase, nodeCount: number, size: number, options: BenchOptions, env: Record<string, string> = {}): Promise<LoadResult> {
   const sink = await startSink();
   const nodes: Node[] = [];
+  const probe = serverProbe(database.dataDir, database.url);
   try {
     const secret = await createSender(database.url);
-    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i, database.url, join(database.dataDir, `node-${i}`), sink.port, env));
+    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i, database.url, join(database.dataDir, `node-${i}`), sink.port, env, probe));
     const client = await Client.connect(nodes.map((n) => n.port), options.connections, secret, size, sink);
     try {
       await client.send(Math.round(300 * options.warmupSeconds));
+      const window = probeWindow(probe, nodes.map((n) => n.pid), database.url.startsWith('postgres'));
+      await window.open();
       const before = { nodes: nodes.map((n) => n.cpuMicros()), threads: nodes.map((n) => n.threadMicros()), client: process.cpuUsage(), machine: machineBusyMicros(), at: performance.now() };
       const measured = await client.send(Math.round(600 * options.seconds));
       const elapsedMs = performance.now() - before.at;
+      const figures = (await window.close())(measured.count);
       const share = (micros: number) => (100 * micros) / (elapsedMs * 1000);
       const server = share(nodes.reduce((sum, n, i) => sum + n.cpuMicros() - before.nodes[i], 0));
       const clientUsage = process.cpuUsage(before.client);
@@ -94,6 +99,7 @@ export async function endToEndOn(database: BenchDatabase, nodeCount: number, siz
         slowestDeliveryPace: measured.slowestPace ?? undefined,
         // The PostgreSQL server is part of "other" here, as in the acceptance rows.
         otherCpu: Math.max(0, share(machineBusyMicros() - before.machine) - server - clientCpu),
+        ...figures,
       };
     } finally {
       client.close();
@@ -118,6 +124,7 @@ async function createSender(databaseUrl: string): Promise<string> {
 }
 
 interface Node {
+  pid: number;
   port: number;
   cpuMicros(): number;
   /** CPU time per thread name (main thread, queue writer, signers, V8's GC helpers). */
@@ -125,15 +132,15 @@ interface Node {
   stop(): Promise<void>;
 }
 
-function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>): Promise<Node> {
-  const child = spawn(process.execPath, [CLI, 'start'], {
+function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>, probe: ServerProbe): Promise<Node> {
+  const child = spawn(process.execPath, [...probe.execArgv, CLI, 'start'], {
     // The banner (with the listeners' ports) is on stderr; stdout carries only log lines.
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       ...process.env, MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_DATA_DIR: dataDir, MAILROOM_NODE_ID: `bench-node-${index}`,
       MAILROOM_HOSTNAME: 'mailroom.bench', MAILROOM_ROLES: 'smtp,delivery', MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0',
       MAILROOM_SMTPS_PORT: 'off', MAILROOM_HTTP_PORT: 'off', MAILROOM_RELAY_HOST: `127.0.0.1:${sinkPort}`, MAILROOM_LOG_LEVEL: 'silent',
-      MAILROOM_SHUTDOWN_TIMEOUT: '2s', ...env,
+      MAILROOM_SHUTDOWN_TIMEOUT: '2s', ...probe.env, ...env,
     },
   });
   const forget = onCleanup(() => { child.kill('SIGKILL'); });
@@ -155,7 +162,7 @@ function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort
       child.off('exit', onExit);
       // Whatever else it says on stderr (warnings, errors) still reaches the person running the bench.
       child.stderr!.removeAllListeners('data').pipe(process.stderr);
-      resolve({ port: Number(port), cpuMicros: () => processCpuMicros(child), threadMicros: () => threadCpuMicros(child), stop });
+      resolve({ pid: child.pid!, port: Number(port), cpuMicros: () => processCpuMicros(child), threadMicros: () => threadCpuMicros(child), stop });
     });
   });
 }

@@ -29,6 +29,13 @@ const coreBound = (r: LoadResult) => {
 const resumedShare = (r: LoadResult) => (r.tlsHandshakes
   ? `, ${r.tlsKeyType === 'ec' ? 'ECDSA' : (r.tlsKeyType ?? '?').toUpperCase()} certificate, ${((100 * (r.tlsResumed ?? 0)) / r.tlsHandshakes).toFixed(0)}% of TLS handshakes resumed`
   : '');
+const decimal = (value: number | undefined, digits = 1) => (value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : '-');
+/** Statements to the store per message, the PostgreSQL backends' CPU per message, the server's event-loop delay. */
+const probeText = (r: LoadResult) => [
+  r.statementsPerMessage !== undefined ? `${decimal(r.statementsPerMessage, 2)} statements/msg` : null,
+  r.postgresMicrosPerMessage !== undefined ? `postgres ${decimal(r.postgresMicrosPerMessage, 0)} µs/msg` : null,
+  r.loopDelayP99Ms !== undefined ? `event-loop delay p99 ${decimal(r.loopDelayP99Ms, 1)} ms` : null,
+].filter((part) => part !== null).join(', ');
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '-');
 
 export function describeCase(c: BenchCase): string {
@@ -39,7 +46,7 @@ export function progressLine(row: Row): string {
   if (!row.result) return `  ${describeCase(row.benchCase)}: ${row.note}`;
   const r = row.result;
   const errors = r.errors > 0 ? `, ${r.errors} errors (first: ${r.firstError})` : '';
-  return `  ${describeCase(row.benchCase)}: ${number.format(r.perSecond)} msgs/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms, server cpu ${percent(r.serverCpu)} (${perMessage(r)} µs/msg), client cpu ${percent(r.clientCpu)}, other cpu ${percent(r.otherCpu)}${resumedShare(r)}${storageCost(r)}${errors}`;
+  return `  ${describeCase(row.benchCase)}: ${number.format(r.perSecond)} msgs/s, p50 ${ms(r.p50Ms)} ms, p99 ${ms(r.p99Ms)} ms, max ${ms(r.maxMs)} ms, server cpu ${percent(r.serverCpu)} (${perMessage(r)} µs/msg)${probeText(r) ? `, ${probeText(r)}` : ''}, client cpu ${percent(r.clientCpu)}, other cpu ${percent(r.otherCpu)}${resumedShare(r)}${storageCost(r)}${errors}`;
 }
 
 /** Bytes written per acknowledged message (server, PostgreSQL) and PostgreSQL's CPU per message: what a body costs the store. */
@@ -66,7 +73,7 @@ export function ceilingFor(rows: readonly Row[], c: BenchCase): LoadResult | nul
 }
 
 export function table(rows: readonly Row[]): string {
-  const header = ['case', 'store', 'size', 'tls', 'sessions', 'conns', 'msgs/s', 'p50 ms', 'p99 ms', '% of ceiling', 'errors', 'server cpu', 'µs/msg', 'client cpu', 'client µs/msg', 'other cpu'];
+  const header = ['case', 'store', 'size', 'tls', 'sessions', 'conns', 'msgs/s', 'p50 ms', 'p99 ms', '% of ceiling', 'errors', 'server cpu', 'µs/msg', 'stmts/msg', 'pg µs/msg', 'loop p99 ms', 'client cpu', 'client µs/msg', 'other cpu'];
   const body = rows.map((row) => {
     const c = row.benchCase;
     const r = row.result;
@@ -75,7 +82,8 @@ export function table(rows: readonly Row[]): string {
     return [
       c.kind, c.store ?? '-', formatSize(c.size), c.tls, c.sessions === 'per-message' ? 'per msg' : 'reused', String(c.connections),
       r ? number.format(r.perSecond) : (row.note?.startsWith('skipped') ? 'skipped' : 'failed'),
-      r ? ms(r.p50Ms) : '-', r ? ms(r.p99Ms) : '-', share, r ? String(r.errors) : '-', r ? percent(r.serverCpu) : '-', r ? perMessage(r) : '-', r ? percent(r.clientCpu) : '-', r ? clientPerMessage(r) : '-', r ? percent(r.otherCpu) : '-',
+      r ? ms(r.p50Ms) : '-', r ? ms(r.p99Ms) : '-', share, r ? String(r.errors) : '-', r ? percent(r.serverCpu) : '-', r ? perMessage(r) : '-',
+      decimal(r?.statementsPerMessage, 2), decimal(r?.postgresMicrosPerMessage, 0), decimal(r?.loopDelayP99Ms, 1), r ? percent(r.clientCpu) : '-', r ? clientPerMessage(r) : '-', r ? percent(r.otherCpu) : '-',
     ];
   });
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i].length)));

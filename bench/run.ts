@@ -86,6 +86,9 @@ async function main(): Promise<void> {
   console.log('% of ceiling: msgs/s against the bare smtp-server sink at the same size, TLS and connections.');
   console.log(`cpu: CPU time of the server and the load generator process over the measured window, % of one core (${cpus().length} cores = ${cpus().length * 100}%);`);
   console.log('  µs/msg: server CPU time per acknowledged message (steadier than msgs/s on a shared machine); client µs/msg: the load generator\'s, on the same cores.');
+  console.log('  stmts/msg: statements the server sent to its store per message (on PostgreSQL each is a round trip);');
+  console.log('  pg µs/msg: CPU time of the PostgreSQL backends serving the server, per message (from /proc);');
+  console.log('  loop p99 ms: the server main thread\'s event-loop delay, p99 over the window (what every SMTP session waits behind).');
   console.log('  other cpu: the rest of the machine over the same window (for postgres this includes the PostgreSQL server itself).\n');
   const warning = noiseWarning(rows);
   if (warning) console.log(`${warning}\n`);

@@ -131,13 +131,13 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
       logger.warn({ event: 'tls.self_signed' }, `TLS uses a self-signed certificate for ${config.hostname}: Gmail and most mail clients refuse it. Set MAILROOM_TLS_CERT and MAILROOM_TLS_KEY to a CA-signed certificate.`);
     }
     if (config.smtpThreads > 0) {
-      listeners.push(...(await startSessionThreads(config, tls, config.smtpThreads, { enqueuer, recorder: smtpSessions, keyUses, logger })));
+      listeners.push(...(await startSessionThreads(config, tls, config.smtpThreads, { enqueuer, writer, recorder: smtpSessions, keyUses, logger })));
     } else {
       listeners.push(...(await startSubmissionListeners(config, tls, { config, store, enqueuer, throttle, logger, recorder: smtpSessions, keyUses })));
     }
   }
   if (roles.has('mx') && config.mxPort !== null && tls) {
-    listeners.push(await startMxListener(config, tls, { config, store, logger, verpSecret }));
+    listeners.push(await startMxListener(config, tls, { config, writer, store, logger, verpSecret }));
   }
   const signing = roles.has('delivery') ? startSigningPool() : null;
   if (roles.has('delivery')) {
@@ -165,7 +165,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     settings: { bodyRetentionMs: config.bodyRetention, historyRetentionMs: config.historyRetention, intervalMs: config.retentionInterval },
   }, options.retention);
 
-  const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, logger, nodeId, options: options.webhooks }) : null;
+  const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, writer, logger, nodeId, options: options.webhooks }) : null;
   // Verified domains' records, looked up again daily; any node may run it, each domain is taken by one.
   const rechecks = roles.has('http') || roles.has('delivery') ? startDomainRechecks({ store, resolver, serverHostname: config.hostname, logger }) : null;
 
@@ -191,8 +191,8 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await enqueuer.drain();
         await retention.stop();
         diskGuard.stop();
-        await writer.close();
         await webhooks?.stop();
+        await writer.close();
         await rechecks?.stop();
         await registration.stop();
         await store.close();

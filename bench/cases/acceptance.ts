@@ -10,6 +10,7 @@ import { serverEnv } from '../servers/env.ts';
 import { StoreUnavailable, createBenchDatabase } from '../stores.ts';
 import { runLoadInChild } from '../load/run-load.ts';
 import { loadJob } from './load-job.ts';
+import { probeWindow, serverProbe } from '../tools/server-probe.ts';
 import { CaseSkipped, type BenchCase, type CaseKind, type Variant } from './types.ts';
 
 const MAILROOM = fileURLToPath(new URL('../servers/mailroom.ts', import.meta.url));
@@ -30,13 +31,15 @@ function acceptanceCase(store: StoreName, variant: Variant, options: BenchOption
         throw error instanceof StoreUnavailable ? new CaseSkipped(error.message) : error;
       });
       try {
+        const probe = serverProbe(database.dataDir, database.url);
         const server = await forkServer(MAILROOM, {
-          env: serverEnv(database.dataDir, database.url),
+          env: serverEnv(database.dataDir, database.url, probe.env),
+          execArgv: probe.execArgv,
           profileDir: options.profileDir,
           profileName: `acceptance-${store}-${formatSize(variant.size).replace(' ', '')}-${variant.tls}-${variant.sessions}`,
         });
         try {
-          return await runLoadInChild(loadJob(server.target, variant, options), server.cpu, { serverPid: server.pid, postgres: store === 'postgres' });
+          return await runLoadInChild(loadJob(server.target, variant, options), server.cpu, { serverPid: server.pid, postgres: store === 'postgres' }, probeWindow(probe, [server.pid], store === 'postgres'));
         } finally {
           await server.stop();
         }

@@ -58,6 +58,12 @@ export interface LoadResult {
   acceptedPerSecond?: number;
   /** End-to-end cases: the lowest share, at any whole second of submitting, of the mail accepted so far that had arrived. */
   slowestDeliveryPace?: number;
+  /** Statements sent to the store per message (bench/tools/probe.ts); on PostgreSQL each is a round trip. */
+  statementsPerMessage?: number;
+  /** CPU time of the PostgreSQL backends serving the server, µs per message. */
+  postgresMicrosPerMessage?: number;
+  /** The server main thread's event-loop delay, p99 over the window, in ms. */
+  loopDelayP99Ms?: number;
 }
 
 /** Sent by the generator to its parent as the measured window opens and closes, so the server's CPU can be sampled. */

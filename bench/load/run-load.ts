@@ -5,6 +5,14 @@ import { fileURLToPath } from 'node:url';
 import type { LoadJob, LoadResult, WindowMark } from './job.ts';
 import { onCleanup } from '../cleanup.ts';
 import { difference, samplePostgres, sampleProcess, sampleThreads, type ProcSample } from '../servers/proc-sample.ts';
+import type { ProbeFigures } from '../tools/server-probe.ts';
+
+/** Samples of the server taken as the window opens and closes (tools/server-probe.ts). */
+export interface WindowProbe {
+  open(): Promise<void>;
+  /** Samples at once; the answer turns the window's totals into figures per message. */
+  close(): Promise<(messages: number) => ProbeFigures>;
+}
 
 const GENERATOR = fileURLToPath(new URL('./generator.ts', import.meta.url));
 
@@ -22,13 +30,15 @@ export interface ProcessSampling {
   postgres?: boolean;
 }
 
-export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, sampling: ProcessSampling = {}): Promise<LoadResult> {
+export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, sampling: ProcessSampling = {}, probe?: WindowProbe): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(GENERATOR, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const forget = onCleanup(() => { child.kill('SIGKILL'); });
     let answer: Exclude<GeneratorMessage, WindowMark> | null = null;
     let opened: Promise<number> | null = null;
     let closed: Promise<number> | null = null;
+    let probeOpened: Promise<void> | null = null;
+    let probeClosed: Promise<(messages: number) => ProbeFigures> | null = null;
     const machine = { open: NaN, close: NaN };
     const server: Record<'open' | 'close', ProcSample | null> = { open: null, close: null };
     const threads: Record<'open' | 'close', Map<string, number>> = { open: new Map(), close: new Map() };
@@ -43,6 +53,8 @@ export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, 
         if (sampling.postgres) postgres[message.mark] = samplePostgres();
         if (serverCpu && message.mark === 'open') opened = serverCpu();
         if (serverCpu && message.mark === 'close') closed = serverCpu();
+        if (probe && message.mark === 'open') probeOpened = probe.open().catch((error: Error) => console.warn(`    probe: ${error.message}`));
+        if (probe && message.mark === 'close') probeClosed = Promise.resolve(probeOpened).then(() => probe.close());
       } else {
         answer = message;
       }
@@ -53,12 +65,17 @@ export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, 
       if (!answer?.ok) {
         return reject(new Error(answer ? `load generator failed: ${answer.error}` : `load generator exited (${signal ?? code}) without a result`));
       }
+      const counted = answer.result;
+      const figures = probe && probeClosed ? probeClosed.then((perMessage) => perMessage(counted.messages)).catch((error: Error): ProbeFigures => { console.warn(`    probe: ${error.message}`); return {}; }) : Promise.resolve<ProbeFigures>({});
+      void figures.then((extra) => finish({ ...counted, ...extra }));
+    });
+    const finish = (measured: LoadResult) => {
       const share = (micros: number) => (100 * micros) / (job.measureMs * 1000);
       const written = server.open && server.close ? { serverWriteBytes: server.close.writeBytes - server.open.writeBytes } : {};
       const threadCpu = [...threads.close].map(([name, micros]) => ({ name, micros: micros - (threads.open.get(name) ?? 0) })).filter((t) => t.micros > 0);
       const pg = sampling.postgres ? difference(postgres.open, postgres.close) : null;
       const result = {
-        ...answer.result, ...written, ...(threadCpu.length > 0 ? { serverThreadCpu: threadCpu } : {}),
+        ...measured, ...written, ...(threadCpu.length > 0 ? { serverThreadCpu: threadCpu } : {}),
         ...(pg ? { postgresWriteBytes: pg.writeBytes, postgresCpu: share(pg.cpuMicros) } : {}),
       };
       const machineBusy = share(machine.close - machine.open);
@@ -67,7 +84,7 @@ export function runLoadInChild(job: LoadJob, serverCpu?: () => Promise<number>, 
         const server = share(after - before);
         resolve({ ...result, serverCpu: server, otherCpu: Math.max(0, machineBusy - server - result.clientCpu) });
       }, () => resolve(result));
-    });
+    };
     child.send(job);
   });
 }

@@ -17,6 +17,8 @@ export interface ForkServerOptions {
   /** Writes a V8 CPU profile of the child into this directory when it stops. */
   profileDir: string | null;
   profileName: string;
+  /** More Node options (e.g. the bench probe's --import). */
+  execArgv?: string[];
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -26,6 +28,7 @@ export function forkServer(script: string, options: ForkServerOptions): Promise<
   const execArgv = options.profileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${options.profileName}.cpuprofile`]
     : [];
+  execArgv.push(...(options.execArgv ?? []));
   const child = fork(script, [], { env: { ...process.env, ...options.env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const forget = onCleanup(() => { child.kill('SIGKILL'); });
   return new Promise((resolve, reject) => {

@@ -137,6 +137,15 @@ export function toDomain(row: DomainsTable): SendingDomain {
 }
 
 /** The facts sender policy needs: the account's domains and whether each is verified. */
+/** accountDomainFacts for several accounts in one query (store/read-batch.ts), by account id. */
+export async function accountDomainFactsOf(store: Store, accountIds: readonly string[]): Promise<Map<string, Array<{ name: string; verified: boolean }>>> {
+  const facts = new Map<string, Array<{ name: string; verified: boolean }>>(accountIds.map((id) => [id, []]));
+  if (accountIds.length === 0) return facts;
+  const rows = await store.db.selectFrom('domains').select(['account_id', 'name', 'verified_at']).where('account_id', 'in', [...accountIds]).execute();
+  for (const row of rows) facts.get(row.account_id)?.push({ name: row.name, verified: row.verified_at !== null });
+  return facts;
+}
+
 export async function accountDomainFacts(store: Store, accountId: string): Promise<Array<{ name: string; verified: boolean }>> {
   const rows = await store.db.selectFrom('domains').select(['name', 'verified_at']).where('account_id', '=', accountId).execute();
   return rows.map((row) => ({ name: row.name, verified: row.verified_at !== null }));

@@ -75,27 +75,30 @@ export interface CatchRequest {
   retentionMs: number;
 }
 
-/** Stores one caught message for one recipient, with its `mail_caught` event (webhooks) in the same transaction; answers its id. */
-export async function catchMessage(store: Store, request: CatchRequest, read: ReadMail): Promise<string> {
-  const id = newId();
-  await store.db.transaction().execute(async (tx) => {
-    await tx.insertInto('caught_messages').values({
-      id, account_id: request.accountId, recipient: request.recipient, mail_from: request.mailFrom, header_from: read.headerFrom,
-      subject: read.subject, text_body: read.text, code: read.code, link: read.link, size: request.raw.length, raw: request.raw,
-      client_ip: request.clientIp, received_at: request.now, expires_at: request.now + request.retentionMs,
-      forwarded_to: null, forwarded_message_id: null, forwarded_at: null,
-    }).execute();
-    const from = read.headerFrom || request.mailFrom;
-    await recordEvents(tx, [{
-      accountId: request.accountId, messageId: '', deliveryId: null, recipient: request.recipient, at: request.now, type: 'mail_caught',
-      reply: `caught mail from ${from || '(null sender)'}: ${read.subject}`.slice(0, 1000),
-      details: { caught: { id, from, subject: read.subject, code: read.code, link: read.link } },
-    }]);
-    const beyond = await tx.selectFrom('caught_messages').select(['id', 'recipient', 'received_at']).where('account_id', '=', request.accountId)
-      .orderBy('received_at', 'desc').orderBy('id', 'desc').offset(CAUGHT_PER_ACCOUNT).limit(1000).execute();
-    await deleteCaughtRows(tx, beyond.map((row) => ({ ...row, account_id: request.accountId })));
-  });
-  return id;
+/** One caught message for one recipient: plain data, so the queue writer can run it on its thread. */
+export interface CaughtMail {
+  id: string;
+  request: CatchRequest;
+  read: ReadMail;
+}
+
+/** Stores one caught message with its `mail_caught` event (webhooks), in the caller's transaction (the queue writer's `catchMail`). */
+export async function catchMessage(tx: Kysely<Database>, { id, request, read }: CaughtMail): Promise<void> {
+  await tx.insertInto('caught_messages').values({
+    id, account_id: request.accountId, recipient: request.recipient, mail_from: request.mailFrom, header_from: read.headerFrom,
+    subject: read.subject, text_body: read.text, code: read.code, link: read.link, size: request.raw.length, raw: request.raw,
+    client_ip: request.clientIp, received_at: request.now, expires_at: request.now + request.retentionMs,
+    forwarded_to: null, forwarded_message_id: null, forwarded_at: null,
+  }).execute();
+  const from = read.headerFrom || request.mailFrom;
+  await recordEvents(tx, [{
+    accountId: request.accountId, messageId: '', deliveryId: null, recipient: request.recipient, at: request.now, type: 'mail_caught',
+    reply: `caught mail from ${from || '(null sender)'}: ${read.subject}`.slice(0, 1000),
+    details: { caught: { id, from, subject: read.subject, code: read.code, link: read.link } },
+  }]);
+  const beyond = await tx.selectFrom('caught_messages').select(['id', 'recipient', 'received_at']).where('account_id', '=', request.accountId)
+    .orderBy('received_at', 'desc').orderBy('id', 'desc').offset(CAUGHT_PER_ACCOUNT).limit(1000).execute();
+  await deleteCaughtRows(tx, beyond.map((row) => ({ ...row, account_id: request.accountId })));
 }
 
 /** Deletes caught messages with their mail_caught events (which hold the code and link too). */

@@ -8,10 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
-import { claimWebhookDeliveries, releaseClaim } from './webhooks-outbox.ts';
+import type { QueueWriter } from '../queue/writer.ts';
+import type { ClaimedWebhookDelivery } from './webhooks-outbox.ts';
 import type { Backoff } from '../queue/retry.ts';
-import { fanOutEvents } from './webhooks-fanout.ts';
-import { DEFAULT_RETRY, postWebhook, recordAttempt } from './webhooks-send.ts';
+import { DEFAULT_RETRY, postWebhook } from './webhooks-send.ts';
 import { pruneWebhookDeliveries } from './webhooks.ts';
 
 export interface WebhookDispatcherOptions {
@@ -32,6 +32,8 @@ export interface WebhookDispatcherOptions {
 
 export interface WebhookDispatcherDeps {
   store: Store;
+  /** Every outbox write (fan-out, claims, outcomes) goes through the queue writer, off the main thread on SQLite. */
+  writer: QueueWriter;
   logger: Logger;
   nodeId: string;
   options?: WebhookDispatcherOptions;
@@ -41,7 +43,8 @@ const FANOUT_BATCH = 500;
 const PRUNE_EVERY_MS = 60 * 60_000;
 
 export function startWebhookDispatcher(deps: WebhookDispatcherDeps): { stop(): Promise<void> } {
-  const { store, logger } = deps;
+  const { store, writer, logger } = deps;
+  const releaseClaim = (rowId: string) => writer.run('releaseWebhookClaim', { rowId, owner, now: now() });
   const options = deps.options ?? {};
   const now = options.now ?? Date.now;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -58,31 +61,31 @@ export function startWebhookDispatcher(deps: WebhookDispatcherDeps): { stop(): P
   let turn: Promise<void> | null = null;
   let lastPrune = 0;
 
-  async function send(row: Awaited<ReturnType<typeof claimWebhookDeliveries>>[number]): Promise<void> {
+  async function send(row: ClaimedWebhookDelivery): Promise<void> {
     const result = await postWebhook(row, { now: now(), timeoutMs: requestTimeoutMs, signal: stopping.signal });
-    if (stopping.signal.aborted && !result.ok) return releaseClaim(store, row.id, owner, now());
-    const state = await recordAttempt(store, row, owner, result, now(), retry);
+    if (stopping.signal.aborted && !result.ok) return releaseClaim(row.id);
+    const state = await writer.run('recordWebhookAttempt', { row, owner, result, now: now(), policy: retry });
     const log = { event: 'webhook.attempt', delivery: row.id, webhook: row.webhook_id, type: row.event_type, status: result.statusCode, state };
     if (result.ok) logger.debug(log, 'webhook delivered');
     else logger.info({ ...log, error: result.error }, state === 'failed' ? 'webhook given up' : 'webhook attempt failed');
   }
 
   async function runTurn(): Promise<number> {
-    while (!stopping.signal.aborted && (await fanOutEvents(store, FANOUT_BATCH, now())) === FANOUT_BATCH);
+    while (!stopping.signal.aborted && (await writer.run('fanOutEvents', { limit: FANOUT_BATCH, now: now() })) === FANOUT_BATCH);
     if (now() - lastPrune > PRUNE_EVERY_MS) {
       lastPrune = now();
       await pruneWebhookDeliveries(store, now() - keepHistoryMs);
     }
     if (stopping.signal.aborted) return 0;
     const claimedAt = now();
-    const claimed = await claimWebhookDeliveries(store, owner, claimedAt, leaseMs, batchSize);
+    const claimed = await writer.run('claimWebhookDeliveries', { owner, now: claimedAt, leaseMs, limit: batchSize });
     let next = 0;
     const worker = async () => {
       while (next < claimed.length) {
         const row = claimed[next++];
         // A row whose lease could run out mid-request goes back: another node may take it then, and would send it twice.
         const leaseLeft = claimedAt + leaseMs - now();
-        if (stopping.signal.aborted || leaseLeft < requestTimeoutMs + 1000) await releaseClaim(store, row.id, owner, now());
+        if (stopping.signal.aborted || leaseLeft < requestTimeoutMs + 1000) await releaseClaim(row.id);
         else await send(row);
       }
     };

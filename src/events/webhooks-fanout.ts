@@ -3,7 +3,9 @@
  * in the same transaction that moves the feed's cursor past them. A crash
  * either keeps both or neither, so no event is lost or queued twice.
  */
-import type { Store } from '../store/database.ts';
+import type { Kysely } from 'kysely';
+import type { Engine } from '../store/database.ts';
+import type { Database } from '../store/schema.ts';
 import type { WebhookDeliveriesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockFeedCursor, readFeed, saveFeedCursor, type FeedEvent } from '../store/event-feed.ts';
@@ -66,30 +68,28 @@ export function testPayload(now: number): WebhookPayload {
   return { id: `test_${newId()}`, type: 'test', createdAt: new Date(now).toISOString(), messageId: null, recipient: null, status: null, reply: null, bounceClass: null, explanation: null, nextAttemptAt: null, expiresAt: null, domain: null };
 }
 
-/** Moves up to `limit` events into the outbox; returns how many events it read. */
-export async function fanOutEvents(store: Store, limit: number, now: number): Promise<number> {
-  return store.db.transaction().execute(async (tx) => {
-    const cursor = await lockFeedCursor(tx, store.engine);
-    const feed = await readFeed(tx, store.engine, cursor, limit);
-    if (feed.events.length === 0) return 0;
-    const accountIds = [...new Set(feed.events.flatMap((event) => (event.account_id ? [event.account_id] : [])))];
-    const endpoints = accountIds.length === 0 ? [] : await tx.selectFrom('webhooks').select(['id', 'account_id', 'events', 'created_at'])
-      .where('account_id', 'in', accountIds).execute();
-    const wanted = endpoints.map((endpoint) => ({ ...endpoint, events: new Set(JSON.parse(endpoint.events) as string[]) }));
-    const rows: WebhookDeliveriesTable[] = [];
-    for (const event of feed.events) {
-      for (const endpoint of wanted) {
-        // An endpoint hears what happens after it was created, not the backlog.
-        if (endpoint.account_id !== event.account_id || !endpoint.events.has(event.type) || Number(endpoint.created_at) > event.created_at) continue;
-        rows.push({
-          id: newId(), webhook_id: endpoint.id, account_id: endpoint.account_id, event_id: event.id, event_type: event.type,
-          payload: JSON.stringify(eventPayload(event)), status: 'pending', attempt_count: 0, next_attempt_at: now, lease_owner: null,
-          last_status_code: null, last_error: null, created_at: now, updated_at: now, delivered_at: null,
-        });
-      }
+/** Moves up to `limit` events into the outbox, in the caller's transaction (the queue writer's); returns how many events it read. */
+export async function fanOutEvents(tx: Kysely<Database>, engine: Engine, limit: number, now: number): Promise<number> {
+  const cursor = await lockFeedCursor(tx, engine);
+  const feed = await readFeed(tx, engine, cursor, limit);
+  if (feed.events.length === 0) return 0;
+  const accountIds = [...new Set(feed.events.flatMap((event) => (event.account_id ? [event.account_id] : [])))];
+  const endpoints = accountIds.length === 0 ? [] : await tx.selectFrom('webhooks').select(['id', 'account_id', 'events', 'created_at'])
+    .where('account_id', 'in', accountIds).execute();
+  const wanted = endpoints.map((endpoint) => ({ ...endpoint, events: new Set(JSON.parse(endpoint.events) as string[]) }));
+  const rows: WebhookDeliveriesTable[] = [];
+  for (const event of feed.events) {
+    for (const endpoint of wanted) {
+      // An endpoint hears what happens after it was created, not the backlog.
+      if (endpoint.account_id !== event.account_id || !endpoint.events.has(event.type) || Number(endpoint.created_at) > event.created_at) continue;
+      rows.push({
+        id: newId(), webhook_id: endpoint.id, account_id: endpoint.account_id, event_id: event.id, event_type: event.type,
+        payload: JSON.stringify(eventPayload(event)), status: 'pending', attempt_count: 0, next_attempt_at: now, lease_owner: null,
+        last_status_code: null, last_error: null, created_at: now, updated_at: now, delivered_at: null,
+      });
     }
-    for (let i = 0; i < rows.length; i += 200) await tx.insertInto('webhook_deliveries').values(rows.slice(i, i + 200)).execute();
-    await saveFeedCursor(tx, feed.cursor);
-    return feed.events.length;
-  });
+  }
+  for (let i = 0; i < rows.length; i += 200) await tx.insertInto('webhook_deliveries').values(rows.slice(i, i + 200)).execute();
+  await saveFeedCursor(tx, feed.cursor);
+  return feed.events.length;
 }

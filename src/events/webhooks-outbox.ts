@@ -4,9 +4,9 @@
  * with a lease; an attempt settles its row (webhooks-send.ts) or, when the dispatcher stops or
  * the lease would run out mid-request, gives it back.
  */
-import { sql } from 'kysely';
-import type { Store } from '../store/database.ts';
-import type { WebhookDeliveriesTable } from '../store/schema.ts';
+import { sql, type Kysely } from 'kysely';
+import type { Engine } from '../store/database.ts';
+import type { Database, WebhookDeliveriesTable } from '../store/schema.ts';
 import { LeasedOutbox } from '../queue/leased-outbox.ts';
 
 export type WebhookDeliveryStatus = WebhookDeliveriesTable['status'];
@@ -41,23 +41,22 @@ export interface ClaimedWebhookDelivery {
   secret: string;
 }
 
-export async function claimWebhookDeliveries(store: Store, owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedWebhookDelivery[]> {
-  return store.db.transaction().execute(async (tx) => {
-    const claimed = await WEBHOOK_OUTBOX.claim<Omit<ClaimedWebhookDelivery, 'url' | 'secret'>>(tx, store.engine, { owner, now, leaseMs, limit });
-    if (claimed.length === 0) return [];
-    const webhookIds = [...new Set(claimed.map((row) => row.webhook_id))];
-    const endpoints = await tx.selectFrom('webhooks').select(['id', 'url', 'secret']).where('id', 'in', webhookIds).execute();
-    const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
-    return claimed.flatMap((row) => {
-      const endpoint = byId.get(row.webhook_id);
-      // A deleted endpoint takes its outbox rows with it (cascade); nothing to send.
-      if (!endpoint) return [];
-      return [{ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at), url: endpoint.url, secret: endpoint.secret }];
-    });
+/** In the caller's transaction (the queue writer's). */
+export async function claimWebhookDeliveries(tx: Kysely<Database>, engine: Engine, owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedWebhookDelivery[]> {
+  const claimed = await WEBHOOK_OUTBOX.claim<Omit<ClaimedWebhookDelivery, 'url' | 'secret'>>(tx, engine, { owner, now, leaseMs, limit });
+  if (claimed.length === 0) return [];
+  const webhookIds = [...new Set(claimed.map((row) => row.webhook_id))];
+  const endpoints = await tx.selectFrom('webhooks').select(['id', 'url', 'secret']).where('id', 'in', webhookIds).execute();
+  const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+  return claimed.flatMap((row) => {
+    const endpoint = byId.get(row.webhook_id);
+    // A deleted endpoint takes its outbox rows with it (cascade); nothing to send.
+    if (!endpoint) return [];
+    return [{ ...row, attempt_count: Number(row.attempt_count), created_at: Number(row.created_at), url: endpoint.url, secret: endpoint.secret }];
   });
 }
 
 /** Gives a claimed row back untouched (shutting down), so another dispatcher sends it now. */
-export async function releaseClaim(store: Store, rowId: string, owner: string, now: number): Promise<void> {
-  await WEBHOOK_OUTBOX.release(store.db, { owner, ids: [rowId], dueAt: now });
+export async function releaseClaim(db: Kysely<Database>, rowId: string, owner: string, now: number): Promise<void> {
+  await WEBHOOK_OUTBOX.release(db, { owner, ids: [rowId], dueAt: now });
 }

@@ -4,7 +4,8 @@
  * once the retry window is over. Only the dispatcher that holds the row's
  * lease may write its result.
  */
-import type { Store } from '../store/database.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './webhooks-signature.ts';
 import { backoffRetry, nextTry, type Backoff } from '../queue/retry.ts';
 import { WEBHOOK_OUTBOX, type WebhookDeliveryStatus } from './webhooks-outbox.ts';
@@ -56,27 +57,28 @@ export async function postWebhook(row: OutboxRow, options: { now: number; timeou
   }
 }
 
-/** Writes the attempt and the row's new state; returns that state ('lost' when the lease had passed to someone else). */
+/**
+ * Writes the attempt and the row's new state, in the caller's transaction (the queue writer's);
+ * returns that state ('lost' when the lease had passed to someone else).
+ */
 export async function recordAttempt(
-  store: Store, row: OutboxRow, owner: string, result: AttemptResult, now: number, backoff: Backoff, final = false,
+  tx: Kysely<Database>, row: OutboxRow, owner: string, result: AttemptResult, now: number, backoff: Backoff, final = false,
 ): Promise<WebhookDeliveryStatus | 'lost'> {
   const failures = row.attempt_count + 1;
   const next = nextTry(backoffRetry(backoff), failures, row.created_at, now);
   const status = result.ok ? 'delivered' : final || next.givesUp ? 'failed' : 'pending';
-  return store.db.transaction().execute(async (tx) => {
-    const written = await WEBHOOK_OUTBOX.settle(tx, {
-      id: row.id, owner, status,
-      columns: {
-        attempt_count: failures, next_attempt_at: status === 'pending' ? next.nextAttemptAt : now,
-        last_status_code: result.statusCode, last_error: result.error, updated_at: now, delivered_at: result.ok ? now : null,
-      },
-    });
-    if (!written) return 'lost';
-    await tx.insertInto('webhook_attempts').values({
-      delivery_id: row.id, at: now, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs,
-    }).execute();
-    return status;
+  const written = await WEBHOOK_OUTBOX.settle(tx, {
+    id: row.id, owner, status,
+    columns: {
+      attempt_count: failures, next_attempt_at: status === 'pending' ? next.nextAttemptAt : now,
+      last_status_code: result.statusCode, last_error: result.error, updated_at: now, delivered_at: result.ok ? now : null,
+    },
   });
+  if (!written) return 'lost';
+  await tx.insertInto('webhook_attempts').values({
+    delivery_id: row.id, at: now, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs,
+  }).execute();
+  return status;
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {

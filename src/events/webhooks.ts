@@ -124,6 +124,6 @@ export async function sendTestEvent(store: Store, webhook: Webhook & { secret: s
     next_attempt_at: now + timeoutMs * 3, lease_owner: owner, last_status_code: null, last_error: null, created_at: now, updated_at: now, delivered_at: null,
   }).execute();
   const result = await postWebhook(row, { now, timeoutMs });
-  await recordAttempt(store, row, owner, result, Date.now(), DEFAULT_RETRY, true);
+  await recordAttempt(store.db, row, owner, result, Date.now(), DEFAULT_RETRY, true);
   return { deliveryId: row.id, ...result };
 }

@@ -23,7 +23,6 @@ import { domainOf } from '../accounts/email.ts';
 import { addKeyUsage, addUsage, readKeyUsage, readUsage } from './usage.ts';
 import { recordEvents } from './message-events.ts';
 import type { QueueWriter } from './writer.ts';
-import { Batcher } from '../store/group-commit.ts';
 import { addStoredBytes, readStoredBytes } from './stored-bytes.ts';
 import type { TemplateUse } from '../templates/templates.ts';
 
@@ -86,8 +85,6 @@ export interface CommittedMessage {
 }
 
 export interface EnqueuerOptions {
-  /** Most messages in one commit; bounds the transaction's size and latency. */
-  maxBatch?: number;
   now?: () => number;
   /** Told after each commit, e.g. to wake the delivery workers and count acceptances. */
   onCommitted?: (committed: CommittedMessage[]) => void;
@@ -100,49 +97,53 @@ export interface EnqueuerOptions {
 }
 
 export class Enqueuer {
-  readonly #batcher: Batcher<Submission, EnqueueResult>;
+  readonly #commit: (submission: Submission) => Promise<EnqueueResult>;
+  readonly #inFlight = new Set<Promise<unknown>>();
   readonly #diskSpaceLow: () => boolean;
   readonly #signSandboxed: EnqueuerOptions['signSandboxed'];
 
-  /** `writer` runs the commits: in this thread's transactions, or on the SQLite writer thread (writer.ts). */
+  /**
+   * `writer` runs the commits, group-committed with whatever else it is asked meanwhile
+   * (writer.ts): in this thread's transactions, or on the SQLite writer thread.
+   */
   constructor(writer: QueueWriter, options: EnqueuerOptions = {}) {
     const now = options.now ?? Date.now;
     const onCommitted = options.onCommitted ?? (() => {});
     const storageBudget = options.storageBudget ?? null;
     this.#diskSpaceLow = options.diskSpaceLow ?? (() => false);
     this.#signSandboxed = options.signSandboxed;
-    this.#batcher = new Batcher(async (submissions) => {
+    this.#commit = async (submission) => {
       const committedAt = now();
-      const results = await writer.run('commitSubmissions', { submissions, now: committedAt, storageBudget });
-      const committed = results.flatMap((result, index) => {
-        const submission = submissions[index];
-        return result.ok && !result.duplicate ? [{ id: result.id, recipients: submission.recipients, submission, committedAt }] : [];
-      });
+      const [result] = await writer.run('commitSubmissions', { submissions: [submission], now: committedAt, storageBudget });
       try {
-        if (committed.length > 0) onCommitted(committed);
+        if (result.ok && !result.duplicate) onCommitted([{ id: result.id, recipients: submission.recipients, submission, committedAt }]);
       } catch (error) {
-        // The batch is committed whatever a listener does: its callers must still hear so.
+        // The message is committed whatever a listener does: its caller must still hear so.
         process.emitWarning(`onCommitted failed: ${(error as Error).stack ?? error}`);
       }
-      return results;
-    }, options.maxBatch ?? 256);
+      return result;
+    };
   }
 
   async enqueue(submission: Submission): Promise<EnqueueResult> {
     // Refused before the commit rather than failed by it: a full disk must never be where we find out.
     if (this.#diskSpaceLow()) return { ok: false, refusal: { kind: 'disk-space-low' } };
     if (submission.sandbox && this.#signSandboxed) submission = { ...submission, dkimSignature: await this.#signSandboxed(submission) };
-    return this.#batcher.submit(submission);
+    const committing = this.#commit(submission);
+    this.#inFlight.add(committing);
+    void committing.catch(() => {}).finally(() => this.#inFlight.delete(committing));
+    return committing;
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */
-  drain(): Promise<void> {
-    return this.#batcher.drain();
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
   }
 }
 
 /**
- * One group commit: the limit checks (under row locks on PostgreSQL) and the
+ * One group commit's submissions (write-operations.ts runs every commitSubmissions
+ * request of a batch as one call): the limit checks (under row locks on PostgreSQL) and the
  * inserts of every accepted submission, in the caller's transaction.
  */
 export async function commitSubmissions(

@@ -23,6 +23,23 @@ export async function readUsage(db: Kysely<Database>, accountId: string, now: nu
   return { used: Number(row.used), nextRelease: oldest === null ? null : (oldest + 1) * MINUTE_MS + LIMIT_WINDOW_MS };
 }
 
+/** readUsage for several accounts in one query (store/read-batch.ts), by account id. */
+export async function readUsageOf(db: Kysely<Database>, accountIds: readonly string[], now: number): Promise<Map<string, UsageFact>> {
+  if (accountIds.length === 0) return new Map();
+  const rows = await db.selectFrom('usage')
+    .select(['account_id', sql<number>`coalesce(sum(count), 0)`.as('used'), sql<number | null>`min(minute)`.as('oldest')])
+    .where('account_id', 'in', [...accountIds])
+    .where('minute', '>', minuteOf(now - LIMIT_WINDOW_MS))
+    .groupBy('account_id')
+    .execute();
+  const facts = new Map<string, UsageFact>(accountIds.map((id) => [id, { used: 0, nextRelease: null }]));
+  for (const row of rows) {
+    const oldest = row.oldest === null ? null : Number(row.oldest);
+    facts.set(row.account_id, { used: Number(row.used), nextRelease: oldest === null ? null : (oldest + 1) * MINUTE_MS + LIMIT_WINDOW_MS });
+  }
+  return facts;
+}
+
 export async function addUsage(db: Kysely<Database>, accountId: string, now: number, count: number): Promise<void> {
   await db.insertInto('usage').values({ account_id: accountId, minute: minuteOf(now), count })
     .onConflict((oc) => oc.columns(['account_id', 'minute']).doUpdateSet({ count: sql`usage.count + excluded.count` }))

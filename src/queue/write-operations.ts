@@ -21,6 +21,13 @@ import { deleteExpiredCaughtMail, deleteHistory, expireBodies, pruneUsageRows, t
 import { releaseJobLease, takeJobLease, type JobLeaseRequest } from '../store/job-lease.ts';
 import { sql } from 'kysely';
 import { cancelScheduled, releaseDueScheduled, type CancelRequest } from './schedule.ts';
+import { fanOutEvents } from '../events/webhooks-fanout.ts';
+import { claimWebhookDeliveries, releaseClaim as releaseWebhookClaim } from '../events/webhooks-outbox.ts';
+import type { Backoff } from './retry.ts';
+import { recordAttempt as recordWebhookAttempt, type AttemptResult as WebhookResult, type OutboxRow } from '../events/webhooks-send.ts';
+import { applyInboundReport } from '../events/feedback.ts';
+import type { InboundReport } from '../events/inbound-report.ts';
+import { catchMessage, type CaughtMail } from '../events/caught-mail.ts';
 
 type Operation<A, R> = (tx: Kysely<Database>, engine: Engine, args: A) => Promise<R>;
 const operation = <A, R>(run: Operation<A, R>): Operation<A, R> => run;
@@ -32,8 +39,7 @@ export const WRITE_OPERATIONS = {
   claimDeliveries: operation((tx, engine, request: ClaimRequest) => claimDueDeliveries(tx, engine, request)),
   rememberSignature: operation((tx, _engine, { messageId, signature }: { messageId: string; signature: string }) =>
     rememberSignature(tx, messageId, signature)),
-  recordAttempt: operation((tx, _engine, record: AttemptRecord) =>
-    recordOutcomes(tx, { ...record, message: { ...record.message, raw: asBuffer(record.message.raw) } })),
+  recordAttempt: operation(async (tx, engine, record: AttemptRecord) => (await recordOutcomes(tx, engine, [withBuffer(record)]))[0]),
   extendLeases: operation((tx, engine, extension: LeaseExtension) => extendLeases(tx, engine, extension)),
   releaseLeases: operation((tx, _engine, release: LeaseRelease) => releaseLeases(tx, release)),
   /** The login throttle's counters (smtp/auth-throttle.ts): off the main thread like every other write. */
@@ -65,6 +71,21 @@ export const WRITE_OPERATIONS = {
   /** Scheduled sends (schedule.ts): due ones to `queued`, and cancelling those not yet due. */
   releaseScheduled: operation((tx, _engine, { now }: { now: number }) => releaseDueScheduled(tx, now)),
   cancelScheduled: operation((tx, _engine, request: CancelRequest) => cancelScheduled(tx, request)),
+  /** Webhooks (events/webhooks-dispatcher.ts): new events into the outbox, and its rows claimed, settled or given back. */
+  fanOutEvents: operation((tx, engine, { limit, now }: { limit: number; now: number }) => fanOutEvents(tx, engine, limit, now)),
+  claimWebhookDeliveries: operation((tx, engine, { owner, now, leaseMs, limit }: { owner: string; now: number; leaseMs: number; limit: number }) =>
+    claimWebhookDeliveries(tx, engine, owner, now, leaseMs, limit)),
+  recordWebhookAttempt: operation((tx, _engine, { row, owner, result, now, policy, final }: { row: OutboxRow; owner: string; result: WebhookResult; now: number; policy: Backoff; final?: boolean }) =>
+    recordWebhookAttempt(tx, row, owner, result, now, policy, final)),
+  releaseWebhookClaim: operation((tx, _engine, { rowId, owner, now }: { rowId: string; owner: string; now: number }) => releaseWebhookClaim(tx, rowId, owner, now)),
+  /** A DSN or complaint that arrived at the mx role (smtp/inbound.ts), for the deliveries its VERP addresses name. */
+  /** A message caught for a "receive here" address (smtp/inbound-caught.ts). */
+  catchMail: operation((tx, _engine, mail: CaughtMail) => catchMessage(tx, { ...mail, request: { ...mail.request, raw: asBuffer(mail.request.raw) } })),
+  applyInboundReport: operation(async (tx, _engine, { tokens, report, now }: { tokens: readonly string[]; report: InboundReport; now: number }) => {
+    let changed = 0;
+    for (const token of tokens) changed += await applyInboundReport(tx, token, report, now);
+    return changed;
+  }),
 };
 
 export type OperationName = keyof typeof WRITE_OPERATIONS;
@@ -101,6 +122,62 @@ function exactBytes(bytes: Buffer): Buffer {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return Buffer.from(copy.buffer);
+}
+
+/**
+ * Operations whose requests of one batch run as one call: one statement for all of
+ * them instead of one per request (multi-row inserts, UPDATE … FROM unnest).
+ */
+const RUN_TOGETHER: { [N in OperationName]?: (tx: Kysely<Database>, engine: Engine, requests: ReadonlyArray<OperationArgs<N>>) => Promise<Array<OperationResult<N>>> } = {
+  async commitSubmissions(tx, engine, requests) {
+    const submissions = requests.flatMap((r) => r.submissions.map((s) => ({ ...s, raw: asBuffer(s.raw) })));
+    // One clock for the commit: they all become durable at its end.
+    const now = Math.max(...requests.map((r) => r.now));
+    const results = await commitSubmissions(tx, engine, submissions, now, requests[0].storageBudget ?? null);
+    let next = 0;
+    return requests.map((r) => results.slice(next, (next += r.submissions.length)));
+  },
+  recordAttempt: (tx, engine, requests) => recordOutcomes(tx, engine, requests.map(withBuffer)),
+};
+
+export interface WriteRequest {
+  name: OperationName;
+  args: unknown;
+}
+
+/**
+ * The order operations run in within a batch, whatever order they were asked in: the same
+ * on every node, so two nodes' batches take their row locks in the same order and cannot
+ * deadlock on them; acceptance last, so the account rows it locks (the daily limit) are held
+ * for the shortest time: from its statement to the COMMIT.
+ */
+const RANK = new Map<string, number>([...Object.keys(WRITE_OPERATIONS).filter((name) => name !== 'commitSubmissions'), 'commitSubmissions'].map((name, rank) => [name, rank]));
+
+/**
+ * A batch of requests in the caller's transaction, answered in the order asked: requests of
+ * an operation that can run together run as one call; operations run in RANK's order.
+ */
+export async function runRequests(tx: Kysely<Database>, engine: Engine, requests: readonly WriteRequest[]): Promise<unknown[]> {
+  const results: unknown[] = new Array(requests.length);
+  const done = new Set<number>();
+  const order = requests.map((_, index) => index).sort((a, b) => RANK.get(requests[a].name)! - RANK.get(requests[b].name)! || a - b);
+  for (const index of order) {
+    const request = requests[index];
+    if (done.has(index)) continue;
+    const together = RUN_TOGETHER[request.name] as ((tx: Kysely<Database>, engine: Engine, requests: unknown[]) => Promise<unknown[]>) | undefined;
+    if (!together) {
+      results[index] = await runOperation(tx, engine, request.name, request.args as never);
+      continue;
+    }
+    const indexes = order.filter((at) => requests[at].name === request.name && !done.has(at));
+    const answers = await together(tx, engine, indexes.map((at) => requests[at].args));
+    indexes.forEach((at, k) => { results[at] = answers[k]; done.add(at); });
+  }
+  return results;
+}
+
+function withBuffer(record: AttemptRecord): AttemptRecord {
+  return { ...record, message: { ...record.message, raw: asBuffer(record.message.raw) } };
 }
 
 export function runOperation<N extends OperationName>(tx: Kysely<Database>, engine: Engine, name: N, args: OperationArgs<N>): Promise<OperationResult<N>> {

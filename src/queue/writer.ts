@@ -1,8 +1,16 @@
 /**
- * Where the queue's writes (write-operations.ts) run.
+ * Where the queue's writes (write-operations.ts) run, and how: on both
+ * engines through one group commit (store/group-commit.ts, batchWriter
+ * below): whatever arrives while a transaction runs goes into the next one
+ * together, requests of one operation as one statement where they can
+ * (runRequests), and a request that fails fails alone.
  *
- * PostgreSQL: in this thread, each in its own transaction (attempt records
- * group-committed): its commits wait on the network, not on this thread.
+ * PostgreSQL: in this thread: its commits wait on the network, not on it.
+ * There, nodes share the rows, so what must never wait behind a batch (a
+ * lease heartbeat, a claim: single statements, atomic alone, that skip
+ * locked rows) or would hold a lock every node needs for a whole batch (the
+ * webhook feed's cursor, shaping rows, retention) runs at once beside it, in
+ * a statement or transaction of its own.
  *
  * SQLite: on one writer thread (writer-thread.ts) with a connection of its
  * own. node:sqlite is synchronous, so on the main thread every COMMIT
@@ -15,10 +23,10 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
-import type { Store } from '../store/database.ts';
+import type { Engine, Store } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
-import { GroupCommit } from '../store/group-commit.ts';
-import { forTransfer, runOperation, type OperationArgs, type OperationName, type OperationResult } from './write-operations.ts';
+import { GroupCommit, isolateFailures, type Settled } from '../store/group-commit.ts';
+import { forTransfer, runRequests, type OperationArgs, type OperationName, type OperationResult, type WriteRequest } from './write-operations.ts';
 
 export interface QueueWriter {
   run<N extends OperationName>(name: N, args: OperationArgs<N>): Promise<OperationResult<N>>;
@@ -26,23 +34,43 @@ export interface QueueWriter {
   close(): Promise<void>;
 }
 
-/** Written often and alone they would each cost a round trip; together, one commit. */
-const GROUP_COMMITTED: ReadonlySet<OperationName> = new Set(['recordAttempt']);
-/** One statement each, atomic by itself: BEGIN and COMMIT around it would be two round trips for nothing. */
-const SINGLE_STATEMENT: ReadonlySet<OperationName> = new Set(['claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases', 'holdBack', 'releaseScheduled']);
+/** Bounds one transaction's size, so no caller waits behind an unbounded batch. */
+const MAX_BATCH = 512;
+
+/**
+ * The one batching loop, for the store's own connection: requests group-committed in
+ * transactions of `store.db`, each answered alone (a failing one fails alone).
+ */
+export function batchWriter(db: Kysely<Database>, engine: Engine): GroupCommit<WriteRequest, unknown> {
+  return new GroupCommit<WriteRequest, unknown>(
+    (batch): Promise<Array<Settled<unknown>>> => isolateFailures(batch, (requests) => db.transaction().execute((tx) => runRequests(tx, engine, requests))),
+    MAX_BATCH,
+  );
+}
 
 /** The writer for this store: the writer thread on SQLite, this thread on PostgreSQL. */
 export function startQueueWriter(store: Store, databaseUrl: string): Promise<QueueWriter> {
   return store.engine === 'sqlite' ? startWriterThread(databaseUrl) : Promise.resolve(inThreadWriter(store));
 }
 
+/** PostgreSQL: one write each (a webhook claim reads its endpoints after), atomic by itself: no BEGIN and COMMIT around it, no wait behind a batch. */
+const SINGLE_STATEMENT_ON_POSTGRES: ReadonlySet<OperationName> = new Set([
+  'claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases', 'holdBack', 'releaseScheduled', 'claimWebhookDeliveries', 'releaseWebhookClaim',
+]);
+/** PostgreSQL: a transaction of its own, beside the batch, for locks on rows every node shares. */
+const OWN_TRANSACTION_ON_POSTGRES: ReadonlySet<OperationName> = new Set([
+  'fanOutEvents', 'siteSignal', 'siteIncrease', 'siteStats', 'takeJobLease', 'releaseJobLease', 'expireBodies', 'deleteHistory', 'pruneUsage',
+]);
+
 export function inThreadWriter(store: Store): QueueWriter {
-  const group = new GroupCommit(store);
+  const group = batchWriter(store.db, store.engine);
+  const postgres = store.engine === 'postgres';
   return {
     run(name, args) {
-      const work = (db: Kysely<Database>) => runOperation(db, store.engine, name, args);
-      if (GROUP_COMMITTED.has(name)) return group.run(work);
-      return SINGLE_STATEMENT.has(name) ? work(store.db) : store.db.transaction().execute(work);
+      const work = (db: Kysely<Database>) => runRequests(db, store.engine, [{ name, args }]).then(([result]) => result as never);
+      if (postgres && SINGLE_STATEMENT_ON_POSTGRES.has(name)) return work(store.db);
+      if (postgres && OWN_TRANSACTION_ON_POSTGRES.has(name)) return store.db.transaction().execute(work);
+      return group.submit({ name, args }) as Promise<never>;
     },
     close: () => group.drain(),
   };

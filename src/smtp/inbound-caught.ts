@@ -8,11 +8,16 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import { receivingAccount } from '../domains/receive-here.ts';
-import { catchMessage, readCaughtMail } from '../events/caught-mail.ts';
+import { readCaughtMail } from '../events/caught-mail.ts';
+import { newId } from '../store/ids.ts';
+import type { QueueWriter } from '../queue/writer.ts';
 
 export interface CaughtDeps {
   config: Config;
+  /** Reads: which addresses receive here. */
   store: Store;
+  /** The caught message is written through the queue writer, like every other write. */
+  writer: QueueWriter;
   logger: Logger;
 }
 
@@ -30,9 +35,11 @@ export async function catchForRecipients(deps: CaughtDeps, envelope: { mailFrom:
     if (!receiver) continue;
     read ??= await readCaughtMail(raw, envelope.mailFrom);
     const now = Date.now();
-    const id = await catchMessage(deps.store, {
-      accountId: receiver.accountId, recipient: receiver.address, mailFrom: envelope.mailFrom, raw, clientIp: envelope.clientIp, now, retentionMs: deps.config.caughtMailRetention,
-    }, read);
+    const id = newId();
+    await deps.writer.run('catchMail', {
+      id, read,
+      request: { accountId: receiver.accountId, recipient: receiver.address, mailFrom: envelope.mailFrom, raw, clientIp: envelope.clientIp, now, retentionMs: deps.config.caughtMailRetention },
+    });
     deps.logger.info({ event: 'mx.caught', caughtId: id, account: receiver.accountId, recipient: receiver.address, from: envelope.mailFrom, codeFound: read.code !== null },
       `caught mail for ${receiver.address}`);
     caught.push({ id, recipient });

@@ -6,11 +6,11 @@
  * receive-here address is caught for its account (inbound-caught.ts).
  */
 import type { Logger } from 'pino';
+import type { QueueWriter } from '../queue/writer.ts';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import { decodeReturnPath } from '../delivery/verp.ts';
 import { parseInboundReport } from '../events/inbound-report.ts';
-import { applyInboundReport } from '../events/feedback.ts';
 import { newId } from '../store/ids.ts';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
 import { readMessage } from './message-reader.ts';
@@ -19,13 +19,17 @@ import { Replies, SmtpReplyError, replyText } from './replies.ts';
 
 export interface InboundDeps {
   config: Config;
+  /** The report's changes and caught mail are written through the queue writer, off the main thread on SQLite. */
+  writer: QueueWriter;
+  /** Reads only: which addresses receive here. */
   store: Store;
   logger: Logger;
   verpSecret: string;
 }
 
 export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
-  const { config, store, logger, verpSecret } = deps;
+  const { writer, store, logger, verpSecret } = deps;
+  const { config } = deps;
   return {
     authOptional: true,
     disabledCommands: ['AUTH', 'WIZ', 'SHELL', 'KILL', 'XCLIENT', 'XFORWARD', 'VRFY'],
@@ -52,13 +56,8 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
         }
         const report = await parseInboundReport(message.raw);
         const now = Date.now();
-        let changed = 0;
-        await store.db.transaction().execute(async (tx) => {
-          for (const rcpt of session.envelope.rcptTo) {
-            const token = decodeReturnPath(rcpt.address, verpSecret);
-            if (token) changed += await applyInboundReport(tx, token, report, now);
-          }
-        });
+        const tokens = session.envelope.rcptTo.flatMap((rcpt) => decodeReturnPath(rcpt.address, verpSecret) ?? []);
+        const changed = await writer.run('applyInboundReport', { tokens, report, now });
         const id = newId();
         logger.info({ event: 'mx.report', reportId: id, kind: report.kind, changed, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' }, `inbound ${report.kind} report`);
         callback(null, replyText(Replies.mxReportReceived(id)));

@@ -6,6 +6,7 @@ import type { Config } from '../config/options.ts';
 import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
 import type { SessionEvent } from '../doctor/session-recorder.ts';
 import type { TlsCredentials } from './tls.ts';
+import type { OperationName } from '../queue/write-operations.ts';
 import type { SMTPServerSession } from './library.ts';
 
 export interface Ports {
@@ -35,6 +36,8 @@ export type ToMain =
   | { type: 'ready'; ports: Ports }
   | { type: 'failed'; error: string }
   | { type: 'enqueue'; seq: number; submission: Submission }
+  /** A queue write (the login throttle's counters) for the main thread's one queue writer. */
+  | { type: 'write'; seq: number; name: OperationName; args: unknown }
   | { type: 'note'; session: SessionFacts; event: SessionEvent }
   | { type: 'closed'; session: SessionFacts; listener: string }
   | { type: 'tls-error'; listener: string; error: TlsErrorFacts }
@@ -45,6 +48,8 @@ export type ToMain =
 export type ToThread =
   | { type: 'enqueued'; seq: number; result: EnqueueResult }
   | { type: 'enqueue-failed'; seq: number; error: string }
+  | { type: 'written'; seq: number; result: unknown }
+  | { type: 'write-failed'; seq: number; error: string }
   | { type: 'listen'; ports: Ports }
   | { type: 'certificate'; seq: number; tls: TlsCredentials }
   | { type: 'stop' };

@@ -5,8 +5,8 @@
  * them), so TLS handshakes and SMTP parsing run on every core. It reads the
  * store through a connection of its own; what must be written goes to the
  * main thread, which keeps the node's one queue writer: messages (the 250
- * waits for the main thread's commit), the doctor's session notes and keys'
- * last use.
+ * waits for the main thread's commit), the login throttle's counters, the
+ * doctor's session notes and keys' last use.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
@@ -14,7 +14,7 @@ import { openStore } from '../store/database.ts';
 import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
 import type { SessionEvent } from '../doctor/session-recorder.ts';
 import { AuthThrottle, authThrottlePolicy } from './auth-throttle.ts';
-import { inThreadWriter } from '../queue/writer.ts';
+import type { QueueWriter } from '../queue/writer.ts';
 import { startSubmissionListeners, type Listener } from './listeners.ts';
 import type { SMTPServerSession } from './library.ts';
 import type { Ports, SessionFacts, SessionThreadData, TlsErrorFacts, ToMain, ToThread } from './session-thread-protocol.ts';
@@ -41,7 +41,7 @@ function facts(session: SMTPServerSession): SessionFacts {
   };
 }
 
-const waiting = new Map<number, { resolve: (result: EnqueueResult) => void; reject: (error: Error) => void }>();
+const waiting = new Map<number, { resolve: (result: never) => void; reject: (error: Error) => void }>();
 let seq = 0;
 const enqueuer = {
   enqueue(submission: Submission): Promise<EnqueueResult> {
@@ -51,6 +51,18 @@ const enqueuer = {
       tell({ type: 'enqueue', seq, submission });
     });
   },
+};
+
+/** The main thread's queue writer, asked over the port (no commit on this thread, no wait for SQLite's write lock). */
+const writer: QueueWriter = {
+  run(name, args) {
+    return new Promise((resolve, reject) => {
+      seq += 1;
+      waiting.set(seq, { resolve, reject });
+      tell({ type: 'write', seq, name, args });
+    });
+  },
+  close: async () => {},
 };
 
 const recorder = {
@@ -72,9 +84,7 @@ const fail = (error: unknown) => port.postMessage([{ type: 'failed', error: (err
 try {
   const store = await openStore(config.databaseUrl);
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId ?? undefined, thread: 'smtp' } });
-  // The throttle's counters are written from this thread (they are rare: failed logins only),
-  // so the main thread's queue writer never waits on a session thread.
-  const throttle = new AuthThrottle(store, inThreadWriter(store), authThrottlePolicy(config));
+  const throttle = new AuthThrottle(store, writer, authThrottlePolicy(config));
   // Loaded and connected: the main thread now says which ports (the first thread picks them, the others join).
   port.postMessage([{ type: 'loaded' }] satisfies ToMain[]);
   const listen = async (ports: Ports) => {
@@ -91,10 +101,12 @@ try {
         listen(message.ports).catch(fail);
         break;
       case 'enqueued':
-      case 'enqueue-failed': {
+      case 'written':
+      case 'enqueue-failed':
+      case 'write-failed': {
         const pending = waiting.get(message.seq);
         waiting.delete(message.seq);
-        if (message.type === 'enqueued') pending?.resolve(message.result);
+        if (message.type === 'enqueued' || message.type === 'written') pending?.resolve(message.result as never);
         else pending?.reject(new Error(message.error));
         break;
       }

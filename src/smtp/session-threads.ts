@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.ts';
+import type { QueueWriter } from '../queue/writer.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
 import type { KeyUses } from '../accounts/keys.ts';
@@ -25,6 +26,8 @@ import type { Ports, SessionThreadData, ToMain, ToThread } from './session-threa
 
 export interface SessionThreadDeps {
   enqueuer: Pick<Enqueuer, 'enqueue'>;
+  /** The node's one queue writer: the threads' writes (the login throttle's counters) go through it too. */
+  writer: QueueWriter;
   recorder: SessionRecorder;
   keyUses: KeyUses;
   logger: Logger;
@@ -133,6 +136,14 @@ function startThread(config: Config, tls: TlsCredentials, ticketKeys: Buffer, de
           deps.enqueuer.enqueue(submission).then(
             (result) => send({ type: 'enqueued', seq, result }),
             (error: Error) => send({ type: 'enqueue-failed', seq, error: error.message }),
+          );
+          break;
+        }
+        case 'write': {
+          const { seq } = message;
+          deps.writer.run(message.name, message.args as never).then(
+            (result) => send({ type: 'written', seq, result }),
+            (error: Error) => send({ type: 'write-failed', seq, error: error.message }),
           );
           break;
         }

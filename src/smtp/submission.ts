@@ -3,19 +3,20 @@
  * they may send as this sender to these recipients, and the durable commit
  * that earns the 250. Decisions come from policy/; words from replies.ts.
  */
-import { accountDomainFacts } from '../domains/domains.ts';
+import { accountDomainFactsOf } from '../domains/domains.ts';
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
-import { readKeyUsage, readUsage } from '../queue/usage.ts';
+import { readKeyUsage, readUsageOf } from '../queue/usage.ts';
 import { newId } from '../store/ids.ts';
 import { authenticateKey, authoriseEnvelopeSender, authoriseHeaderAuthors, devicePrincipal, identityOf, type Principal } from '../accounts/authorise.ts';
 import type { AccountDomainFact } from '../policy/sender.ts';
 import type { KeyUseRefusal } from '../policy/key-scope.ts';
 import { checkDailyLimit, checkKeyDailyLimit, type UsageFact } from '../policy/limits.ts';
 import type { KeyUses } from '../accounts/keys.ts';
-import { findSuppression } from '../suppressions/suppressions.ts';
+import { findSuppressionsOf, normalizeAddress, type Suppression } from '../suppressions/suppressions.ts';
+import { ReadBatch } from '../store/read-batch.ts';
 import { decodedSubject, headerFromAddresses, headerValue, prependHeaders, readHeaders, rfc5322Date } from '../message/headers.ts';
 import type { LineLimitHooks, SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
 import { checkMessageLines } from '../policy/message-lines.ts';
@@ -68,6 +69,11 @@ const fail = (reply: Reply) => new SmtpReplyError(reply);
 export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' | 'submissions'): Partial<SMTPServerOptions> & LineLimitHooks {
   const { config, store, enqueuer, throttle, logger } = deps;
   const transactions = new Map<string, Transaction>();
+  // What every MAIL FROM and RCPT TO asks the store, one query per turn for all sessions (store/read-batch.ts).
+  const domainsOf = new ReadBatch<string, AccountDomainFact[]>((ids) => accountDomainFactsOf(store, ids), (id) => id, []);
+  const usageOf = new ReadBatch<string, UsageFact>((ids) => readUsageOf(store.db, ids, Date.now()), (id) => id, { used: 0, nextRelease: null });
+  const suppressionOf = new ReadBatch<{ accountId: string; address: string }, Suppression | null>(
+    (pairs) => findSuppressionsOf(store.db, pairs), (pair) => `${pair.accountId} ${normalizeAddress(pair.address)}`, null);
   const alwaysDisabled = ['WIZ', 'SHELL', 'KILL', 'XCLIENT', 'XFORWARD', 'VRFY'];
   const recorder = deps.recorder;
   /** A refusal of the protocol's own (throttle, input limits): one JSON log line with the session, the reason and the reply. */
@@ -146,7 +152,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         if (!principal) return callback(refused(session, 'auth-required', Replies.authRequired()));
         const identity = identityOf(principal);
         const [domains, usage, keyUsage] = await Promise.all([
-          accountDomainFacts(store, principal.accountId), readUsage(store.db, principal.accountId, now),
+          domainsOf.read(principal.accountId), usageOf.read(principal.accountId),
           identity && identity.dailyLimit !== null ? readKeyUsage(store.db, identity.id, now) : null,
         ]);
         const verdict = authoriseEnvelopeSender(principal, address.address, domains);
@@ -175,7 +181,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         const keyLimit = checkKeyDailyLimit(transaction.keyUsage, recipients, principal.scope.dailyLimit, Date.now(), identityOf(principal)?.holder);
         if (!keyLimit.ok) return callback(refuse(session, keyLimit.refusal));
       }
-      findSuppression(store.db, principal.accountId, address.address).then((suppression) => {
+      suppressionOf.read({ accountId: principal.accountId, address: address.address }).then((suppression) => {
         if (suppression) {
           return callback(refuse(session, { kind: 'recipient-suppressed', address: suppression.address, reason: suppression.reason, since: suppression.createdAt }));
         }

@@ -3,6 +3,7 @@
  * (several nodes). Everything above this folder writes dialect-free Kysely
  * queries; what differs between the engines lives in this folder.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -39,8 +40,33 @@ function openSqlite(path: string): Store {
   return { db, engine: 'sqlite', url: `sqlite:${file}`, close: () => db.destroy() };
 }
 
+/** Statement texts given a name, at most: the multi-row inserts have a text per row count, and each name costs memory on every connection. */
+const MAX_NAMED_STATEMENTS = 1000;
+const statementNames = new Map<string, string>();
+const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+
+/**
+ * A connection that prepares the statements it runs (a named statement per distinct text,
+ * parsed and planned by PostgreSQL once per connection instead of on every call; Kysely sends
+ * the same text for the same query shape). Plain text statements (BEGIN, COMMIT, DDL) and
+ * those without parameters go as they are.
+ */
+class PreparingClient extends pg.Client {
+  override query(config: unknown, values?: unknown, callback?: unknown): never {
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && PREPARABLE.test(config)) {
+      let name = statementNames.get(config);
+      if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+        name = `mr_${createHash('sha1').update(config).digest('hex').slice(0, 20)}`;
+        statementNames.set(config, name);
+      }
+      if (name !== undefined) return (super.query as (...args: unknown[]) => never)({ name, text: config, values }, callback);
+    }
+    return (super.query as (...args: unknown[]) => never)(config, values, callback);
+  }
+}
+
 function openPostgres(url: string): Store {
-  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  const pool = new pg.Pool({ connectionString: url, max: 20, Client: PreparingClient });
   // A dropped connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

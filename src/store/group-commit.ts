@@ -1,12 +1,16 @@
 /**
- * Group commit: whatever is submitted while one batch is being committed goes
- * into the next batch together, so one commit (one fsync, one round trip)
- * serves many callers; when idle, an item goes alone at once. Each caller's
- * promise settles only after the commit holding its item.
+ * Group commit, the one batching loop of the process (the queue writer's, on
+ * both engines: writer.ts): whatever is submitted while one batch is being
+ * committed goes into the next batch together, so one commit (one fsync, one
+ * round trip) serves many callers; when idle, an item goes alone at once.
+ * Each caller's promise settles only after the commit holding its item.
+ *
+ * One failure rule: a batch that fails is committed again item by item, so
+ * only the item that failed fails (isolateFailures); its batch-mates commit.
  */
-import type { Kysely } from 'kysely';
-import type { Store } from './database.ts';
-import type { Database } from './schema.ts';
+
+/** One item's answer: its result, or the error that failed it alone. */
+export type Settled<Out> = { ok: true; value: Out } | { ok: false; error: unknown };
 
 interface Pending<In, Out> {
   item: In;
@@ -14,14 +18,14 @@ interface Pending<In, Out> {
   reject: (error: unknown) => void;
 }
 
-/** Runs items in batches through `commit`, which answers each item of a batch, in order. A batch that throws fails all its items. */
-export class Batcher<In, Out> {
-  readonly #commit: (items: In[]) => Promise<Out[]>;
+/** Runs items in batches through `commit`, which answers each item of a batch, in order. */
+export class GroupCommit<In, Out> {
+  readonly #commit: (items: In[]) => Promise<Array<Settled<Out>>>;
   readonly #maxBatch: number;
   #pending: Array<Pending<In, Out>> = [];
   #flushing: Promise<void> | null = null;
 
-  constructor(commit: (items: In[]) => Promise<Out[]>, maxBatch: number) {
+  constructor(commit: (items: In[]) => Promise<Array<Settled<Out>>>, maxBatch: number) {
     this.#commit = commit;
     this.#maxBatch = maxBatch;
   }
@@ -43,40 +47,40 @@ export class Batcher<In, Out> {
     await new Promise((resolve) => setImmediate(resolve));
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#maxBatch);
+      let answers: Array<Settled<Out>>;
       try {
-        const results = await this.#commit(batch.map((pending) => pending.item));
-        batch.forEach((pending, index) => pending.resolve(results[index]));
+        answers = await this.#commit(batch.map((pending) => pending.item));
       } catch (error) {
-        for (const pending of batch) pending.reject(error);
+        answers = batch.map(() => ({ ok: false, error }));
       }
+      batch.forEach((pending, index) => {
+        const answer = answers[index] ?? { ok: false, error: new Error('the commit gave no answer for this item') };
+        if (answer.ok) pending.resolve(answer.value);
+        else pending.reject(answer.error);
+      });
     }
     this.#flushing = null;
   }
 }
 
-type Work = (tx: Kysely<Database>) => Promise<unknown>;
-
 /**
- * Units of write work sharing transactions. A failing unit fails the whole
- * batch (its callers all see the error and may retry); units must not
- * swallow errors half-way.
+ * The failure rule: the items together (one transaction); if that fails, each
+ * alone, in order, so a bad item takes down no other (rare: items are not
+ * expected to fail, and a retry alone costs a transaction each).
  */
-export class GroupCommit {
-  readonly #batcher: Batcher<Work, unknown>;
-
-  constructor(store: Store, maxBatch = 200) {
-    this.#batcher = new Batcher((units) => store.db.transaction().execute(async (tx) => {
-      const out: unknown[] = [];
-      for (const unit of units) out.push(await unit(tx));
-      return out;
-    }), maxBatch);
-  }
-
-  run<T>(work: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
-    return this.#batcher.submit(work) as Promise<T>;
-  }
-
-  drain(): Promise<void> {
-    return this.#batcher.drain();
+export async function isolateFailures<In, Out>(items: readonly In[], together: (items: readonly In[]) => Promise<Out[]>): Promise<Array<Settled<Out>>> {
+  try {
+    return (await together(items)).map((value) => ({ ok: true, value }));
+  } catch (error) {
+    if (items.length === 1) return [{ ok: false, error }];
+    const answers: Array<Settled<Out>> = [];
+    for (const item of items) {
+      try {
+        answers.push({ ok: true, value: (await together([item]))[0] });
+      } catch (alone) {
+        answers.push({ ok: false, error: alone });
+      }
+    }
+    return answers;
   }
 }

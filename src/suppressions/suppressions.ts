@@ -23,6 +23,19 @@ export async function findSuppression(db: Kysely<Database>, accountId: string, a
   return row ? { address: row.address, reason: row.reason, createdAt: row.created_at } : null;
 }
 
+/** findSuppression for several (account, address) pairs in one query (store/read-batch.ts), by `${accountId} ${normalized address}`. */
+export async function findSuppressionsOf(db: Kysely<Database>, pairs: ReadonlyArray<{ accountId: string; address: string }>): Promise<Map<string, Suppression>> {
+  const found = new Map<string, Suppression>();
+  if (pairs.length === 0) return found;
+  const byAccount = new Map<string, Set<string>>();
+  for (const { accountId, address } of pairs) byAccount.set(accountId, (byAccount.get(accountId) ?? new Set()).add(normalizeAddress(address)));
+  const rows = await db.selectFrom('suppressions').select(['account_id', 'address', 'reason', 'created_at'])
+    .where((eb) => eb.or([...byAccount].map(([accountId, addresses]) => eb.and([eb('account_id', '=', accountId), eb('address', 'in', [...addresses])]))))
+    .execute();
+  for (const row of rows) found.set(`${row.account_id} ${row.address}`, { address: row.address, reason: row.reason, createdAt: row.created_at });
+  return found;
+}
+
 /** Adds a suppression; an existing one keeps its first reason and date. */
 export async function suppress(db: Kysely<Database>, accountId: string, address: string, reason: string, sourceDeliveryId: string | null): Promise<void> {
   await db.insertInto('suppressions')

@@ -8,6 +8,7 @@ import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { recordEvents } from '../../src/queue/message-events.ts';
 import { verifySignature } from '../../src/events/webhooks-signature.ts';
 import { startWebhookDispatcher } from '../../src/events/webhooks-dispatcher.ts';
+import { startQueueWriter } from '../../src/queue/writer.ts';
 import { apiClient, eventually, type ApiClient } from './client.ts';
 
 interface Received {
@@ -200,7 +201,9 @@ describeEachStore('API webhooks', (engine) => {
   });
 
   test('two dispatchers on one store send each event exactly once', async () => {
-    const second = startWebhookDispatcher({ store: m.running.store, logger: pino({ level: 'silent' }), nodeId: 'second-node', options: { pollIntervalMs: 20, batchSize: 3 } });
+    // A second node's dispatcher: its writes go through a queue writer of its own.
+    const secondWriter = await startQueueWriter(m.running.store, m.running.store.url);
+    const second = startWebhookDispatcher({ store: m.running.store, writer: secondWriter, logger: pino({ level: 'silent' }), nodeId: 'second-node', options: { pollIntervalMs: 20, batchSize: 3 } });
     const counting = await startReceiver();
     try {
       const sender = await newSender();
@@ -216,6 +219,7 @@ describeEachStore('API webhooks', (engine) => {
       assert.equal(new Set(ids).size, recipients.length);
     } finally {
       await second.stop();
+      await secondWriter.close();
       await counting.close();
     }
   });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describeEachStore, createTestStore, type TestStore } from '../support/stores.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { CAUGHT_PER_ACCOUNT, catchMessage, listCaught, readCaughtMail } from '../../src/events/caught-mail.ts';
+import { newId } from '../../src/store/ids.ts';
 
 describeEachStore('caught mail per account', (engine) => {
   let t: TestStore;
@@ -24,7 +25,9 @@ describeEachStore('caught mail per account', (engine) => {
     for (let i = 0; i < CAUGHT_PER_ACCOUNT + 2; i += 1) {
       const raw = Buffer.from(`From: spam${i}@elsewhere.example\r\nTo: you@flood.example\r\nSubject: flood ${i}\r\n\r\nYour code: ${100000 + i}\r\n`);
       const read = await readCaughtMail(raw, `spam${i}@elsewhere.example`);
-      ids.push(await catchMessage(t.store, { accountId, recipient: 'you@flood.example', mailFrom: `spam${i}@elsewhere.example`, raw, clientIp: '127.0.0.1', now: start + i, retentionMs: 86_400_000 }, read));
+      const id = newId();
+      await t.store.db.transaction().execute((tx) => catchMessage(tx, { id, read, request: { accountId, recipient: 'you@flood.example', mailFrom: `spam${i}@elsewhere.example`, raw, clientIp: '127.0.0.1', now: start + i, retentionMs: 86_400_000 } }));
+      ids.push(id);
     }
     const kept = await listCaught(t.store, accountId, start, 1000);
     assert.equal(kept.length, CAUGHT_PER_ACCOUNT);

@@ -100,15 +100,15 @@ describeEachStore('leased outbox', (engine) => {
       id, webhook_id: webhookId, account_id: accountId, event_id: null, event_type: 'test', payload: '{}', status: 'pending' as const, attempt_count: 0,
       next_attempt_at: now - 1, lease_owner: null, last_status_code: null, last_error: null, created_at: now, updated_at: now, delivered_at: null,
     }))).execute();
-    const claimed = await claimWebhookDeliveries(t.store, 'd-1', now, LEASE, 10);
+    const claimed = await t.store.db.transaction().execute((tx) => claimWebhookDeliveries(tx, t.store.engine, 'd-1', now, LEASE, 10));
     assert.deepEqual(claimed.map((row) => row.id).sort(), [...rows].sort());
     assert.equal(claimed[0].url, 'http://127.0.0.1:9/hook');
-    assert.deepEqual(await claimWebhookDeliveries(t.store, 'd-2', now, LEASE, 10), []);
+    assert.deepEqual(await t.store.db.transaction().execute((tx) => claimWebhookDeliveries(tx, t.store.engine, 'd-2', now, LEASE, 10)), []);
     const columns = { attempt_count: 1, next_attempt_at: now, updated_at: now, delivered_at: now, last_status_code: 200, last_error: null };
     assert.equal(await WEBHOOK_OUTBOX.settle(t.store.db, { id: rows[0], owner: 'd-2', status: 'delivered', columns }), false);
     assert.equal(await WEBHOOK_OUTBOX.settle(t.store.db, { id: rows[0], owner: 'd-1', status: 'delivered', columns }), true);
     assert.equal(await WEBHOOK_OUTBOX.release(t.store.db, { owner: 'd-1', ids: rows, dueAt: now }), 1, 'only the row still pending');
-    assert.deepEqual((await claimWebhookDeliveries(t.store, 'd-2', now, LEASE, 10)).map((row) => row.id), [rows[1]]);
+    assert.deepEqual((await t.store.db.transaction().execute((tx) => claimWebhookDeliveries(tx, t.store.engine, 'd-2', now, LEASE, 10))).map((row) => row.id), [rows[1]]);
     assert.throws(() => WEBHOOK_OUTBOX.spec.changeStatus(t.store.db, ['delivered'], 'pending', {}), /may not go from delivered to pending/);
   });
 });
