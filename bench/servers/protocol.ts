@@ -4,9 +4,17 @@ import type { LoadTarget } from '../load/job.ts';
 export type ServerReport =
   | { type: 'ready'; target: LoadTarget }
   | { type: 'failed'; error: string }
-  | { type: 'cpu'; micros: number };
+  | { type: 'cpu'; micros: number }
+  | { type: 'memory'; sample: MemorySample };
 
-export type ServerCommand = { type: 'stop' } | { type: 'cpu' };
+export type ServerCommand = { type: 'stop' } | { type: 'cpu' } | { type: 'memory' };
+
+/** Bytes. `heapUsed` is taken after a full collection when the child runs with --expose-gc, so garbage does not pass for growth. */
+export interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
 
 /**
  * The child's side: start, report where to connect, stop cleanly when told
@@ -21,10 +29,19 @@ export function serveInChild(start: () => Promise<{ target: LoadTarget; stop(): 
         const used = process.cpuUsage();
         process.send!({ type: 'cpu', micros: used.user + used.system } satisfies ServerReport);
       }
+      if (command.type === 'memory') process.send!({ type: 'memory', sample: memorySample() } satisfies ServerReport);
       if (command.type === 'stop') server.stop().then(() => process.exit(0), () => process.exit(1));
     });
     process.send!({ type: 'ready', target: server.target } satisfies ServerReport);
   }, (error: Error) => {
     process.send!({ type: 'failed', error: error.stack ?? error.message } satisfies ServerReport, () => process.exit(1));
   });
+}
+
+function memorySample(): MemorySample {
+  // RSS as the system sees it (before the collection, which would shrink it for the moment).
+  const rss = process.memoryUsage.rss();
+  (globalThis as { gc?: () => void }).gc?.();
+  const { heapUsed, external } = process.memoryUsage();
+  return { rss, heapUsed, external };
 }
