@@ -27,8 +27,8 @@ import type { IdleJob, IdleReport } from './idle-clients.ts';
 
 const MAILROOM = fileURLToPath(new URL('../servers/mailroom.ts', import.meta.url));
 const IDLE_CLIENTS = fileURLToPath(new URL('./idle-clients.ts', import.meta.url));
-/** Connections of the paced sender: a few, like the applications of one relay. */
-const PACED_CONNECTIONS = 10;
+/** Connections of the paced sender: enough that the rate never waits on a reply (each message waits for its commit). */
+const PACED_CONNECTIONS = 50;
 /** Connections of the "other clients" measured beside the idle ones. */
 const ACTIVE_CONNECTIONS = 10;
 const ACTIVE_SECONDS = 20;
