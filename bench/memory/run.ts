@@ -32,6 +32,8 @@ const PACED_CONNECTIONS = 50;
 /** Connections of the "other clients" measured beside the idle ones. */
 const ACTIVE_CONNECTIONS = 10;
 const ACTIVE_SECONDS = 20;
+/** A full collection before each heap figure; `kill -USR2 <pid>` writes a heap snapshot into the current directory, to find what grows. */
+const MEMORY_FLAGS = ['--expose-gc', '--heapsnapshot-signal=SIGUSR2'];
 /** Loopback source addresses the idle connections come from (127.0.0.2 …). */
 const IDLE_SOURCES = Array.from({ length: 20 }, (_, i) => `127.0.0.${i + 2}`);
 
@@ -61,12 +63,12 @@ async function steadyRun(engine: StoreName, database: BenchDatabase, options: Be
   const mx = await startWireMx('sink.bench', () => { arrived++; return { accept: true }; });
   const server = await forkServer(MAILROOM, {
     env: serverEnv(database.dataDir, database.url, { MAILROOM_ROLES: 'smtp,delivery', MAILROOM_RELAY_HOST: `127.0.0.1:${mx.port}` }),
-    execArgv: ['--expose-gc'], profileDir: options.profileDir, profileName: `memory-steady-${engine}`,
+    execArgv: MEMORY_FLAGS, profileDir: options.profileDir, profileName: `memory-steady-${engine}`,
   });
   try {
     const sender = await PacedSender.connect(server.target, PACED_CONNECTIONS, size);
     const start = await server.memory();
-    console.log(`\n  ${engine}, steady ${options.memoryRate} msgs/s: at start RSS ${mb(start.rss)}, heap ${mb(start.heapUsed)}`);
+    console.log(`\n  ${engine}, steady ${options.memoryRate} msgs/s (node pid ${server.pid}): at start RSS ${mb(start.rss)}, heap ${mb(start.heapUsed)}`);
     console.log('    minute   accepted  delivered  errors   server µs/msg      RSS   heap used   external');
     const samples: MemorySample[] = [];
     let previous = { accepted: 0, arrived: 0, cpu: await server.cpu() };
@@ -88,9 +90,9 @@ async function steadyRun(engine: StoreName, database: BenchDatabase, options: Be
     await sender.stop();
     const deadline = performance.now() + 60_000;
     while (arrived < sender.counts.accepted && performance.now() < deadline) await sleep(200);
-    const { accepted, errors, firstError, late } = sender.counts;
+    const { accepted, errors, firstError, skipped } = sender.counts;
     console.log(`    ${accepted.toLocaleString('en')} accepted, ${arrived.toLocaleString('en')} delivered to the MX, ${errors} errors${firstError ? ` (first: ${firstError})` : ''}`
-      + `${late > 0 ? `, ${late} sent more than a second late (the node fell behind the rate)` : ''}`);
+      + `${skipped > 0 ? `, ${skipped.toLocaleString('en')} turns skipped (the node fell behind the rate)` : ''}`);
     console.log(`    RSS:  ${range(samples.map((s) => s.rss))}`);
     console.log(`    heap: ${range(samples.map((s) => s.heapUsed))}`);
   } finally {
@@ -101,7 +103,7 @@ async function steadyRun(engine: StoreName, database: BenchDatabase, options: Be
 
 async function idleConnections(engine: StoreName, database: BenchDatabase, options: BenchOptions, size: number): Promise<void> {
   const server = await forkServer(MAILROOM, {
-    env: serverEnv(database.dataDir, database.url), execArgv: ['--expose-gc'], profileDir: options.profileDir, profileName: `memory-idle-${engine}`,
+    env: serverEnv(database.dataDir, database.url), execArgv: MEMORY_FLAGS, profileDir: options.profileDir, profileName: `memory-idle-${engine}`,
   });
   try {
     const active = () => runLoadInChild({

@@ -5,6 +5,7 @@ import type { LoadTarget } from '../load/job.ts';
 import type { MemorySample, ServerCommand, ServerReport } from './protocol.ts';
 
 export interface ServerChild {
+  pid: number;
   target: LoadTarget;
   /** The child's CPU time so far (user + system), in microseconds. */
   cpu(): Promise<number>;
@@ -46,7 +47,7 @@ export function forkServer(script: string, options: ForkServerOptions): Promise<
       if (report.type !== 'ready') return fail(new Error(`${script} sent ${report.type} before it was ready`));
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      resolve({ target: report.target, cpu: () => ask(child, 'cpu').then((r) => r.micros), memory: () => ask(child, 'memory').then((r) => r.sample), stop: () => stopChild(child).finally(forget) });
+      resolve({ pid: child.pid!, target: report.target, cpu: () => ask(child, 'cpu').then((r) => r.micros), memory: () => ask(child, 'memory').then((r) => r.sample), stop: () => stopChild(child).finally(forget) });
     });
   });
 }
