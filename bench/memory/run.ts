@@ -69,7 +69,7 @@ async function steadyRun(engine: StoreName, database: BenchDatabase, options: Be
     const sender = await PacedSender.connect(server.target, PACED_CONNECTIONS, size);
     const start = await server.memory();
     console.log(`\n  ${engine}, steady ${options.memoryRate} msgs/s (node pid ${server.pid}): at start RSS ${mb(start.rss)}, heap ${mb(start.heapUsed)}`);
-    console.log('    minute   accepted  delivered  errors   server µs/msg      RSS   heap used   external');
+    console.log('    minute   accepted  delivered  errors   server µs/msg      RSS   heap used   external   thread heaps');
     const samples: MemorySample[] = [];
     let previous = { accepted: 0, arrived: 0, cpu: await server.cpu() };
     sender.start(options.memoryRate);
@@ -78,13 +78,13 @@ async function steadyRun(engine: StoreName, database: BenchDatabase, options: Be
     for (let minute = 1; minute <= minutes; minute++) {
       const until = startedAt + Math.min(minute, options.memoryMinutes) * 60_000;
       await sleep(Math.max(0, until - performance.now()));
-      const sample = await server.memory();
+      const sample = await server.memory(true);
       const cpu = await server.cpu();
       samples.push(sample);
       const accepted = sender.counts.accepted - previous.accepted;
       console.log(`    ${String(minute).padStart(6)} ${accepted.toLocaleString('en').padStart(10)} ${(arrived - previous.arrived).toLocaleString('en').padStart(10)} `
         + `${String(sender.counts.errors).padStart(7)} ${(accepted > 0 ? ((cpu - previous.cpu) / accepted).toFixed(0) : '-').padStart(15)} `
-        + `${mb(sample.rss).padStart(8)} ${mb(sample.heapUsed).padStart(11)} ${mb(sample.external).padStart(10)}`);
+        + `${mb(sample.rss).padStart(8)} ${mb(sample.heapUsed).padStart(11)} ${mb(sample.external).padStart(10)} ${mb(threadHeaps(sample)).padStart(14)}`);
       previous = { accepted: sender.counts.accepted, arrived, cpu };
     }
     await sender.stop();
@@ -95,6 +95,7 @@ async function steadyRun(engine: StoreName, database: BenchDatabase, options: Be
       + `${skipped > 0 ? `, ${skipped.toLocaleString('en')} turns skipped (the node fell behind the rate)` : ''}`);
     console.log(`    RSS:  ${range(samples.map((s) => s.rss))}`);
     console.log(`    heap: ${range(samples.map((s) => s.heapUsed))}`);
+    console.log(`    worker threads' heaps (total, not collected first): ${range(samples.map(threadHeaps))}; at the end ${threadBreakdown(samples[samples.length - 1])}`);
   } finally {
     await server.stop();
     await mx.close();
@@ -184,6 +185,14 @@ function range(values: number[]): string {
   const perMinute = values.length > 1 ? growth / (values.length - 1) : 0;
   return `min ${mb(Math.min(...values))}, max ${mb(Math.max(...values))}, `
     + `first minute ${mb(values[0])} → last ${mb(values[values.length - 1])} (${growth >= 0 ? '+' : ''}${mb(growth)}, ${perMinute >= 0 ? '+' : ''}${mb(perMinute)}/min)`;
+}
+
+function threadHeaps(sample: MemorySample): number {
+  return sample.threads.reduce((sum, thread) => sum + thread.heapTotal, 0);
+}
+
+function threadBreakdown(sample: MemorySample | undefined): string {
+  return sample ? sample.threads.map((t) => `${t.name} ${mb(t.heapUsed)} used of ${mb(t.heapTotal)}`).join(', ') : '-';
 }
 
 function mb(bytes: number): string {

@@ -9,8 +9,8 @@ export interface ServerChild {
   target: LoadTarget;
   /** The child's CPU time so far (user + system), in microseconds. */
   cpu(): Promise<number>;
-  /** The child's memory now (see MemorySample). */
-  memory(): Promise<MemorySample>;
+  /** The child's memory now (see MemorySample); `threads` adds the worker threads' heaps. */
+  memory(threads?: boolean): Promise<MemorySample>;
   stop(): Promise<void>;
 }
 
@@ -47,14 +47,16 @@ export function forkServer(script: string, options: ForkServerOptions): Promise<
       if (report.type !== 'ready') return fail(new Error(`${script} sent ${report.type} before it was ready`));
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      resolve({ pid: child.pid!, target: report.target, cpu: () => ask(child, 'cpu').then((r) => r.micros), memory: () => ask(child, 'memory').then((r) => r.sample), stop: () => stopChild(child).finally(forget) });
+      resolve({ pid: child.pid!, target: report.target, cpu: () => ask(child, { type: 'cpu' }).then((r) => r.micros), memory: (threads = false) => ask(child, { type: 'memory', threads }).then((r) => r.sample), stop: () => stopChild(child).finally(forget) });
     });
   });
 }
 
-function ask<T extends 'cpu' | 'memory'>(child: ChildProcess, type: T): Promise<Extract<ServerReport, { type: T }>> {
+function ask<T extends 'cpu' | 'memory'>(child: ChildProcess, command: ServerCommand & { type: T }): Promise<Extract<ServerReport, { type: T }>> {
+  const { type } = command;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.off('message', onReport); reject(new Error(`no ${type} sample`)); }, 5000);
+    // A node busy with 10,000 connections opening answers late.
+    const timer = setTimeout(() => { child.off('message', onReport); reject(new Error(`no ${type} sample`)); }, 30_000);
     const onReport = (report: ServerReport) => {
       if (report.type !== type) return;
       clearTimeout(timer);
@@ -62,7 +64,7 @@ function ask<T extends 'cpu' | 'memory'>(child: ChildProcess, type: T): Promise<
       resolve(report as Extract<ServerReport, { type: T }>);
     };
     child.on('message', onReport);
-    child.send({ type } satisfies ServerCommand);
+    child.send(command);
   });
 }
 
