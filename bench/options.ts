@@ -26,6 +26,12 @@ export interface BenchOptions {
   profileDir: string | null;
   /** The flat-cost case's pre-fill as a share of 1,000,000 deferred deliveries and 10,000,000 history rows. */
   flatScale: number;
+  /** The memory case: minutes of steady acceptance and delivery, at this many messages per second. */
+  memoryMinutes: number;
+  memoryRate: number;
+  /** The memory case: idle SMTP connections held open, and for how many seconds. */
+  idleConnections: number;
+  idleSeconds: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -34,8 +40,13 @@ export const USAGE = `npm run bench -- [options]
   --warmup S           warm-up seconds per case, not measured (default 2; --quick: 1)
   --sizes LIST         message sizes, e.g. 1k,50k (default 1k,50k)
   --stores LIST        sqlite,postgres (default both; postgres is skipped if unreachable)
-  --cases LIST         case kinds to run: ceiling,acceptance,mixed,multinode,throttled,flat-cost (default all)
+  --cases LIST         case kinds to run: ceiling,acceptance,mixed,multinode,throttled,api-batch,flat-cost,memory
+                       (default all but memory, which takes about 15 min per store)
   --flat-scale F       flat-cost pre-fill as a share of 1M deferred + 10M history rows (default 1; 0.01 for a quick run)
+  --memory-minutes M   memory case: minutes of steady acceptance + delivery, RSS per minute (default 10)
+  --memory-rate R      memory case: messages per second in that run (default 300, below this machine's capacity)
+  --idle-connections N memory case: idle SMTP connections held open against one node (default 10000)
+  --idle-seconds S     memory case: how long they are held, below MAILROOM_SMTP_IDLE_TIMEOUT (default 60)
   --no-starttls        skip the STARTTLS runs
   --sessions LIST      reused,per-message (default both): per-message opens a new session
                        (connect, EHLO, [STARTTLS], AUTH) for every message, at the smallest size
@@ -61,6 +72,10 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'tls-resume': { type: 'boolean' },
       quick: { type: 'boolean' },
       'flat-scale': { type: 'string' },
+      'memory-minutes': { type: 'string' },
+      'memory-rate': { type: 'string' },
+      'idle-connections': { type: 'string' },
+      'idle-seconds': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -79,6 +94,10 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     profileDir: values.profile ?? null,
     tlsResume: values['tls-resume'] ?? false,
     flatScale: positive('--flat-scale', values['flat-scale'] ?? '1'),
+    memoryMinutes: positive('--memory-minutes', values['memory-minutes'] ?? '10'),
+    memoryRate: positive('--memory-rate', values['memory-rate'] ?? '300'),
+    idleConnections: Math.round(positive('--idle-connections', values['idle-connections'] ?? '10000')),
+    idleSeconds: positive('--idle-seconds', values['idle-seconds'] ?? '60'),
   };
 }
 

@@ -10,9 +10,12 @@ import { cleanupAll } from './cleanup.ts';
 import { USAGE, formatSize, parseOptions, type BenchOptions } from './options.ts';
 import { endToEndVerdict, noiseWarning, progressLine, sessionVerdict, table, targetVerdict, type Row } from './report.ts';
 import { runFlatCost } from './flat-cost/run.ts';
+import { runMemory } from './memory/run.ts';
 
 /** Not a row of the table: it prints its own (empty store against pre-filled), see flat-cost/run.ts. */
 const FLAT_COST = 'flat-cost';
+/** Not a row either, and only when asked for (it takes a quarter of an hour per store): see memory/run.ts. */
+const MEMORY = 'memory';
 
 /** Every size without TLS; the smallest also with STARTTLS; a session per message at the smallest size only. */
 function variants(options: BenchOptions): Variant[] {
@@ -26,8 +29,8 @@ function variants(options: BenchOptions): Variant[] {
 }
 
 function plan(options: BenchOptions): BenchCase[] {
-  const unknown = options.cases.filter((name) => name !== FLAT_COST && !CASE_KINDS.some((kind) => kind.name === name));
-  if (unknown.length > 0) throw new Error(`--cases: unknown ${unknown.join(', ')} (known: ${[...CASE_KINDS.map((k) => k.name), FLAT_COST].join(', ')})`);
+  const unknown = options.cases.filter((name) => name !== FLAT_COST && name !== MEMORY && !CASE_KINDS.some((kind) => kind.name === name));
+  if (unknown.length > 0) throw new Error(`--cases: unknown ${unknown.join(', ')} (known: ${[...CASE_KINDS.map((k) => k.name), FLAT_COST, MEMORY].join(', ')})`);
   const kinds = CASE_KINDS.filter((kind) => options.cases.length === 0 || options.cases.includes(kind.name));
   return variants(options).flatMap((variant) => kinds.flatMap((kind) => kind.plan(variant, options)));
 }
@@ -48,7 +51,8 @@ async function main(): Promise<void> {
     options = parseOptions(process.argv.slice(2));
     if (!options) {
       return void console.log(`${USAGE}\n\nCase kinds:\n${CASE_KINDS.map((k) => `  ${k.name.padEnd(12)} ${k.description}`).join('\n')}\n`
-        + `  ${FLAT_COST.padEnd(12)} the same figures on an empty and a pre-filled store (1M deferred, 10M history rows), query plans, a retention pass`);
+        + `  ${FLAT_COST.padEnd(12)} the same figures on an empty and a pre-filled store (1M deferred, 10M history rows), query plans, a retention pass\n`
+        + `  ${MEMORY.padEnd(12)} RSS per minute of a steady accept-and-deliver run, and with 10,000 idle SMTP connections (only with --cases memory)`);
     }
     cases = plan(options);
   } catch (error) {
@@ -74,8 +78,10 @@ async function main(): Promise<void> {
   }
   await cleanupAll();
   const flatCost = options.cases.length === 0 || options.cases.includes(FLAT_COST);
+  const memory = options.cases.includes(MEMORY);
   if (rows.length === 0) {
     if (flatCost) await runFlatCost(options).finally(cleanupAll);
+    if (memory) await runMemory(options).finally(cleanupAll);
     return;
   }
 
@@ -96,6 +102,7 @@ async function main(): Promise<void> {
   console.log(endToEndVerdict(rows));
   console.log(sessionVerdict(rows));
   if (flatCost) await runFlatCost(options).finally(cleanupAll);
+  if (memory) await runMemory(options).finally(cleanupAll);
 }
 
 await main();

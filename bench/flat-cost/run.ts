@@ -176,10 +176,13 @@ function printTable(engine: StoreName, empty: Figures, full: Figures): void {
     ['end to end p99 ms', empty.endToEnd.p99Ms, full.endToEnd.p99Ms, 'lower'],
     ['claim of 50 due, p50 ms', empty.claim.p50Ms, full.claim.p50Ms, 'lower'],
     ['claim of 50 due, p99 ms', empty.claim.p99Ms, full.claim.p99Ms, 'lower'],
+    ['claim of 50 due, cpu µs', empty.claim.cpuMicros, full.claim.cpuMicros, 'lower'],
     ['GET messages first page p50 ms', empty.firstPage.p50Ms, full.firstPage.p50Ms, 'lower'],
     ['GET messages first page p99 ms', empty.firstPage.p99Ms, full.firstPage.p99Ms, 'lower'],
+    ['GET messages first page cpu µs', empty.firstPage.cpuMicros, full.firstPage.cpuMicros, 'lower'],
     ['GET messages deep cursor p50 ms', empty.deepPage.p50Ms, full.deepPage.p50Ms, 'lower'],
     ['GET messages deep cursor p99 ms', empty.deepPage.p99Ms, full.deepPage.p99Ms, 'lower'],
+    ['GET messages deep cursor cpu µs', empty.deepPage.cpuMicros, full.deepPage.cpuMicros, 'lower'],
   ];
   console.log(`\n  ${engine}                          empty   pre-filled   change`);
   for (const [name, a, b, better] of rows) {

@@ -2,13 +2,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { onCleanup } from '../cleanup.ts';
 import type { LoadTarget } from '../load/job.ts';
-import type { ServerCommand, ServerReport } from './protocol.ts';
+import type { MemorySample, ServerCommand, ServerReport } from './protocol.ts';
 
 export interface ServerChild {
-  target: LoadTarget;
   pid: number;
+  target: LoadTarget;
   /** The child's CPU time so far (user + system), in microseconds. */
   cpu(): Promise<number>;
+  /** The child's memory now (see MemorySample); `threads` adds the worker threads' heaps. */
+  memory(threads?: boolean): Promise<MemorySample>;
   stop(): Promise<void>;
 }
 
@@ -17,7 +19,7 @@ export interface ForkServerOptions {
   /** Writes a V8 CPU profile of the child into this directory when it stops. */
   profileDir: string | null;
   profileName: string;
-  /** More Node options (e.g. the bench probe's --import). */
+  /** More Node flags for the child (e.g. --expose-gc). */
   execArgv?: string[];
 }
 
@@ -28,7 +30,7 @@ export function forkServer(script: string, options: ForkServerOptions): Promise<
   const execArgv = options.profileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${options.profileName}.cpuprofile`]
     : [];
-  execArgv.push(...(options.execArgv ?? []));
+  execArgv.push(...options.execArgv ?? []);
   const child = fork(script, [], { env: { ...process.env, ...options.env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const forget = onCleanup(() => { child.kill('SIGKILL'); });
   return new Promise((resolve, reject) => {
@@ -45,22 +47,24 @@ export function forkServer(script: string, options: ForkServerOptions): Promise<
       if (report.type !== 'ready') return fail(new Error(`${script} sent ${report.type} before it was ready`));
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      resolve({ target: report.target, pid: child.pid!, cpu: () => askCpu(child), stop: () => stopChild(child).finally(forget) });
+      resolve({ pid: child.pid!, target: report.target, cpu: () => ask(child, { type: 'cpu' }).then((r) => r.micros), memory: (threads = false) => ask(child, { type: 'memory', threads }).then((r) => r.sample), stop: () => stopChild(child).finally(forget) });
     });
   });
 }
 
-function askCpu(child: ChildProcess): Promise<number> {
+function ask<T extends 'cpu' | 'memory'>(child: ChildProcess, command: ServerCommand & { type: T }): Promise<Extract<ServerReport, { type: T }>> {
+  const { type } = command;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.off('message', onReport); reject(new Error('no CPU sample')); }, 5000);
+    // A node busy with 10,000 connections opening answers late.
+    const timer = setTimeout(() => { child.off('message', onReport); reject(new Error(`no ${type} sample`)); }, 30_000);
     const onReport = (report: ServerReport) => {
-      if (report.type !== 'cpu') return;
+      if (report.type !== type) return;
       clearTimeout(timer);
       child.off('message', onReport);
-      resolve(report.micros);
+      resolve(report as Extract<ServerReport, { type: T }>);
     };
     child.on('message', onReport);
-    child.send({ type: 'cpu' } satisfies ServerCommand);
+    child.send(command);
   });
 }
 

@@ -48,6 +48,7 @@ export const OPTIONS = {
   publicUrl: option('MAILROOM_PUBLIC_URL', '', parsePublicUrl, 'the URL recipients reach the HTTP listener at, for one-click unsubscribe links (default http://MAILROOM_HOSTNAME:MAILROOM_HTTP_PORT; Gmail wants https)'),
   newAccountsSandboxed: option('MAILROOM_NEW_ACCOUNTS_SANDBOXED', 'false', parse.parseBoolean, 'new accounts start in sandbox mode (mail recorded and signed, delivered nowhere) until an administrator lifts it'),
   smtpIdleTimeout: option('MAILROOM_SMTP_IDLE_TIMEOUT', '5m', (raw) => atLeast(raw, 100), 'an idle SMTP client is disconnected after this'),
+  smtpMaxClients: option('MAILROOM_SMTP_MAX_CLIENTS', '20000', parse.parsePositiveInteger, 'connections each SMTP listener holds at once (per session thread); the next gets `421 4.4.5` until one closes. Each is a file descriptor: keep the total under the open-file limit (`ulimit -Hn`, which Node raises its own limit to); an idle one costs about 10 KB'),
   dnsServers: option('MAILROOM_DNS_SERVERS', 'system', parse.parseDnsServers, '`ip[:port],…` for MX, A/AAAA and TXT lookups'),
   deliveryPort: option('MAILROOM_DELIVERY_PORT', '25', parse.parsePort, 'port dialled on MX hosts'),
   relayHost: option('MAILROOM_RELAY_HOST', 'off', (raw) => parse.parseOptionalHostPort(raw, 25), '`host:port` smarthost for all outbound mail'),

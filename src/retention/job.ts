@@ -1,10 +1,10 @@
 /**
  * The retention job: on every node, every MAILROOM_RETENTION_INTERVAL, but
  * only the node holding the `retention` job lease runs a pass (store/job-lease.ts),
- * so a cluster sweeps once. A pass prunes the usage counters, empties the
- * bodies past MAILROOM_BODY_RETENTION, deletes the history past
- * MAILROOM_HISTORY_RETENTION, deletes caught "receive here" mail past its
- * expiry (MAILROOM_CAUGHT_MAIL_RETENTION), then (SQLite) gives the freed pages back.
+ * so a cluster sweeps once. A pass prunes the usage counters, deletes caught
+ * "receive here" mail past its expiry (MAILROOM_CAUGHT_MAIL_RETENTION), deletes
+ * the history past MAILROOM_HISTORY_RETENTION, empties the bodies past
+ * MAILROOM_BODY_RETENTION, then (SQLite) gives the freed pages back.
  *
  * Every write goes through the queue writer (on SQLite its thread, so the
  * main thread never waits on a COMMIT) in batches of 100 messages, resting
@@ -118,8 +118,10 @@ export function startRetentionJob(deps: RetentionDeps, tuning: RetentionTuning =
     const report: RetentionReport = { usageRows: 0, bodiesExpired: 0, messagesDeleted: 0, caughtDeleted: 0, freed: new Map(), pagesReleased: 0 };
     report.usageRows = await writer.run('pruneUsage', { now });
     let held = await sweepCaughtMail(now, report);
-    if (settings.bodyRetentionMs !== null) held = await sweep('expireBodies', settings.bodyRetentionMs, now, report);
+    // History first: a message past both cut-offs is deleted whole, not first emptied row by row
+    // (after a long outage, or on a store that never ran retention, that is most of them).
     if (held && settings.historyRetentionMs !== null) held = await sweep('deleteHistory', settings.historyRetentionMs, now, report);
+    if (held && settings.bodyRetentionMs !== null) held = await sweep('expireBodies', settings.bodyRetentionMs, now, report);
     if (held && deps.engine === 'sqlite') {
       // On a database made before auto_vacuum=INCREMENTAL this frees nothing; SQLite reuses the pages instead.
       let free = await writer.run('incrementalVacuum', { pages: 0 }).catch(() => 0);

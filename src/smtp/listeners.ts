@@ -38,7 +38,7 @@ export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServ
     disableReverseLookup: true,
     logger: false,
     socketTimeout: config.smtpIdleTimeout,
-    maxClients: 2000,
+    maxClients: config.smtpMaxClients,
     // Lines over 512 octets are answered 500 and the session goes on (library.ts); only a
     // line beyond this, longer than RFC 4954 allows even AUTH, ends the connection.
     maxCommandLength: 16 * 1024,

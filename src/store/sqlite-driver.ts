@@ -5,6 +5,9 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
+/** Prepared statements kept per connection: the hot path's few dozen texts, and room for their IN-list lengths. */
+const STATEMENT_CACHE_SIZE = 500;
+
 export function openSqliteDatabase(path: string): { database: SqliteDatabase; raw: DatabaseSync } {
   const raw = new DatabaseSync(path, { timeout: 10_000 });
   // 16 KB pages rather than 4 KB: a 50 KB body is 4 overflow pages instead of 13, so a
@@ -26,14 +29,20 @@ export function openSqliteDatabase(path: string): { database: SqliteDatabase; ra
   raw.exec('PRAGMA journal_size_limit = 67108864');
   raw.exec('PRAGMA foreign_keys = ON');
   // Kysely prepares every query it runs; preparing each distinct SQL text once
-  // keeps the hot path (enqueue, lease) free of SQLite's parser.
+  // keeps the hot path (enqueue, lease) free of SQLite's parser. The texts are not a
+  // fixed set (an IN list or a batch insert has one per length, `incremental_vacuum(N)`
+  // one per N), and each prepared statement holds about 25 KB of native memory: the
+  // least recently used ones are let go beyond a bound, or the cache grows for ever.
   const statements = new Map<string, SqliteStatement>();
   const prepare = (sql: string): SqliteStatement => {
     let statement = statements.get(sql);
-    if (!statement) {
+    if (statement) {
+      statements.delete(sql);
+    } else {
       statement = adaptStatement(raw.prepare(sql), /^\s*pragma\b/i.test(sql));
-      statements.set(sql, statement);
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
     }
+    statements.set(sql, statement);
     return statement;
   };
 
