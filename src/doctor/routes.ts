@@ -10,7 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config/options.ts';
 import type { Store } from '../store/database.ts';
-import type { Listener } from '../smtp/listeners.ts';
+import type { Listener } from '../nodes/listener.ts';
 import { ERRORS } from '../api/schemas.ts';
 import { recentSessions } from './sessions.ts';
 import { checkSettings, type CheckReport, type Connection } from './check.ts';

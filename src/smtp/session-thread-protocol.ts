@@ -5,7 +5,7 @@
 import type { Config } from '../config/options.ts';
 import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
 import type { SessionEvent } from '../doctor/session-recorder.ts';
-import type { TlsCredentials } from './tls.ts';
+import type { TlsCredentials } from '../tls/credentials.ts';
 import type { SMTPServerSession } from './library.ts';
 
 export interface Ports {

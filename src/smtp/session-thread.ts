@@ -15,7 +15,8 @@ import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
 import type { SessionEvent } from '../doctor/session-recorder.ts';
 import { AuthThrottle, authThrottlePolicy } from './auth-throttle.ts';
 import { inThreadWriter } from '../queue/writer.ts';
-import { startSubmissionListeners, type Listener } from './listeners.ts';
+import { startSubmissionListeners } from './listeners.ts';
+import type { Listener } from '../nodes/listener.ts';
 import type { SMTPServerSession } from './library.ts';
 import type { Ports, SessionFacts, SessionThreadData, TlsErrorFacts, ToMain, ToThread } from './session-thread-protocol.ts';
 

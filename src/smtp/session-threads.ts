@@ -19,8 +19,8 @@ import type { Enqueuer } from '../queue/enqueue.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
 import type { KeyUses } from '../accounts/keys.ts';
 import type { SMTPServerSession } from './library.ts';
-import type { Listener } from './listeners.ts';
-import type { TlsCredentials } from './tls.ts';
+import type { Listener } from '../nodes/listener.ts';
+import type { TlsCredentials } from '../tls/credentials.ts';
 import type { Ports, SessionThreadData, ToMain, ToThread } from './session-thread-protocol.ts';
 
 export interface SessionThreadDeps {
