@@ -14,7 +14,7 @@ import { createResolver } from './dns/resolver.ts';
 import { withAnswerCache } from './dns/cache.ts';
 import { Enqueuer } from './queue/enqueue.ts';
 import { startQueueWriter } from './queue/writer.ts';
-import { AuthThrottle, authThrottlePolicy } from './smtp/auth-throttle.ts';
+import { AuthThrottle, authThrottlePolicy } from './accounts/auth-throttle.ts';
 import { loadTlsCredentials } from './tls/credentials.ts';
 import { startMxListener, startSubmissionListeners } from './smtp/listeners.ts';
 import type { Listener } from './nodes/listener.ts';

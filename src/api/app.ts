@@ -32,7 +32,7 @@ import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { trackingEndpoints, trackingSettingsRoutes } from './routes/tracking.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
-import { doctorRoutes } from '../doctor/routes.ts';
+import { doctorRoutes } from './routes/doctor.ts';
 
 /** Where the browsable API reference is served (linked from the dashboard and the README). */
 export const API_REFERENCE_PATH = '/api/docs';

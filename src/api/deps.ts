@@ -10,7 +10,7 @@ import type { Enqueuer } from '../queue/enqueue.ts';
 import type { Metrics } from '../events/metrics.ts';
 import type { Certificates } from '../tls/certificates.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
-import type { AuthThrottle } from '../smtp/auth-throttle.ts';
+import type { AuthThrottle } from '../accounts/auth-throttle.ts';
 
 export interface HttpDeps {
   config: Config;

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { openStore } from '../store/database.ts';
 import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
 import type { SessionEvent } from '../doctor/session-recorder.ts';
-import { AuthThrottle, authThrottlePolicy } from './auth-throttle.ts';
+import { AuthThrottle, authThrottlePolicy } from '../accounts/auth-throttle.ts';
 import { inThreadWriter } from '../queue/writer.ts';
 import { startSubmissionListeners } from './listeners.ts';
 import type { Listener } from '../nodes/listener.ts';

@@ -19,7 +19,7 @@ import { findSuppression } from '../suppressions/suppressions.ts';
 import { decodedSubject, headerFromAddresses, headerValue, prependHeaders, readHeaders, rfc5322Date } from '../message/headers.ts';
 import type { LineLimitHooks, SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
 import { checkMessageLines } from '../policy/message-lines.ts';
-import { AuthThrottle } from './auth-throttle.ts';
+import { AuthThrottle } from '../accounts/auth-throttle.ts';
 import type { Refusal } from '../policy/refusal.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
 import { readMessage } from './message-reader.ts';

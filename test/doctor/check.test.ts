@@ -14,7 +14,7 @@ import { authenticate, principalOf } from '../../src/api/auth.ts';
 import { installErrorHandling } from '../../src/api/errors.ts';
 import { createSecretKey, revokeSecretKey } from '../../src/accounts/keys.ts';
 import { checkSettings, type CheckReport, type ConnectionCheck } from '../../src/doctor/check.ts';
-import { doctorRoutes } from '../../src/doctor/routes.ts';
+import { doctorRoutes } from '../../src/api/routes/doctor.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { createLeaf, createTestCa, storeCertificate, type Pem } from '../support/test-certificates.ts';

@@ -8,13 +8,13 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Config } from '../config/options.ts';
-import type { Store } from '../store/database.ts';
-import type { Listener } from '../nodes/listener.ts';
-import { ERRORS } from '../api/schemas.ts';
-import { recentSessions } from './sessions.ts';
-import { checkSettings, type CheckReport, type Connection } from './check.ts';
-import { diagnoseKey, keyDiagnosisWords } from './key-diagnosis.ts';
+import type { Config } from '../../config/options.ts';
+import type { Store } from '../../store/database.ts';
+import type { Listener } from '../../nodes/listener.ts';
+import { ERRORS } from '../schemas.ts';
+import { recentSessions } from '../../doctor/sessions.ts';
+import { checkSettings, type CheckReport, type Connection } from '../../doctor/check.ts';
+import { diagnoseKey, keyDiagnosisWords } from '../../doctor/key-diagnosis.ts';
 
 export interface DoctorRouteOptions {
   store: Store;
