@@ -21,7 +21,7 @@ import type { LineLimitHooks, SMTPServerAddress, SMTPServerAuthentication, SMTPS
 import { checkMessageLines } from '../policy/message-lines.ts';
 import { AuthThrottle } from '../accounts/auth-throttle.ts';
 import type { Refusal } from '../policy/refusal.ts';
-import type { SessionRecorder } from '../doctor/session-recorder.ts';
+import type { SessionObserver } from './session-observer.ts';
 import { readMessage } from './message-reader.ts';
 import { DEVICE_LANE, DEVICE_LOOKUP } from './library.ts';
 import { findDeviceForIp } from '../accounts/devices.ts';
@@ -37,7 +37,7 @@ export interface SubmissionDeps {
   throttle: AuthThrottle;
   logger: Logger;
   /** Notes how each session went, for the Send-As doctor; memory only on this path, written in batches. */
-  recorder?: Pick<SessionRecorder, 'note' | 'closed' | 'watchTlsErrors'>;
+  recorder?: SessionObserver;
   /** Notes each key's last use, written in bulk: a login waits for no commit. */
   keyUses?: KeyUses;
 }
