@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
-import { decodeReturnPath } from '../delivery/verp.ts';
+import { decodeReturnPath } from '../message/verp.ts';
 import { parseInboundReport } from '../events/inbound-report.ts';
 import { applyInboundReport } from '../events/feedback.ts';
 import { newId } from '../store/ids.ts';
