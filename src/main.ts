@@ -22,7 +22,7 @@ import { startSessionThreads } from './smtp/session-threads.ts';
 import { createMetrics } from './events/metrics.ts';
 import { domainClass } from './events/metrics.ts';
 import { domainOf } from './accounts/email.ts';
-import { sharedSecret } from './queue/settings.ts';
+import { sharedSecret } from './store/settings.ts';
 import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { MtaStsPolicies } from './delivery/mta-sts.ts';
 import { storedPolicies } from './delivery/mta-sts-store.ts';
