@@ -28,7 +28,7 @@ import { CaseSkipped, type BenchCase, type CaseKind, type Variant } from './case
 import type { BenchOptions } from './options.ts';
 import type { LoadResult } from './load/job.ts';
 import { dataPayload } from './load/message.ts';
-import { SmtpWire } from './load/smtp-wire.ts';
+import { SmtpWire } from '../test/support/smtp-wire.ts';
 import { onCleanup } from './cleanup.ts';
 import { StoreUnavailable, createBenchDatabase, type BenchDatabase } from './stores.ts';
 import { startWireMx } from './servers/wire-mx.ts';
