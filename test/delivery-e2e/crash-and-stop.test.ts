@@ -15,7 +15,8 @@ import { startMxPeer, type MxPeer } from '../support/mx-peer.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain, domainRecords, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
-import { burstSender, headerOf, routeDomainTo, startExtraPeer, waitFor, type ExtraPeer } from './helpers.ts';
+import { burstSender, headerOf, routeDomainTo, startExtraPeer, type ExtraPeer } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
 import { startChildMailroom, type ChildMailroom } from './child-mailroom.ts';
 
 /** Deliveries a node holds at once: the most a SIGKILL can turn into duplicates. */

@@ -12,7 +12,7 @@ import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../su
 import { cliEnv, runCli } from '../support/cli.ts';
 import { apiClient } from '../api/client.ts';
 import { createWebhook } from '../../src/events/webhooks.ts';
-import { waitFor } from './helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 const GMAIL_RATE_LIMIT = '421 4.7.28 [192.0.2.1] Gmail has detected an unusual rate of unsolicited mail originating from your DKIM domain. To protect our users from spam, mail sent from your domain has been temporarily rate limited. a1si123 - gsmtp';
 const DMARC_REJECT = "550 5.7.26 Unauthenticated email from sender.example is not accepted due to domain's DMARC policy. a1si123 - gsmtp";

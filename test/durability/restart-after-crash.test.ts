@@ -17,7 +17,8 @@ import { startMxPeer, type MxPeer } from '../support/mx-peer.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain, domainRecords, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
-import { burstSender, headerOf, routeDomainTo, startExtraPeer, waitFor, type ExtraPeer } from '../delivery-e2e/helpers.ts';
+import { burstSender, headerOf, routeDomainTo, startExtraPeer, type ExtraPeer } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
 import { startChildMailroom, type ChildMailroom } from '../delivery-e2e/child-mailroom.ts';
 
 const DELIVERY_CONCURRENCY = 20;
