@@ -60,11 +60,11 @@ export interface Bounced extends AttemptFacts { kind: 'bounced'; reply: string; 
 export type Outcome = Delivered | Deferred | Bounced;
 
 /** A classification without the attempt facts: what classify.ts decides from a reply or an error. */
-export type Verdict =
+export type Classification =
   | { kind: 'deferred'; rule: string }
   | { kind: 'bounced'; rule: string; bounceClass: BounceClass };
 
-export function outcomeOf(verdict: Verdict, reply: string, facts: AttemptFacts): Deferred | Bounced {
+export function outcomeOf(verdict: Classification, reply: string, facts: AttemptFacts): Deferred | Bounced {
   return verdict.kind === 'deferred'
     ? { kind: 'deferred', reply, rule: verdict.rule, ...facts }
     : { kind: 'bounced', reply, rule: verdict.rule, bounceClass: verdict.bounceClass, ...facts };

@@ -11,7 +11,7 @@ import { parseInboundReport } from '../events/inbound-report.ts';
 import { applyInboundReport } from '../events/feedback.ts';
 import { newId } from '../store/ids.ts';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
-import { readMessage } from './message-reader.ts';
+import { readDataStream } from './message-reader.ts';
 import { Replies, SmtpReplyError, replyText } from './replies.ts';
 
 export interface InboundDeps {
@@ -32,7 +32,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       callback();
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (error?: Error | null, message?: string) => void) {
-      readMessage(stream, config.maxMessageSize).then(async (message) => {
+      readDataStream(stream, config.maxMessageSize).then(async (message) => {
         if (message.tooBig) return callback(new SmtpReplyError(Replies.messageTooBig(config.maxMessageSize)));
         const report = await parseInboundReport(message.raw);
         const now = Date.now();
