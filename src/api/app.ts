@@ -96,7 +96,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       for (const register of [accountRoutes, overviewRoutes, keyRoutes, deviceRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, destinationRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes, trackingSettingsRoutes, reportRoutes]) {
         register(routes, deps);
       }
-      await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });
+      await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, recorder: deps.smtpSessions });
     });
   }, { prefix: '/api/v1' });
 

@@ -10,7 +10,7 @@ import net from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import pino from 'pino';
-import { authenticate, principalOf } from '../../src/api/auth.ts';
+import { authenticate } from '../../src/api/auth.ts';
 import { installErrorHandling } from '../../src/api/errors.ts';
 import { createSecretKey, revokeSecretKey } from '../../src/accounts/keys.ts';
 import { checkSettings, type CheckReport, type ConnectionCheck } from '../../src/doctor/check.ts';
@@ -49,7 +49,7 @@ describeEachStore('Send-As doctor: check my settings', (engine) => {
     await typed.register(async (scope) => {
       scope.addHook('onRequest', authenticate(running.store));
       await scope.register(doctorRoutes, {
-        store: running.store, config: mailroom.config, listeners: running.listeners, accountOf: principalOf, recorder: running.smtpSessions, caCerts: ca.cert,
+        store: running.store, config: mailroom.config, listeners: running.listeners, recorder: running.smtpSessions, caCerts: ca.cert,
       });
     }, { prefix: '/api/v1' });
   });
