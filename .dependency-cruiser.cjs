@@ -39,23 +39,15 @@ const layerRules = layers.map((layer, index) => ({
   to: { path: `^src/(${alternation(layers.slice(0, index + 1).flat())})(/|$)`, pathNot: '^src/$1(/|$)' },
 }));
 
+/** An import from paths matching `from` to paths matching `to` fails the check. */
+const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
+
 module.exports = {
   forbidden: [
     ...layerRules,
-    {
-      name: 'doors-apart',
-      comment: 'the HTTP door and the SMTP door share what lies below them, never each other',
-      severity: 'error',
-      from: { path: '^src/(api|web)/' },
-      to: { path: '^src/smtp/' },
-    },
-    {
-      name: 'smtp-through-the-queue',
-      comment: 'the SMTP doors hand messages to the queue; the workers that take them from there are not theirs to call',
-      severity: 'error',
-      from: { path: '^src/smtp/' },
-      to: { path: '^src/(delivery|retention)/' },
-    },
+    forbid('doors-apart', 'the HTTP door and the SMTP door share what lies below them, never each other', '^src/(api|web)/', '^src/smtp/'),
+    forbid('smtp-through-the-queue', 'the SMTP doors hand messages to the queue; the workers that take them from there are not theirs to call',
+      '^src/smtp/', '^src/(delivery|retention)/'),
     {
       // With every folder in one layer, the layer rules leave no way round a cycle.
       name: 'every-folder-in-a-layer',
@@ -64,20 +56,8 @@ module.exports = {
       from: { path: '^src/', pathNot: `^src/(${alternation(layers.flat())})(/|$)` },
       to: {},
     },
-    {
-      name: 'src-not-to-tests',
-      comment: 'the service does not import the suites or the bench',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { path: '^(test|bench)/' },
-    },
-    {
-      name: 'tests-not-to-bench',
-      comment: 'what the suites and the bench share lives in test/support/ (the bench may import it)',
-      severity: 'error',
-      from: { path: '^test/' },
-      to: { path: '^bench/' },
-    },
+    forbid('src-not-to-tests', 'the service does not import the suites or the bench', '^src/', '^(test|bench)/'),
+    forbid('tests-not-to-bench', 'what the suites and the bench share lives in test/support/ (the bench may import it)', '^test/', '^bench/'),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
