@@ -18,7 +18,8 @@ import { listNodes } from '../../src/nodes/registry.ts';
 import { forgetNode, mailroomCli, postgresSkipReason, startNode, type MailroomNode, type NodeOptions } from './cluster.ts';
 import { submitAll, type OutgoingMessage, type SubmitOutcome } from './submitter.ts';
 import { waitFor } from '../support/wait.ts';
-import { duplicatesIn, ledger, startMultiNodeWorld, startWebhookSink, type MultiNodeWorld, type WebhookSink } from './world.ts';
+import { duplicatesIn, ledger, startMultiNodeWorld, type MultiNodeWorld } from './world.ts';
+import { startWebhookSink, type WebhookSink } from '../support/webhook-sink.ts';
 
 const PHASE_ONE = 2000;
 const PHASE_TWO = 200;
