@@ -15,11 +15,10 @@
  * where the start (connections opening, code warming up) and the tail (the
  * last deliveries after the last acceptance) weigh more than the pace.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { createHistogram } from 'node:perf_hooks';
 import { createAccount } from '../src/accounts/accounts.ts';
 import { addDomain, forceVerifyDomain, getDomainRow } from '../src/domains/domains.ts';
@@ -28,13 +27,13 @@ import { CaseSkipped, type BenchCase, type CaseKind, type Variant } from './case
 import type { BenchOptions } from './options.ts';
 import type { LoadResult } from './load/job.ts';
 import { dataPayload } from './load/message.ts';
-import { SmtpWire } from './load/smtp-wire.ts';
+import { SmtpWire } from '../test/support/smtp-wire.ts';
+import { startService } from '../test/support/cli.ts';
 import { onCleanup } from './cleanup.ts';
 import { StoreUnavailable, createBenchDatabase, type BenchDatabase } from './stores.ts';
 import { startWireMx } from './servers/wire-mx.ts';
 import { probeWindow, serverProbe, type ServerProbe } from './tools/server-probe.ts';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const SENDER = 'owner@bench-sender.example';
 const DELIVERY_TIMEOUT_MS = 10 * 60_000;
 
@@ -132,17 +131,20 @@ interface Node {
   stop(): Promise<void>;
 }
 
-function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>, probe: ServerProbe): Promise<Node> {
-  const child = spawn(process.execPath, [...probe.execArgv, CLI, 'start'], {
-    // The banner (with the listeners' ports) is on stderr; stdout carries only log lines.
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      ...process.env, MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_DATA_DIR: dataDir, MAILROOM_NODE_ID: `bench-node-${index}`,
-      MAILROOM_HOSTNAME: 'mailroom.bench', MAILROOM_ROLES: 'smtp,delivery', MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0',
-      MAILROOM_SMTPS_PORT: 'off', MAILROOM_HTTP_PORT: 'off', MAILROOM_RELAY_HOST: `127.0.0.1:${sinkPort}`, MAILROOM_LOG_LEVEL: 'silent',
-      MAILROOM_SHUTDOWN_TIMEOUT: '2s', ...probe.env, ...env,
-    },
-  });
+async function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>, probe: ServerProbe): Promise<Node> {
+  let ready = false;
+  const service = await startService({
+    ...process.env, MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_DATA_DIR: dataDir, MAILROOM_NODE_ID: `bench-node-${index}`,
+    MAILROOM_HOSTNAME: 'mailroom.bench', MAILROOM_ROLES: 'smtp,delivery', MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0',
+    MAILROOM_SMTPS_PORT: 'off', MAILROOM_HTTP_PORT: 'off', MAILROOM_RELAY_HOST: `127.0.0.1:${sinkPort}`, MAILROOM_LOG_LEVEL: 'silent',
+    MAILROOM_SHUTDOWN_TIMEOUT: '2s', ...probe.env, ...env,
+  }, {
+    execArgv: probe.execArgv,
+    // Whatever it says once running (warnings, errors) still reaches the person running the bench.
+    onLine: (line) => { if (ready) process.stderr.write(`${line}\n`); },
+  }).catch((error: Error) => { throw new Error(`node ${index}: ${error.message}`); });
+  ready = true;
+  const { child } = service;
   const forget = onCleanup(() => { child.kill('SIGKILL'); });
   const stop = () => new Promise<void>((resolve) => {
     forget();
@@ -151,20 +153,7 @@ function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort
     child.once('exit', () => { clearTimeout(timer); resolve(); });
     child.kill('SIGTERM');
   });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onExit = (code: number | null) => reject(new Error(`node ${index} exited (${code}) before it was ready: ${output}`));
-    child.once('exit', onExit);
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      const port = /^\s+submission \(plain[^\n]*:(\d+)$/m.exec(output)?.[1];
-      if (!port) return;
-      child.off('exit', onExit);
-      // Whatever else it says on stderr (warnings, errors) still reaches the person running the bench.
-      child.stderr!.removeAllListeners('data').pipe(process.stderr);
-      resolve({ pid: child.pid!, port: Number(port), cpuMicros: () => processCpuMicros(child), threadMicros: () => threadCpuMicros(child), stop });
-    });
-  });
+  return { pid: child.pid!, port: service.submissionPort, cpuMicros: () => processCpuMicros(child), threadMicros: () => threadCpuMicros(child), stop };
 }
 
 /** utime + stime of a child, from /proc (Linux; clock ticks of 10 ms). */

@@ -16,7 +16,7 @@ import { forkServer } from '../servers/fork-server.ts';
 import { serverEnv } from '../servers/env.ts';
 import { StoreUnavailable, createBenchDatabase } from '../stores.ts';
 import { runLoadInChild } from '../load/run-load.ts';
-import { SmtpWire } from '../load/smtp-wire.ts';
+import { SmtpWire } from '../../test/support/smtp-wire.ts';
 import type { LoadTarget } from '../load/job.ts';
 import { loadJob } from './load-job.ts';
 import { probeWindow, serverProbe } from '../tools/server-probe.ts';

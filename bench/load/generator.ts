@@ -9,7 +9,7 @@
  * runs from that write to the 250 after the final dot.
  */
 import { createHistogram } from 'node:perf_hooks';
-import { SmtpWire, type Reply } from './smtp-wire.ts';
+import { SmtpWire, type Reply } from '../../test/support/smtp-wire.ts';
 import { dataPayload } from './message.ts';
 import type { LoadJob, LoadResult, WindowMark } from './job.ts';
 

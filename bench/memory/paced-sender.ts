@@ -6,7 +6,7 @@
  * server's, not the load's.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SmtpWire } from '../load/smtp-wire.ts';
+import { SmtpWire } from '../../test/support/smtp-wire.ts';
 import { dataPayload } from '../load/message.ts';
 import type { LoadTarget } from '../load/job.ts';
 

@@ -5,7 +5,7 @@
  * this machine, so Mailroom is reported as a share of it.
  */
 import { loadConfig } from '../../src/config/load.ts';
-import { loadTlsCredentials } from '../../src/smtp/tls.ts';
+import { loadTlsCredentials } from '../../src/tls/credentials.ts';
 import { SMTPServer, type SMTPServerOptions } from '../../src/smtp/library.ts';
 import { baseServerOptions, listen } from '../../src/smtp/listeners.ts';
 import { Replies, SmtpReplyError, replyText } from '../../src/smtp/replies.ts';

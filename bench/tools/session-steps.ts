@@ -17,7 +17,7 @@ import { forkServer } from '../servers/fork-server.ts';
 import { serverEnv } from '../servers/env.ts';
 import { createBenchDatabase, makeTempDir } from '../stores.ts';
 import { cleanupAll } from '../cleanup.ts';
-import { SmtpWire } from '../load/smtp-wire.ts';
+import { SmtpWire } from '../../test/support/smtp-wire.ts';
 import { dataPayload } from '../load/message.ts';
 import { runLoadInChild } from '../load/run-load.ts';
 import type { LoadTarget } from '../load/job.ts';

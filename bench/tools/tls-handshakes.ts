@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTlsCredentials, secureContextOptions, type TlsCredentials } from '../../src/smtp/tls.ts';
+import { loadTlsCredentials, secureContextOptions, type TlsCredentials } from '../../src/tls/credentials.ts';
 
 interface ServerData { key: string[]; cert: string[]; ticketKeys: Uint8Array; port: number }
 interface ClientJob { port: number; clients: number; seconds: number; resume: boolean }

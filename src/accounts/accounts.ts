@@ -81,10 +81,12 @@ export async function findAccountById(store: Store, id: string): Promise<Account
   return row ? toAccount(row) : null;
 }
 
-export async function listAccounts(store: Store): Promise<Account[]> {
-  const rows = await store.db.selectFrom('accounts').select(['id', 'email', 'daily_limit', 'is_admin', 'created_at'])
-    .orderBy('email').execute();
-  return rows.map(toAccount);
+/** Accounts by email (the CLI's list and the API's admin list); with `limit`, one page after the email `after`. */
+export async function listAccounts(store: Store, page: { limit?: number; after?: string | null } = {}): Promise<Account[]> {
+  let query = store.db.selectFrom('accounts').select(['id', 'email', 'daily_limit', 'is_admin', 'created_at']).orderBy('email');
+  if (page.after) query = query.where('email', '>', page.after);
+  if (page.limit !== undefined) query = query.limit(page.limit);
+  return (await query.execute()).map(toAccount);
 }
 
 export async function setDailyLimit(store: Store, accountId: string, dailyLimit: number): Promise<void> {

@@ -33,7 +33,7 @@ import { trackingEndpoints, trackingSettingsRoutes } from './routes/tracking.ts'
 import { reportRoutes } from './routes/reports.ts';
 import { receiveHereRoutes } from './routes/receive-here.ts';
 import { acmeChallengeRoute } from '../tls/acme-challenge-route.ts';
-import { doctorRoutes } from '../doctor/routes.ts';
+import { doctorRoutes } from './routes/doctor.ts';
 
 /** Where the browsable API reference is served (linked from the dashboard and the README). */
 export const API_REFERENCE_PATH = '/api/docs';
@@ -97,7 +97,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       for (const register of [accountRoutes, overviewRoutes, keyRoutes, deviceRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, destinationRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes, trackingSettingsRoutes, reportRoutes, receiveHereRoutes]) {
         register(routes, deps);
       }
-      await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, accountOf: principalOf, recorder: deps.smtpSessions });
+      await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, recorder: deps.smtpSessions });
     });
   }, { prefix: '/api/v1' });
 

@@ -5,12 +5,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/options.ts';
 import type { Store } from '../store/database.ts';
 import type { DnsResolver } from '../dns/resolver.ts';
-import type { Listener } from '../smtp/listeners.ts';
+import type { Listener } from '../nodes/listener.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
 import type { Metrics } from '../events/metrics.ts';
 import type { Certificates } from '../tls/certificates.ts';
 import type { SessionRecorder } from '../doctor/session-recorder.ts';
-import type { AuthThrottle } from '../smtp/auth-throttle.ts';
+import type { AuthThrottle } from '../accounts/auth-throttle.ts';
 
 export interface HttpDeps {
   config: Config;

@@ -1,5 +1,5 @@
 /** The HTTP listener: API, dashboard and operations endpoints on one port. */
-import type { Listener } from '../smtp/listeners.ts';
+import type { Listener } from '../nodes/listener.ts';
 import type { HttpDeps } from './deps.ts';
 import { buildHttpApp } from './app.ts';
 

@@ -18,7 +18,7 @@ import { refuse, type Verdict } from '../policy/refusal.ts';
 import { checkMessageLines } from '../policy/message-lines.ts';
 import { findSuppression, type Suppression } from '../suppressions/suppressions.ts';
 import { decodedSubject, headerFromAddress, headerFromAddresses, readHeaders, rfc5322Date } from '../message/headers.ts';
-import { withTraceHeaders, withoutHeader } from '../message/prepare.ts';
+import { withTraceHeaders, withoutHeader } from '../message/trace-headers.ts';
 import type { Principal } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { errorForRefusal, type RefusalFields } from './refusal-responses.ts';

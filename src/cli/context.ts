@@ -41,10 +41,6 @@ export function configFrom(options: Record<string, unknown>): Config {
   return loadConfig(process.env, flags);
 }
 
-export interface Output {
-  json: boolean;
-}
-
 /** Runs a command body with a store open, printing its result and choosing the exit code. */
 export async function runWithStore<T>(
   options: Record<string, unknown>,

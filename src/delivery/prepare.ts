@@ -8,7 +8,7 @@ import type { Store } from '../store/database.ts';
 import { domainOf } from '../accounts/email.ts';
 import { signMessage } from '../signing/dkim.ts';
 import type { Signer } from '../signing/signing-pool.ts';
-import { encodeReturnPath } from './verp.ts';
+import { encodeReturnPath } from '../message/verp.ts';
 import type { FreshMessage, FreshMessages } from './fresh-messages.ts';
 import { SigningDomains } from './signing-domains.ts';
 

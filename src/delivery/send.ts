@@ -22,7 +22,7 @@ import type { ConnectionPool } from './connection-pool.ts';
 import { classifyRawReply, classifySocketError, parseReply } from '../remote-replies/classify.ts';
 import { delivered, outcomeOf } from '../queue/outcome.ts';
 import type { AttemptFacts, Outcome, StsAttemptFacts, TlsFacts } from '../queue/outcome.ts';
-import type { Verdict } from '../remote-replies/verdict.ts';
+import type { Classification } from '../remote-replies/verdict.ts';
 import type { Route, RouteHost } from './route.ts';
 import { policyNamesMx } from './mta-sts.ts';
 import type { StsPolicy } from './mta-sts.ts';
@@ -52,7 +52,7 @@ export interface SendOptions {
   startedAt?: number;
 }
 
-interface Failure { verdict: Verdict; reply: string; mx: string | null; ip: string | null; tls: TlsFacts; sts?: StsAttemptFacts }
+interface Failure { verdict: Classification; reply: string; mx: string | null; ip: string | null; tls: TlsFacts; sts?: StsAttemptFacts }
 
 type Facts = (mx: string | null, ip: string | null, tls: TlsFacts, sts?: StsAttemptFacts) => AttemptFacts;
 
@@ -66,7 +66,7 @@ export async function sendEnvelope(envelope: Envelope, route: Route, opts: SendO
     ({ mx, ip, tls, durationMs: Math.round(performance.now() - started), ...(sts ? { mtaSts: sts } : {}) });
 
   if (route.kind === 'undeliverable') {
-    const verdict: Verdict = route.temporary
+    const verdict: Classification = route.temporary
       ? { kind: 'deferred', rule: 'route-temporary' }
       : { kind: 'bounced', rule: 'no-route', bounceClass: 'no-mx' };
     return allRecipients(recipients, () => outcomeOf(verdict, route.reply, facts(null, null, { used: false })));

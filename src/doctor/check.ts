@@ -7,7 +7,7 @@
  * trips on. It logs in but sends nothing.
  */
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { SmtpProbe, type SmtpReply, type TlsFacts } from './smtp-probe.ts';
+import { SmtpProbe, type SmtpReply, type HandshakeFacts } from './smtp-probe.ts';
 
 export type Connection = 'ssl' | 'starttls' | 'unsecured';
 
@@ -112,7 +112,7 @@ async function checkConnection(input: CheckInput, port: number, connection: Conn
       return finish(port, connection, steps, input);
     }
 
-    let facts: TlsFacts;
+    let facts: HandshakeFacts;
     const handshake = () => session.startTls(input.host, input.caCerts).catch((error: Error) =>
       fail('tls', `The TLS handshake failed: ${error.message}.`, error.message));
     if (connection === 'ssl') {
@@ -192,7 +192,7 @@ function connectWords(error: NodeJS.ErrnoException): string {
   }
 }
 
-function trustWords(facts: TlsFacts): string {
+function trustWords(facts: HandshakeFacts): string {
   switch (facts.authorizationError) {
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':

@@ -6,9 +6,8 @@
  */
 import type { Refusal } from '../policy/refusal.ts';
 import { describeSenders } from '../policy/key-scope.ts';
+import type { AuthFailure } from '../smtp/session-observer.ts';
 import { TLS_ABANDONED_WORDS, explainTlsError } from './tls-errors.ts';
-
-export type AuthFailure = 'wrong-key' | 'revoked-key' | 'unknown-account' | 'throttled' | 'key-expired' | 'key-wrong-channel' | 'key-ip-not-allowed';
 
 export type SessionOutcome =
   | { kind: 'ok' }

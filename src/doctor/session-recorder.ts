@@ -15,15 +15,8 @@
 import { DeferredFlush } from '../queue/deferred-flush.ts';
 import type { Logger } from 'pino';
 import type { QueueWriter } from '../queue/writer.ts';
-import type { Refusal } from '../policy/refusal.ts';
-import type { SMTPServerSession } from '../smtp/library.ts';
-import { outcomeColumns, type AuthFailure, type SessionOutcome } from './session-outcome.ts';
-
-export type SessionEvent =
-  | { kind: 'auth-succeeded'; method: string; user: string; accountId: string }
-  | { kind: 'auth-failed'; method: string; user: string; reason: AuthFailure }
-  | { kind: 'refused'; refusal: Refusal }
-  | { kind: 'accepted' };
+import type { ErrorSource, ObservedSession, SessionEvent, SessionObserver } from '../smtp/session-observer.ts';
+import { outcomeColumns, type SessionOutcome } from './session-outcome.ts';
 
 export interface SessionRecorderOptions {
   flushMs?: number;
@@ -62,7 +55,7 @@ interface HandshakeError extends Error {
   meta?: { stage?: string; remoteAddress?: string; tlsProtocol?: string | null; message?: string };
 }
 
-export class SessionRecorder {
+export class SessionRecorder implements SessionObserver {
   readonly #writer: Pick<QueueWriter, 'run'>;
   readonly #logger: Logger;
   readonly #keep: number;
@@ -79,7 +72,7 @@ export class SessionRecorder {
     this.#maxPending = options.maxPending ?? 5000;
   }
 
-  note(session: SMTPServerSession, event: SessionEvent): void {
+  note(session: ObservedSession, event: SessionEvent): void {
     const notes = this.#notes.get(session.id) ?? { user: null, accountId: null, method: null, outcome: { kind: 'ok' }, messages: 0 };
     this.#notes.set(session.id, notes);
     switch (event.kind) {
@@ -99,7 +92,7 @@ export class SessionRecorder {
   }
 
   /** Called from the session's close: the row is complete now. */
-  closed(session: SMTPServerSession, listener: string): void {
+  closed(session: ObservedSession, listener: string): void {
     const notes = this.#notes.get(session.id);
     this.#notes.delete(session.id);
     // A client that completes the handshake and leaves without a word has, as a rule, refused our certificate.
@@ -114,7 +107,7 @@ export class SessionRecorder {
   }
 
   /** Handshake failures never reach a session handler; the library reports them as server errors. */
-  watchTlsErrors(server: { on(event: 'error', listener: (error: Error) => void): unknown }, listener: string): void {
+  watchTlsErrors(server: ErrorSource, listener: string): void {
     server.on('error', (raw) => {
       const error = raw as HandshakeError;
       if (error.meta?.stage !== 'connect') return;

@@ -14,7 +14,7 @@ export interface SmtpReply {
   lines: string[];
 }
 
-export interface TlsFacts {
+export interface HandshakeFacts {
   protocol: string | null;
   cipher: string;
   authorized: boolean;
@@ -74,7 +74,7 @@ export class SmtpProbe {
   }
 
   /** Starts TLS on the connection (at once for implicit TLS, after `220` to STARTTLS otherwise); never refuses the certificate itself. */
-  startTls(servername: string, caCerts: string | readonly string[] | undefined): Promise<TlsFacts> {
+  startTls(servername: string, caCerts: string | readonly string[] | undefined): Promise<HandshakeFacts> {
     const raw = this.#socket;
     raw.removeAllListeners('data');
     return new Promise((resolve, reject) => {

@@ -57,7 +57,7 @@ export function failedOnlyForLackOfAnswer(checks: RecordCheck[]): boolean {
   return failed.length > 0 && failed.every((c) => unanswered.has(c));
 }
 
-interface Verdict {
+interface RecordLookup {
   found: string[];
   error?: string;
 }
@@ -65,8 +65,8 @@ interface Verdict {
 async function checkRecord(record: DnsRecordToPublish, resolver: DnsResolver): Promise<RecordCheck> {
   const base = { purpose: record.purpose, type: record.type, name: record.name, expected: record.value };
   try {
-    const verdict = await judge(record, resolver);
-    return { ...base, ...verdict, ok: verdict.error === undefined };
+    const lookup = await judge(record, resolver);
+    return { ...base, ...lookup, ok: lookup.error === undefined };
   } catch (err) {
     const check = { ...base, found: [], ok: false, error: lookupFailure(record, err) };
     if (!(err instanceof DnsLookupError) || err.temporary) unanswered.add(check);
@@ -74,14 +74,14 @@ async function checkRecord(record: DnsRecordToPublish, resolver: DnsResolver): P
   }
 }
 
-function judge(record: DnsRecordToPublish, resolver: DnsResolver): Promise<Verdict> {
+function judge(record: DnsRecordToPublish, resolver: DnsResolver): Promise<RecordLookup> {
   if (record.purpose === 'dkim') return checkDkim(record, resolver);
   if (record.purpose === 'spf') return checkSpf(record, resolver);
   if (record.purpose === 'dmarc') return checkDmarc(record, resolver);
   return record.type === 'MX' ? checkMxTarget(record, resolver) : checkCnameTarget(record, resolver);
 }
 
-async function checkDkim(record: DnsRecordToPublish, resolver: DnsResolver): Promise<Verdict> {
+async function checkDkim(record: DnsRecordToPublish, resolver: DnsResolver): Promise<RecordLookup> {
   const found = await resolver.txt(record.name);
   if (found.length === 0) return { found, error: `No TXT record found at ${record.name} — publish the value shown.` };
   const wanted = dkimTag(record.value, 'p');
@@ -95,7 +95,7 @@ async function checkDkim(record: DnsRecordToPublish, resolver: DnsResolver): Pro
   };
 }
 
-async function checkSpf(record: DnsRecordToPublish, resolver: DnsResolver): Promise<Verdict> {
+async function checkSpf(record: DnsRecordToPublish, resolver: DnsResolver): Promise<RecordLookup> {
   const found = (await resolver.txt(record.name)).filter(isSpfRecord);
   if (found.length === 0) {
     return { found, error: `No SPF record (v=spf1) found at ${record.name} — publish the value shown.` };
@@ -108,13 +108,13 @@ async function checkSpf(record: DnsRecordToPublish, resolver: DnsResolver): Prom
   return { found, error: `The SPF record at ${record.name} does not authorise ${host} — add "a:${host}" before its "all".` };
 }
 
-async function checkDmarc(record: DnsRecordToPublish, resolver: DnsResolver): Promise<Verdict> {
+async function checkDmarc(record: DnsRecordToPublish, resolver: DnsResolver): Promise<RecordLookup> {
   const found = await resolver.txt(record.name);
   if (found.some((txt) => /^v\s*=\s*DMARC1\s*(;|$)/i.test(txt.trim()))) return { found };
   return { found, error: `No DMARC record found at ${record.name} (optional, recommended) — publish the value shown.` };
 }
 
-async function checkCnameTarget(record: DnsRecordToPublish, resolver: DnsResolver): Promise<Verdict> {
+async function checkCnameTarget(record: DnsRecordToPublish, resolver: DnsResolver): Promise<RecordLookup> {
   const found = await resolver.cname(record.name);
   if (found.some((target) => sameHost(target, record.value))) return { found };
   if (found.length === 0) {
@@ -123,7 +123,7 @@ async function checkCnameTarget(record: DnsRecordToPublish, resolver: DnsResolve
   return { found, error: `The CNAME at ${record.name} points to ${found.join(', ')}, not ${record.value} — change it.` };
 }
 
-async function checkMxTarget(record: DnsRecordToPublish, resolver: DnsResolver): Promise<Verdict> {
+async function checkMxTarget(record: DnsRecordToPublish, resolver: DnsResolver): Promise<RecordLookup> {
   const found = (await resolver.mx(record.name)).map((mx) => mx.exchange);
   if (found.some((exchange) => sameHost(exchange, record.value))) return { found };
   return { found, error: `No MX record at ${record.name} points to ${record.value} — publish the value shown.` };

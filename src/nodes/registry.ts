@@ -11,8 +11,7 @@ import { hostname as osHostname } from 'node:os';
 import type { Store } from '../store/database.ts';
 import { endOrphanedHolder, takeNodeLock, type NodeLock } from '../store/node-lock.ts';
 import { PENDING_STATUSES } from '../queue/delivery-status.ts';
-
-export const STALE_AFTER_BEATS = 3;
+import { STALE_AFTER_BEATS, heartbeatAlive } from '../store/node-heartbeat.ts';
 
 export interface NodeAnnouncement {
   id: string;
@@ -108,7 +107,7 @@ async function claimId(store: Store, id: string, heartbeatMs: number, hooks: Reg
     if (taken) return taken;
     const now = await read();
     if (now && first && now.heartbeat_at > first.heartbeat_at) throw inUse(id, now);
-    if (now && !isAlive(now, Date.now())) {
+    if (now && !heartbeatAlive(now, Date.now())) {
       if (await endOrphanedHolder(store, id)) hooks.onWait?.(`node id ${id}: ended the database session its dead node left behind on ${now.hostname}`);
       continue;
     }
@@ -155,11 +154,7 @@ export async function listNodes(store: Store, now = Date.now()): Promise<NodeSta
   }
   return rows.map((row) => ({
     id: row.id, hostname: row.hostname, pid: row.pid, roles: row.roles.split(','), listeners: JSON.parse(row.listeners),
-    startedAt: row.started_at, heartbeatAt: row.heartbeat_at, heartbeatMs: row.heartbeat_ms, alive: isAlive(row, now),
+    startedAt: row.started_at, heartbeatAt: row.heartbeat_at, heartbeatMs: row.heartbeat_ms, alive: heartbeatAlive(row, now),
     leasedDeliveries: held.get(row.id) ?? 0, leasedWebhooks: heldWebhooks.get(row.id) ?? 0,
   }));
-}
-
-function isAlive(row: { heartbeat_at: number; heartbeat_ms: number }, now: number): boolean {
-  return now - row.heartbeat_at < STALE_AFTER_BEATS * row.heartbeat_ms;
 }

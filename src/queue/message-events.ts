@@ -11,7 +11,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /**
  * Events about an account rather than a message (their message_id is ''):
- * `auth.failures` — many failed logins for the account (smtp/auth-throttle.ts).
+ * `auth.failures` — many failed logins for the account (accounts/auth-throttle.ts).
  * Webhooks and the dashboard hear them like message events.
  */
 export const ACCOUNT_EVENT_TYPES = ['auth.failures'] as const;

@@ -5,7 +5,7 @@
  * server's own words when there were any, and our plain description of the socket or DNS
  * failure when there were none.
  */
-import type { BounceClass, Verdict } from '../remote-replies/verdict.ts';
+import type { BounceClass, Classification } from '../remote-replies/verdict.ts';
 
 /** A recipient domain's MTA-STS mode (RFC 8461); 'none' withdraws the policy. */
 export type StsMode = 'enforce' | 'testing' | 'none';
@@ -48,7 +48,7 @@ export interface Bounced extends AttemptFacts { kind: 'bounced'; reply: string; 
 
 export type Outcome = Delivered | Deferred | Bounced;
 
-export function outcomeOf(verdict: Verdict, reply: string, facts: AttemptFacts): Deferred | Bounced {
+export function outcomeOf(verdict: Classification, reply: string, facts: AttemptFacts): Deferred | Bounced {
   return verdict.kind === 'deferred'
     ? { kind: 'deferred', reply, rule: verdict.rule, ...facts }
     : { kind: 'bounced', reply, rule: verdict.rule, bounceClass: verdict.bounceClass, ...facts };

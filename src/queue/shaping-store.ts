@@ -8,7 +8,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Engine } from '../store/database.ts';
 import type { Database, SiteShapingTable } from '../store/schema.ts';
-import { STALE_AFTER_BEATS } from '../nodes/registry.ts';
+import { heartbeatAlive } from '../store/node-heartbeat.ts';
 import { decrease, freshShaping, increase, suspend, type DecreaseFacts, type ShapingChange, type SiteShaping } from './shaping.ts';
 
 export interface SiteStats {
@@ -42,7 +42,7 @@ export async function readSites(db: Kysely<Database>, site?: string, page?: { af
 /** Live nodes with the delivery role: each applies 1/n of a site's limits. */
 export async function deliveryNodeCount(db: Kysely<Database>, now: number): Promise<number> {
   const nodes = await db.selectFrom('nodes').select(['roles', 'heartbeat_at', 'heartbeat_ms']).execute();
-  const live = nodes.filter((n) => n.roles.split(',').includes('delivery') && now - Number(n.heartbeat_at) < STALE_AFTER_BEATS * Number(n.heartbeat_ms));
+  const live = nodes.filter((n) => n.roles.split(',').includes('delivery') && heartbeatAlive(n, now));
   return Math.max(1, live.length);
 }
 

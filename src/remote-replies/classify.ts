@@ -1,9 +1,9 @@
 /**
- * The one place that turns what a remote server (or the network) said into a Verdict:
+ * The one place that turns what a remote server (or the network) said into a Classification:
  * deferred (try again later) or bounced (give up, with a reason). The knowledge of specific
  * replies lives in reply-rules.ts; this file only applies it, then RFC 5321's basic rule.
  */
-import type { Verdict } from './verdict.ts';
+import type { Classification } from './verdict.ts';
 import { REPLY_RULES } from './reply-rules.ts';
 
 export interface ParsedReply {
@@ -38,7 +38,7 @@ export function parseReply(reply: string): ParsedReply {
 }
 
 /** Decides a failed reply: the first matching rule of the table, else the basic rule. */
-export function classifyReply(code: number, enhanced: string | undefined, text: string): Verdict {
+export function classifyReply(code: number, enhanced: string | undefined, text: string): Classification {
   const enh = enhanced ?? ENHANCED.exec(text)?.[1] ?? '';
   const codeText = String(code);
   for (const rule of REPLY_RULES) {
@@ -54,7 +54,7 @@ export function classifyReply(code: number, enhanced: string | undefined, text: 
 }
 
 /** classifyReply for a raw reply string. */
-export function classifyRawReply(reply: string): Verdict {
+export function classifyRawReply(reply: string): Classification {
   const parsed = parseReply(reply);
   return classifyReply(parsed.code, parsed.enhanced, parsed.text);
 }
@@ -90,7 +90,7 @@ const NETWORK_ERRORS: Record<string, { rule: string; label: string }> = {
  * ended the session (a 421 greeting, a 5xx to EHLO). `reply` is what the attempt records:
  * the server's words when it said something, otherwise our description.
  */
-export function classifySocketError(err: unknown): Verdict & { reply: string } {
+export function classifySocketError(err: unknown): Classification & { reply: string } {
   const e: ErrorLike = typeof err === 'object' && err !== null ? (err as ErrorLike) : { message: String(err) };
   const message = typeof e.message === 'string' ? e.message : String(err);
 

@@ -27,6 +27,6 @@ export function isHardBounce(bounceClass: BounceClass): boolean {
 }
 
 /** A classification without the attempt facts: what classify.ts decides from a reply or an error. */
-export type Verdict =
+export type Classification =
   | { kind: 'deferred'; rule: string }
   | { kind: 'bounced'; rule: string; bounceClass: BounceClass };

@@ -9,11 +9,11 @@ import type { Logger } from 'pino';
 import type { QueueWriter } from '../queue/writer.ts';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
-import { decodeReturnPath } from '../delivery/verp.ts';
+import { decodeReturnPath } from '../message/verp.ts';
 import { parseInboundReport } from '../events/inbound-report.ts';
 import { newId } from '../store/ids.ts';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
-import { readMessage } from './message-reader.ts';
+import { readDataStream } from './message-reader.ts';
 import { catchForRecipients, receivesHere } from './inbound-caught.ts';
 import { Replies, SmtpReplyError, replyText } from './replies.ts';
 
@@ -45,7 +45,7 @@ export function inboundHandlers(deps: InboundDeps): Partial<SMTPServerOptions> {
       );
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (error?: Error | null, message?: string) => void) {
-      readMessage(stream, config.maxMessageSize).then(async (message) => {
+      readDataStream(stream, config.maxMessageSize).then(async (message) => {
         if (message.tooBig) return callback(new SmtpReplyError(Replies.messageTooBig(config.maxMessageSize)));
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const others = session.envelope.rcptTo.map((r) => r.address).filter((address) => decodeReturnPath(address, verpSecret) === null);

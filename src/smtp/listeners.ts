@@ -4,20 +4,12 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/options.ts';
+import type { Listener } from '../nodes/listener.ts';
 import { SMTPServer, closeGracefully, greetingDelayOption, type SMTPServerOptions } from './library.ts';
-import { secureContextOptions, type TlsCredentials } from './tls.ts';
+import { secureContextOptions, type TlsCredentials } from '../tls/credentials.ts';
 import { submissionHandlers, type SubmissionDeps } from './submission.ts';
 import { Replies, replyText } from './replies.ts';
 import { inboundHandlers, type InboundDeps } from './inbound.ts';
-
-export interface Listener {
-  name: string;
-  host: string;
-  port: number;
-  close(): Promise<void>;
-  /** TLS listeners: new handshakes present this certificate; established sessions keep theirs. */
-  setCertificate?(tls: TlsCredentials): void | Promise<void>;
-}
 
 export function baseServerOptions(config: Config, tls: TlsCredentials): SMTPServerOptions {
   return {

@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 
-export interface ReadMessage {
+export interface DataRead {
   raw: Buffer;
   tooBig: boolean;
   bareLineEnding: boolean;
@@ -16,7 +16,7 @@ export interface ReadMessage {
 const CR = 0x0d;
 const LF = 0x0a;
 
-export function readMessage(stream: Readable, maxSize: number): Promise<ReadMessage> {
+export function readDataStream(stream: Readable, maxSize: number): Promise<DataRead> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -4,10 +4,9 @@
  */
 import type { Config } from '../config/options.ts';
 import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
-import type { SessionEvent } from '../doctor/session-recorder.ts';
-import type { TlsCredentials } from './tls.ts';
+import type { ObservedSession, SessionEvent } from './session-observer.ts';
+import type { TlsCredentials } from '../tls/credentials.ts';
 import type { OperationName } from '../queue/write-operations.ts';
-import type { SMTPServerSession } from './library.ts';
 
 export interface Ports {
   submission: number | null;
@@ -21,8 +20,8 @@ export interface SessionThreadData {
   ticketKeys: Uint8Array;
 }
 
-/** The parts of an smtp-server session the doctor's recorder reads (`user`: whether someone logged in). */
-export type SessionFacts = Pick<SMTPServerSession, 'id' | 'remoteAddress' | 'secure' | 'tlsOptions' | 'servername' | 'hostNameAppearsAs'> & { user: boolean };
+/** What an observer reads of a session, as posted between threads (`user`: whether someone logged in). */
+export type SessionFacts = ObservedSession & { user: boolean };
 
 export interface TlsErrorFacts {
   message: string;

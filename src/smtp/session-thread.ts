@@ -12,11 +12,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { openStore } from '../store/database.ts';
 import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
-import type { SessionEvent } from '../doctor/session-recorder.ts';
-import { AuthThrottle, authThrottlePolicy } from './auth-throttle.ts';
+import type { ObservedSession, SessionObserver } from './session-observer.ts';
+import { AuthThrottle, authThrottlePolicy } from '../accounts/auth-throttle.ts';
 import type { QueueWriter } from '../queue/writer.ts';
-import { startSubmissionListeners, type Listener } from './listeners.ts';
-import type { SMTPServerSession } from './library.ts';
+import { startSubmissionListeners } from './listeners.ts';
+import type { Listener } from '../nodes/listener.ts';
 import type { Ports, SessionFacts, SessionThreadData, TlsErrorFacts, ToMain, ToThread } from './session-thread-protocol.ts';
 
 const port = parentPort!;
@@ -34,7 +34,7 @@ function tell(message: ToMain): void {
   }
 }
 
-function facts(session: SMTPServerSession): SessionFacts {
+function facts(session: ObservedSession): SessionFacts {
   return {
     id: session.id, remoteAddress: session.remoteAddress, secure: session.secure, tlsOptions: session.tlsOptions,
     servername: session.servername, hostNameAppearsAs: session.hostNameAppearsAs, user: session.user ? true : false,
@@ -65,10 +65,10 @@ const writer: QueueWriter = {
   close: async () => {},
 };
 
-const recorder = {
-  note: (session: SMTPServerSession, event: SessionEvent) => tell({ type: 'note', session: facts(session), event }),
-  closed: (session: SMTPServerSession, listener: string) => tell({ type: 'closed', session: facts(session), listener }),
-  watchTlsErrors(server: { on(event: 'error', listener: (error: Error) => void): unknown }, listener: string) {
+const recorder: SessionObserver = {
+  note: (session, event) => tell({ type: 'note', session: facts(session), event }),
+  closed: (session, listener) => tell({ type: 'closed', session: facts(session), listener }),
+  watchTlsErrors(server, listener) {
     server.on('error', (error) => {
       const raw = error as Error & Omit<TlsErrorFacts, 'message'>;
       if (raw.meta?.stage !== 'connect') return;

@@ -17,18 +17,17 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/options.ts';
 import type { QueueWriter } from '../queue/writer.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
-import type { SessionRecorder } from '../doctor/session-recorder.ts';
+import type { SessionObserver } from './session-observer.ts';
 import type { KeyUses } from '../accounts/keys.ts';
-import type { SMTPServerSession } from './library.ts';
-import type { Listener } from './listeners.ts';
-import type { TlsCredentials } from './tls.ts';
+import type { Listener } from '../nodes/listener.ts';
+import type { TlsCredentials } from '../tls/credentials.ts';
 import type { Ports, SessionThreadData, ToMain, ToThread } from './session-thread-protocol.ts';
 
 export interface SessionThreadDeps {
   enqueuer: Pick<Enqueuer, 'enqueue'>;
   /** The node's one queue writer: the threads' writes (the login throttle's counters) go through it too. */
   writer: QueueWriter;
-  recorder: SessionRecorder;
+  recorder: SessionObserver;
   keyUses: KeyUses;
   logger: Logger;
 }
@@ -147,9 +146,8 @@ function startThread(config: Config, tls: TlsCredentials, ticketKeys: Buffer, de
           );
           break;
         }
-        // The recorder reads only these facts of a session (see SessionFacts).
-        case 'note': deps.recorder.note(message.session as unknown as SMTPServerSession, message.event); break;
-        case 'closed': deps.recorder.closed(message.session as unknown as SMTPServerSession, message.listener); break;
+        case 'note': deps.recorder.note(message.session, message.event); break;
+        case 'closed': deps.recorder.closed(message.session, message.listener); break;
         case 'tls-error': tlsErrors.get(message.listener)?.emit('error', Object.assign(new Error(message.error.message), message.error)); break;
         case 'key-used': deps.keyUses.used(message.keyId, message.at, message.ip); break;
         case 'certificate-set':

@@ -18,12 +18,13 @@ import type { KeyUses } from '../accounts/keys.ts';
 import { findSuppressionsOf, normalizeAddress, type Suppression } from '../suppressions/suppressions.ts';
 import { ReadBatch } from '../store/read-batch.ts';
 import { decodedSubject, headerFromAddresses, headerValue, prependHeaders, readHeaders, rfc5322Date } from '../message/headers.ts';
+import { withTraceHeaders } from '../message/trace-headers.ts';
 import type { LineLimitHooks, SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from './library.ts';
 import { checkMessageLines } from '../policy/message-lines.ts';
-import { AuthThrottle } from './auth-throttle.ts';
+import { AuthThrottle } from '../accounts/auth-throttle.ts';
 import type { Refusal } from '../policy/refusal.ts';
-import type { SessionRecorder } from '../doctor/session-recorder.ts';
-import { readMessage } from './message-reader.ts';
+import type { SessionObserver } from './session-observer.ts';
+import { readDataStream } from './message-reader.ts';
 import { DEVICE_LANE, DEVICE_LOOKUP } from './library.ts';
 import { findDeviceForIp } from '../accounts/devices.ts';
 import { replyForRefusal } from './refusal-replies.ts';
@@ -38,7 +39,7 @@ export interface SubmissionDeps {
   throttle: AuthThrottle;
   logger: Logger;
   /** Notes how each session went, for the Send-As doctor; memory only on this path, written in batches. */
-  recorder?: Pick<SessionRecorder, 'note' | 'closed' | 'watchTlsErrors'>;
+  recorder?: SessionObserver;
   /** Notes each key's last use, written in bulk: a login waits for no commit. */
   keyUses?: KeyUses;
 }
@@ -194,7 +195,7 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
 
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (error?: Error | null, message?: string) => void) {
       const transaction = transactions.get(session.id);
-      readMessage(stream, config.maxMessageSize).then(async (message) => {
+      readDataStream(stream, config.maxMessageSize).then(async (message) => {
         if (message.tooBig || stream.sizeExceeded) return callback(refuse(session, { kind: 'message-too-big', max: config.maxMessageSize }));
         if (message.bareLineEnding) return callback(refused(session, 'bare-line-ending', Replies.bareLineEnding()));
         // NUL bytes and over-long lines (RFC 5322): refused before anything is queued.
@@ -209,12 +210,10 @@ export function submissionHandlers(deps: SubmissionDeps, listener: 'submission' 
         const fromAddress = authors![0];
         const id = newId();
         const now = Date.now();
-        const added = [receivedHeader(session, config.hostname, id, listener, now)];
-        if (!headerValue(fields, 'message-id')) added.push(`Message-ID: <${id}@${config.hostname}>`);
-        if (!headerValue(fields, 'date')) added.push(`Date: ${rfc5322Date(now)}`);
+        const received = receivedHeader(session, config.hostname, id, listener, now);
         const result = await enqueuer.enqueue({
           id, accountId: principal.accountId, dailyLimit: principal.dailyLimit, identity: identityOf(principal), mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          headerFrom: fromAddress, subject: decodedSubject(fields), raw: prependHeaders(message.raw, added),
+          headerFrom: fromAddress, subject: decodedSubject(fields), raw: withTraceHeaders(message.raw, fields, { id, hostname: config.hostname, now, received }),
           recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address), source: 'smtp', tags: [],
           clientIp: session.remoteAddress, idempotencyKey: null, sandbox: principal.sandbox,
         });

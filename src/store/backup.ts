@@ -14,8 +14,8 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, backup } from 'node:sqlite';
 import { UserError } from '../errors.ts';
-import { STALE_AFTER_BEATS } from '../nodes/registry.ts';
 import { PENDING_SQL_LIST } from '../queue/delivery-status.ts';
+import { heartbeatAlive } from './node-heartbeat.ts';
 
 /** All pages in one step (see above). */
 const ALL_PAGES = 2_147_483_647;
@@ -107,7 +107,7 @@ function refuseLiveTarget(databasePath: string, force: boolean): void {
   try {
     if (hasTable(target, 'nodes')) {
       const rows = target.prepare('SELECT id, heartbeat_at, heartbeat_ms FROM nodes').all() as Array<{ id: string; heartbeat_at: number; heartbeat_ms: number }>;
-      const live = rows.filter((n) => Date.now() - Number(n.heartbeat_at) < STALE_AFTER_BEATS * Number(n.heartbeat_ms));
+      const live = rows.filter((n) => heartbeatAlive(n, Date.now()));
       if (live.length > 0) throw new UserError('conflict', 'store_in_use', `Mailroom is running on ${databasePath} (node ${live.map((n) => n.id).join(', ')}); stop it before restoring`, 'database-url');
     }
     if (!force && hasTable(target, 'messages')) {

@@ -9,7 +9,6 @@
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { Metrics } from '../events/metrics.ts';
 
 export interface DiskGuard {
   /** True while some watched directory is below the threshold. */
@@ -25,7 +24,12 @@ export interface DiskGuardOptions {
   minFreeBytes: number | null;
   intervalMs?: number;
   logger: Logger;
-  metrics?: Metrics;
+  /** The two gauges it sets (events/metrics.ts has them); the store does not import the metrics. */
+  metrics?: { diskFreeBytes: Gauge; diskSpaceLow: Gauge };
+}
+
+interface Gauge {
+  set(value: number): void;
 }
 
 /** The directories to watch for a data directory and a database URL. */

@@ -4,7 +4,7 @@
  * the same store: relative paths, host aliases, passwords).
  */
 import { resolve } from 'node:path';
-import { sharedSecret } from '../queue/settings.ts';
+import { sharedSecret } from './settings.ts';
 import type { Store } from './database.ts';
 
 export async function storeId(store: Store): Promise<string> {

@@ -9,7 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Store } from '../store/database.ts';
-import { sharedSecret } from '../queue/settings.ts';
+import { sharedSecret } from '../store/settings.ts';
 
 export interface UnsubscribeTarget {
   accountId: string;

@@ -14,8 +14,7 @@ import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.ts';
 import type { Store } from '../store/database.ts';
-import type { TlsCredentials } from '../smtp/tls.ts';
-import type { Listener } from '../smtp/listeners.ts';
+import type { TlsCredentials } from './credentials.ts';
 import { certificateStatus, isSelfSigned, type CertificateStatus } from './certificate-status.ts';
 import { splitPemChain } from './pem.ts';
 import {
@@ -42,7 +41,12 @@ export interface CertificateDeps {
   /** What the node loaded at start: the operator's files or the generated self-signed certificate. */
   initial: TlsCredentials;
   /** Read at each change, so listeners added after start are included. */
-  listeners: readonly Listener[];
+  listeners: readonly CertificatePresenter[];
+}
+
+/** What presents the certificate: the node's TLS listeners (nodes/listener.ts). */
+export interface CertificatePresenter {
+  setCertificate?(tls: TlsCredentials): void | Promise<void>;
 }
 
 export interface Certificates {

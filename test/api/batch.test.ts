@@ -7,20 +7,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
-import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
+import type { TestMailroom } from '../support/mailroom.ts';
 import { suppress } from '../../src/suppressions/suppressions.ts';
 import { MAX_BATCH_RECIPIENTS } from '../../src/api/routes/batch.ts';
-import { apiClient, type ApiClient } from './client.ts';
+import { startWithSender, type ApiClient, type TestSender } from './client.ts';
 
 describeEachStore('API batch sends', (engine) => {
-  let m: TestMailroom;
-  let api: ApiClient;
-  let sender: { email: string; secret: string; accountId: string; domain: string };
+  let m: TestMailroom, api: ApiClient, sender: TestSender;
 
   before(async () => {
-    m = await startTestMailroom(engine, { MAILROOM_ROLES: 'smtp,http' });
-    sender = await m.createSender();
-    api = apiClient(m.port('http'), sender.secret);
+    ({ m, api, sender } = await startWithSender(engine));
     await api.post('/api/v1/templates', { name: 'hello', subject: 'Hello {{ name }}', text: 'Your code is {{ code }}.' });
     await suppress(m.running.store.db, sender.accountId, 'carol@example.com', 'hard-bounce', null);
   });

@@ -2,6 +2,9 @@
  * A tiny HTTP client for the API suites: real fetch against the test
  * Mailroom's HTTP port, answering status, headers and parsed JSON.
  */
+import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
+import type { EngineName } from '../support/stores.ts';
+
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
@@ -42,13 +45,11 @@ export function apiClient(port: number, secret: string | null): ApiClient {
   };
 }
 
-/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export type TestSender = Awaited<ReturnType<TestMailroom['createSender']>>;
+
+/** A Mailroom with the smtp and http roles, one sender with a verified domain, and an API client holding its key. */
+export async function startWithSender(engine: EngineName): Promise<{ m: TestMailroom; sender: TestSender; api: ApiClient }> {
+  const m = await startTestMailroom(engine, { MAILROOM_ROLES: 'smtp,http' });
+  const sender = await m.createSender();
+  return { m, sender, api: apiClient(m.port('http'), sender.secret) };
 }

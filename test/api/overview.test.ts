@@ -10,7 +10,8 @@ import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
 import { startMxPeer, type MxPeer } from '../support/mx-peer.ts';
-import { apiClient, eventually } from './client.ts';
+import { apiClient } from './client.ts';
+import { waitFor } from '../support/wait.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 
 describeEachStore('API overview and the all-accounts message log', (engine) => {
@@ -42,11 +43,11 @@ describeEachStore('API overview and the all-accounts message log', (engine) => {
     const api = apiClient(mailroom.port('http'), sender.secret);
     const sent = await api.post('/api/v1/messages', { from: sender.email, to: ['ok@inbox.example', 'gone@inbox.example', 'later@inbox.example'], subject: 'hi', text: 'hello' });
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
-    const overview = await eventually(async () => {
+    const overview = await waitFor('one delivered, one bounced, one deferred', async () => {
       const response = await api.get('/api/v1/overview');
       const counts = response.body.deliveries?.counts;
       return counts && counts.delivered === 1 && counts.bounced === 1 && counts.deferred === 1 ? response.body : undefined;
-    }, 15_000, 'one delivered, one bounced, one deferred');
+    }, 15_000);
     assert.equal(overview.scope, sender.email);
     assert.deepEqual(overview.sending, { sentLast24h: 3, dailyLimit: 100_000, resetsAt: overview.sending.resetsAt });
     assert.equal(overview.deliveries.deliveryRate, 0.5);

@@ -5,19 +5,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
-import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
+import type { TestMailroom } from '../support/mailroom.ts';
 import { recordEvents } from '../../src/queue/message-events.ts';
-import { apiClient, type ApiClient } from './client.ts';
+import { startWithSender, type ApiClient, type TestSender } from './client.ts';
 
 describeEachStore('API reports', (engine) => {
-  let m: TestMailroom;
-  let api: ApiClient;
-  let sender: { email: string; secret: string; accountId: string; domain: string };
+  let m: TestMailroom, api: ApiClient, sender: TestSender;
 
   before(async () => {
-    m = await startTestMailroom(engine, { MAILROOM_ROLES: 'smtp,http' });
-    sender = await m.createSender();
-    api = apiClient(m.port('http'), sender.secret);
+    ({ m, api, sender } = await startWithSender(engine));
     await api.post('/api/v1/templates', { name: 'welcome', subject: 'Hi {{ n }}', text: 't' });
     const spring1 = await api.post('/api/v1/messages', { from: sender.email, to: 'a@x.example', subject: 's', text: 't', tags: ['spring', 'promo'] });
     await api.post('/api/v1/messages', { from: sender.email, to: 'b@y.example', subject: 's', text: 't', tags: ['spring'] });

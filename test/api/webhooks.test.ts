@@ -9,7 +9,8 @@ import { recordEvents } from '../../src/queue/message-events.ts';
 import { verifySignature } from '../../src/events/webhooks-signature.ts';
 import { startWebhookDispatcher } from '../../src/events/webhooks-dispatcher.ts';
 import { startQueueWriter } from '../../src/queue/writer.ts';
-import { apiClient, eventually, type ApiClient } from './client.ts';
+import { apiClient, type ApiClient } from './client.ts';
+import { waitFor } from '../support/wait.ts';
 
 interface Received {
   headers: http.IncomingHttpHeaders;
@@ -104,7 +105,7 @@ describeEachStore('API webhooks', (engine) => {
     assert.equal(sent.status, 202);
     assert.equal((await sender.api.del(`/api/v1/messages/${sent.body.id}`)).status, 200);
     const forMessage = () => receiver.received.filter((r) => r.json.messageId === sent.body.id);
-    await eventually(() => (forMessage().length >= 2 ? true : undefined), 10_000, 'two webhook requests');
+    await waitFor('two webhook requests', () => (forMessage().length >= 2 ? true : undefined), 10_000);
     assert.deepEqual(forMessage().map((r) => [r.json.type, r.json.status, r.json.recipient]).sort(),
       [['cancelled', 'cancelled', 'later@example.com'], ['scheduled', 'scheduled', 'later@example.com']]);
   });
@@ -120,7 +121,7 @@ describeEachStore('API webhooks', (engine) => {
     }]);
 
     const forMessage = () => receiver.received.filter((r) => r.json.messageId === sent.body.id);
-    await eventually(() => (forMessage().length >= 2 ? true : undefined), 10_000, 'two webhook requests');
+    await waitFor('two webhook requests', () => (forMessage().length >= 2 ? true : undefined), 10_000);
     const [accepted, bounced] = ['accepted', 'bounced'].map((type) => forMessage().find((r) => r.json.type === type)!);
     assert.equal(forMessage().length, 2, 'each endpoint got only its event type');
 
@@ -138,10 +139,10 @@ describeEachStore('API webhooks', (engine) => {
     assert.ok(verifySignature(bouncedHook.body.secret, bounced.body, String(bounced.headers['mailroom-signature'])));
     assert.equal(accepted.headers['content-type'], 'application/json');
 
-    const log = await eventually(async () => {
+    const log = await waitFor('the delivery log to show delivered', async () => {
       const response = await sender.api.get(`/api/v1/webhooks/${acceptedHook.body.id}/deliveries`);
       return response.body.items[0]?.status === 'delivered' ? response : undefined;
-    }, 5000, 'the delivery log to show delivered');
+    }, 5000);
     assert.equal(log.body.items.length, 1);
     assert.deepEqual([log.body.items[0].type, log.body.items[0].attemptCount, log.body.items[0].attempts[0].statusCode], ['accepted', 1, 200]);
     assert.equal(log.body.items[0].payload, accepted.body);
@@ -179,21 +180,21 @@ describeEachStore('API webhooks', (engine) => {
     const hook = await sender.api.post('/api/v1/webhooks', { url: `http://127.0.0.1:${port}/late`, events: ['accepted'] });
     const sent = await sender.api.post('/api/v1/messages', { from: sender.email, to: ['late1@example.com', 'late2@example.com'], text: 't' });
 
-    const failing = await eventually(async () => {
+    const failing = await waitFor('two failed attempts per event', async () => {
       const log = await sender.api.get(`/api/v1/webhooks/${hook.body.id}/deliveries`);
       return log.body.items.length === 2 && log.body.items.every((d: any) => d.attemptCount >= 2) ? log : undefined;
-    }, 15_000, 'two failed attempts per event');
+    }, 15_000);
     assert.ok(failing.body.items.every((d: any) => d.status === 'pending' && d.nextAttemptAt && /connection failed/.test(d.attempts[0].error)));
 
     const late = await startReceiver(port);
     try {
-      await eventually(() => (late.received.length >= 2 ? true : undefined), 15_000, 'the late receiver to get both events');
+      await waitFor('the late receiver to get both events', () => (late.received.length >= 2 ? true : undefined), 15_000);
       assert.deepEqual(late.received.map((r) => r.json.recipient).sort(), ['late1@example.com', 'late2@example.com']);
       assert.ok(late.received.every((r) => r.json.messageId === sent.body.id && verifySignature(hook.body.secret, r.body, String(r.headers['mailroom-signature']))));
-      const log = await eventually(async () => {
+      const log = await waitFor('the log to show both delivered', async () => {
         const response = await sender.api.get(`/api/v1/webhooks/${hook.body.id}/deliveries`);
         return response.body.items.every((d: any) => d.status === 'delivered') ? response : undefined;
-      }, 5000, 'the log to show both delivered');
+      }, 5000);
       assert.ok(log.body.items.every((d: any) => d.attempts[0].statusCode === 200 && d.attempts.length >= 3));
     } finally {
       await late.close();
@@ -212,7 +213,7 @@ describeEachStore('API webhooks', (engine) => {
       for (let i = 0; i < recipients.length; i += 3) {
         await sender.api.post('/api/v1/messages', { from: sender.email, to: recipients.slice(i, i + 3), text: 't' });
       }
-      await eventually(() => (counting.received.length >= recipients.length ? true : undefined), 15_000, 'every event');
+      await waitFor('every event', () => (counting.received.length >= recipients.length ? true : undefined), 15_000);
       await new Promise((resolve) => setTimeout(resolve, 500));
       const ids = counting.received.map((r) => r.json.id);
       assert.equal(ids.length, recipients.length, 'no event was sent twice');

@@ -12,7 +12,8 @@ import { describeEachStore, createTestDatabase, type TestDatabase } from '../sup
 import { cliEnv, startService } from '../support/cli.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { openDialogue } from '../support/smtp-dialogue.ts';
-import { apiClient, eventually } from '../api/client.ts';
+import { apiClient } from '../api/client.ts';
+import { waitFor } from '../support/wait.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { startMailroom, type RunningMailroom } from '../../src/main.ts';
 
@@ -100,10 +101,10 @@ function describeAccepted(engine: 'sqlite' | 'postgres'): void {
     const api = await apiClient(port('http'), sender.secret).post('/api/v1/messages', { from: sender.email, to: 'someone@elsewhere.example', subject: 'by API', text: 'Hello.' });
     assert.equal(api.status, 202, JSON.stringify(api.body));
 
-    const accepted = await eventually(() => {
+    const accepted = await waitFor('two message.accepted lines', () => {
       const found = logged.filter((entry) => entry.event === 'message.accepted');
       return found.length === 2 ? found : undefined;
-    }, 10_000, 'two message.accepted lines');
+    }, 10_000);
     const bySource = new Map(accepted.map((entry) => [entry.source, entry]));
     const fields = (entry: Record<string, unknown> | undefined) => Object.keys(entry ?? {}).filter((k) => !['time', 'pid', 'hostname'].includes(k)).sort();
     assert.deepEqual(fields(bySource.get('smtp')), fields(bySource.get('api')));

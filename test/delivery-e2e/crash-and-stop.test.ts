@@ -9,74 +9,42 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeEachStore, createTestDatabase, type TestDatabase } from '../support/stores.ts';
-import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
-import { startMxPeer, type MxPeer } from '../support/mx-peer.ts';
-import { openStore, type Store } from '../../src/store/database.ts';
-import { createAccount } from '../../src/accounts/accounts.ts';
-import { addDomain, domainRecords, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
-import { burstSender, headerOf, routeDomainTo, startExtraPeer, waitFor, type ExtraPeer } from './helpers.ts';
-import { startChildMailroom, type ChildMailroom } from './child-mailroom.ts';
+import { describeEachStore } from '../support/stores.ts';
+import { burstSender, headerOf, routeDomainTo, startExtraPeer, type ExtraPeer } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
+import { startChildWorld, type ChildWorld } from '../support/child-world.ts';
+import type { RunningService } from '../support/cli.ts';
 
 /** Deliveries a node holds at once: the most a SIGKILL can turn into duplicates. */
 const DELIVERY_CONCURRENCY = 50;
 
-const HOSTNAME = 'mailroom.test';
-
 describeEachStore('crash and graceful stop', (engine) => {
-  let dns: TestDnsServer;
-  let mx: MxPeer;
-  let database: TestDatabase;
-  let store: Store;
-  let sender: { email: string; secret: string };
-  const children: ChildMailroom[] = [];
+  let world: ChildWorld;
   /** The restarted Mailroom of the SIGKILL test, which the SIGTERM test stops (one start-up fewer). */
-  let running: ChildMailroom | null = null;
+  let running: RunningService | null = null;
   const extras: ExtraPeer[] = [];
 
   before(async () => {
-    dns = await startDnsServer();
-    mx = await startMxPeer();
-    database = await createTestDatabase(engine);
-    store = await openStore(database.url);
-    const domain = 'crash-sender.example';
-    const created = await createAccount(store, { email: `owner@${domain}`, dailyLimit: 100_000 });
-    await addDomain(store, created.account.id, domain, HOSTNAME);
-    await forceVerifyDomain(store, await getDomainRow(store, domain, null));
-    dns.publish(domainRecords(await getDomainRow(store, domain, null), HOSTNAME));
-    routeDomainTo(dns, domain, '127.0.0.1');
-    sender = { email: created.account.email, secret: created.key.secret };
+    world = await startChildWorld(engine, 'crash-sender.example');
   });
   after(async () => {
-    for (const child of children) await child.kill();
+    await world?.close();
     for (const extra of extras) await extra.close();
-    await store?.close();
-    await database?.drop();
-    await mx?.close();
-    await dns?.close();
   });
 
-  async function start(): Promise<ChildMailroom> {
-    const child = await startChildMailroom({
-      MAILROOM_DATABASE_URL: database.url, MAILROOM_DATA_DIR: database.dataDir, MAILROOM_HOSTNAME: HOSTNAME,
-      MAILROOM_ROLES: 'smtp,delivery', MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0', MAILROOM_SMTPS_PORT: 'off',
-      MAILROOM_DNS_SERVERS: dns.address, MAILROOM_DELIVERY_PORT: String(mx.port), MAILROOM_RETRY_SCHEDULE: '1s',
-      MAILROOM_LEASE_TIME: '3s', MAILROOM_SHUTDOWN_TIMEOUT: '3s', MAILROOM_LOG_LEVEL: 'warn',
-      MAILROOM_DELIVERY_CONCURRENCY: String(DELIVERY_CONCURRENCY),
-    });
-    children.push(child);
-    return child;
+  function start(): Promise<RunningService> {
+    return world.start({ MAILROOM_SHUTDOWN_TIMEOUT: '3s', MAILROOM_DELIVERY_CONCURRENCY: String(DELIVERY_CONCURRENCY) });
   }
 
   test('SIGKILL while delivering: after a restart every acknowledged message reaches the MX at least once', async (t) => {
     // A slow MX while the messages are submitted, so most are still queued when the kill comes.
-    const slow = await startExtraPeer(mx.port, 'accept', { latencyMs: 150 });
+    const slow = await startExtraPeer(world.mx.port, 'accept', { latencyMs: 150 });
     extras.push(slow);
-    routeDomainTo(dns, 'crash.example', slow.ip);
+    routeDomainTo(world.dns, 'crash.example', slow.ip);
     const total = 200;
     const startedAt = Date.now();
     const first = await start();
-    const burst = burstSender(first.submissionPort, sender);
+    const burst = burstSender(first.submissionPort, world.sender);
     const acknowledged: number[] = [];
     await Promise.all(Array.from({ length: total }, (_, n) =>
       burst.send({ to: `r${n}@crash.example`, subject: `crash ${n}` }).then(() => { acknowledged.push(n); })));
@@ -112,19 +80,19 @@ describeEachStore('crash and graceful stop', (engine) => {
 
     // The queue agrees: every delivery ends delivered, none is lost in a lease.
     await waitFor('the store to record every delivery', async () => {
-      const rows = await store.db.selectFrom('deliveries').select(['status']).where('recipient_domain', '=', 'crash.example').execute();
+      const rows = await world.store.db.selectFrom('deliveries').select(['status']).where('recipient_domain', '=', 'crash.example').execute();
       return rows.length === total && rows.every((r) => r.status === 'delivered');
     }, 15_000);
   });
 
   test('SIGTERM: a delivery that can finish does, one that cannot is released, and the process exits in time', async () => {
-    const slow = await startExtraPeer(mx.port, 'accept', { latencyMs: 100 });
-    const stalled = await startExtraPeer(mx.port, { stall: 'data' });
+    const slow = await startExtraPeer(world.mx.port, 'accept', { latencyMs: 100 });
+    const stalled = await startExtraPeer(world.mx.port, { stall: 'data' });
     extras.push(slow, stalled);
-    routeDomainTo(dns, 'slow-stop.example', slow.ip);
-    routeDomainTo(dns, 'stall-stop.example', stalled.ip);
+    routeDomainTo(world.dns, 'slow-stop.example', slow.ip);
+    routeDomainTo(world.dns, 'stall-stop.example', stalled.ip);
     const child = running ?? await start();
-    const burst = burstSender(child.submissionPort, sender);
+    const burst = burstSender(child.submissionPort, world.sender);
     const finishing = await burst.send({ to: 'a@slow-stop.example', subject: 'finishes' });
     const stuck = await burst.send({ to: 'b@stall-stop.example', subject: 'stuck' });
     burst.close();
@@ -138,7 +106,7 @@ describeEachStore('crash and graceful stop', (engine) => {
     assert.ok(took < 3000 + 2500, `exited ${took} ms after SIGTERM (shutdown timeout 3 s)`);
     assert.ok(took >= 2500, `waited for the stuck delivery before releasing it (${took} ms)`);
 
-    const rows = await store.db.selectFrom('deliveries').selectAll().where('message_id', 'in', [finishing, stuck]).execute();
+    const rows = await world.store.db.selectFrom('deliveries').selectAll().where('message_id', 'in', [finishing, stuck]).execute();
     const byMessage = new Map(rows.map((r) => [r.message_id, r]));
     assert.equal(byMessage.get(finishing)?.status, 'delivered', 'the in-flight delivery that could finish did, and was recorded');
     assert.equal(slow.peer.received.length, 1);

@@ -3,19 +3,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describeEachStore } from '../support/stores.ts';
+import { waitFor } from '../support/wait.ts';
 import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../support/delivery-world.ts';
 
 const run = promisify(execFile);
-
-async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Verifies a DKIM signature with Debian's python3-dkim, fetching the key from our test DNS server. */
 async function dkimVerify(raw: Buffer, dnsAddress: string): Promise<boolean> {
@@ -50,7 +41,7 @@ describeEachStore('delivery end to end', (engine) => {
     assert.match(received.mailFrom, new RegExp(`^b\\+[a-z0-9]+\\.[a-z2-7]{8}@bounces\\.${world.sender.domain.replace('.', '\\.')}$`));
     assert.match(received.raw.toString(), /^DKIM-Signature: /);
     assert.equal(await dkimVerify(received.raw, world.dns.address), true);
-    const row = await waitFor(async () => {
+    const row = await waitFor('the delivery to be delivered', async () => {
       const d = await world.mailroom.running.store.db.selectFrom('deliveries').selectAll().where('message_id', '=', id).executeTakeFirst();
       return d?.status === 'delivered' ? d : null;
     });

@@ -14,34 +14,24 @@ import { recheckDueDomains } from '../../src/domains/recheck.ts';
 import { completeDkimRotation, RETIRED_KEY_GRACE_MS } from '../../src/domains/dkim-rotation.ts';
 import { getDomainRow } from '../../src/domains/domains.ts';
 import { createResolver } from '../../src/dns/resolver.ts';
-import { headerOf, waitFor } from './helpers.ts';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { headerOf } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
 import { createWebhook } from '../../src/events/webhooks.ts';
+import { startWebhookSink, type WebhookSink } from '../support/webhook-sink.ts';
 
 describeEachStore('DKIM key rotation', (engine) => {
   let world: DeliveryWorld;
-  let hooks: http.Server;
-  const received: Array<Record<string, any>> = [];
+  let hooks: WebhookSink;
   before(async () => {
     world = await startDeliveryWorld(engine, { start: { webhooks: { pollIntervalMs: 50, requestTimeoutMs: 2000, retry: { firstDelayMs: 100, maxDelayMs: 400 } } } });
     routeDomainToPeer(world.dns, 'inbox.example');
-    hooks = http.createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => { body += chunk; });
-      request.on('end', () => {
-        received.push(JSON.parse(body));
-        response.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    hooks = await startWebhookSink();
     await createWebhook(world.mailroom.running.store, world.sender.accountId, {
-      url: `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hooks`, events: ['dkim_key_rotated'],
+      url: hooks.url, events: ['dkim_key_rotated'],
     });
   });
   after(async () => {
-    hooks?.closeAllConnections();
-    await new Promise((resolve) => hooks?.close(resolve));
+    await hooks?.close();
     await world?.close();
   });
 
@@ -95,7 +85,7 @@ describeEachStore('DKIM key rotation', (engine) => {
     assert.ok(Date.parse(retired.retiredAt) >= switchedAt - 1000);
 
     // The owner is told by webhook, with the date the old record may go.
-    const hook = await waitFor('the dkim_key_rotated webhook', () => received.find((r) => r.type === 'dkim_key_rotated'));
+    const hook = await waitFor('the dkim_key_rotated webhook', () => hooks.received.find((r) => r.type === 'dkim_key_rotated'));
     assert.deepEqual(hook.domain, { name: domain, selector: pending.selector, removableAfter: retired.removableAfter });
     assert.equal(hook.messageId, null);
     assert.match(hook.reply, new RegExp(`keep the record of ${oldSelector} published until`));

@@ -5,14 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describeEachStore } from '../support/stores.ts';
 import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../support/delivery-world.ts';
 import { cliEnv, runCli } from '../support/cli.ts';
 import { apiClient } from '../api/client.ts';
 import { createWebhook } from '../../src/events/webhooks.ts';
-import { waitFor } from './helpers.ts';
+import { startWebhookSink, type WebhookSink } from '../support/webhook-sink.ts';
+import { waitFor } from '../support/wait.ts';
 
 const GMAIL_RATE_LIMIT = '421 4.7.28 [192.0.2.1] Gmail has detected an unusual rate of unsolicited mail originating from your DKIM domain. To protect our users from spam, mail sent from your domain has been temporarily rate limited. a1si123 - gsmtp';
 const DMARC_REJECT = "550 5.7.26 Unauthenticated email from sender.example is not accepted due to domain's DMARC policy. a1si123 - gsmtp";
@@ -20,8 +19,7 @@ const HOUR = 3600_000;
 
 describeEachStore('outcomes in plain words', (engine) => {
   let world: DeliveryWorld;
-  let hooks: http.Server;
-  const received: Array<Record<string, any>> = [];
+  let hooks: WebhookSink;
   before(async () => {
     world = await startDeliveryWorld(engine, {
       env: { MAILROOM_RETRY_SCHEDULE: '1h', MAILROOM_MAX_QUEUE_TIME: '2d' },
@@ -32,22 +30,13 @@ describeEachStore('outcomes in plain words', (engine) => {
     });
     routeDomainToPeer(world.dns, 'inbox.example');
     routeDomainToPeer(world.dns, world.sender.domain);
-    hooks = http.createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => { body += chunk; });
-      request.on('end', () => {
-        received.push(JSON.parse(body));
-        response.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    hooks = await startWebhookSink();
     await createWebhook(world.mailroom.running.store, world.sender.accountId, {
-      url: `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hooks`, events: ['deferred', 'bounced'],
+      url: hooks.url, events: ['deferred', 'bounced'],
     });
   });
   after(async () => {
-    hooks?.closeAllConnections();
-    await new Promise((resolve) => hooks?.close(resolve));
+    await hooks?.close();
     await world?.close();
   });
 
@@ -75,7 +64,7 @@ describeEachStore('outcomes in plain words', (engine) => {
     const next = Date.parse(recipient.nextAttemptAt) - Date.now();
     assert.ok(next < 0.5 * HOUR, `held back for ${next} ms, not a step of the 1 h retry schedule`);
     assert.equal(Date.parse(recipient.expiresAt), Date.parse(message.createdAt) + 48 * HOUR);
-    assert.equal(received.some((r) => r.messageId === id && r.type === 'deferred'), false, 'being held back is not a deferral');
+    assert.equal(hooks.received.some((r) => r.messageId === id && r.type === 'deferred'), false, 'being held back is not a deferral');
 
     const cli = await runCli(['messages', 'show', id], cliEnv(world.mailroom.database, { MAILROOM_MAX_QUEUE_TIME: '2d' }));
     assert.equal(cli.code, 0, cli.output);
@@ -92,7 +81,7 @@ describeEachStore('outcomes in plain words', (engine) => {
     assert.match(recipient.explanation.summary, /authentication \(SPF, DKIM or DMARC\) failed/);
     assert.match(recipient.explanation.action, /domains verify/);
     assert.deepEqual([recipient.nextAttemptAt, recipient.expiresAt], [null, null]);
-    const hook = await waitFor('the bounced webhook', () => received.find((r) => r.messageId === id && r.type === 'bounced'));
+    const hook = await waitFor('the bounced webhook', () => hooks.received.find((r) => r.messageId === id && r.type === 'bounced'));
     assert.match(hook.explanation.summary, /authentication/);
     assert.equal(hook.nextAttemptAt, null);
   });

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
 import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../support/delivery-world.ts';
 import { findSuppression } from '../../src/suppressions/suppressions.ts';
-import { smtpTransaction, statusesOf, waitFor, waitForMessage } from './helpers.ts';
+import { smtpTransaction, statusesOf, waitForMessage } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
 
 const CRLF = '\r\n';
 

@@ -14,7 +14,7 @@ import { getMessage, listMessages } from '../../src/events/message-log.ts';
 import { insertQueuedMessages } from '../../src/queue/enqueue.ts';
 import { newId } from '../../src/store/ids.ts';
 import { findSuppression } from '../../src/suppressions/suppressions.ts';
-import { waitForMessage } from './helpers.ts';
+import { waitForMessage } from '../support/delivery.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 

@@ -11,7 +11,7 @@ import { describeEachStore } from '../support/stores.ts';
 import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../support/delivery-world.ts';
 import { createLeaf, createTestCa } from '../support/test-certificates.ts';
 import { startPolicyServer, type PolicyServer } from '../support/mta-sts-server.ts';
-import { waitForMessage } from './helpers.ts';
+import { waitForMessage } from '../support/delivery.ts';
 
 const DOMAINS = ['enforce-ok.example', 'enforce-stray.example', 'enforce-notls.example', 'enforce-badcert.example', 'testing.example', 'cached.example'];
 // The MX certificate names only these; the others' MX names are not on it.

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
 import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../support/delivery-world.ts';
 import { findSuppression } from '../../src/suppressions/suppressions.ts';
-import { burstSender, dsnsTo, freshLoopbackAddress, headerOf, routeDomainTo, startExtraPeer, statusesOf, waitFor, waitForMessage, type ExtraPeer } from './helpers.ts';
+import { burstSender, dsnsTo, freshLoopbackAddress, headerOf, routeDomainTo, startExtraPeer, statusesOf, waitForMessage, type ExtraPeer } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
 
 describeEachStore('outbound delivery', (engine) => {
   let world: DeliveryWorld;

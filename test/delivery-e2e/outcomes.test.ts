@@ -12,7 +12,8 @@ import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../su
 import type { MxScript } from '../support/mx-peer.ts';
 import { findSuppression } from '../../src/suppressions/suppressions.ts';
 import { parseInboundReport } from '../../src/events/inbound-report.ts';
-import { dsnsTo, headerOf, statusesOf, waitFor, waitForMessage } from './helpers.ts';
+import { dsnsTo, headerOf, statusesOf, waitForMessage } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
 
 const UNKNOWN_USER = '550 5.1.1 User unknown';
 const TRY_LATER = '451 4.7.1 Try again later';

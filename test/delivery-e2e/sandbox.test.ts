@@ -11,7 +11,8 @@ import nodemailer from 'nodemailer';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { describeEachStore } from '../support/stores.ts';
 import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../support/delivery-world.ts';
-import { apiClient, eventually, type ApiClient } from '../api/client.ts';
+import { apiClient, type ApiClient } from '../api/client.ts';
+import { waitFor } from '../support/wait.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { domainRecords, getDomainRow } from '../../src/domains/domains.ts';
 
@@ -67,7 +68,7 @@ describeEachStore('sandbox mode', (engine) => {
     // The ordinary key of the same account still delivers; once its mail is in, the worker has had every chance.
     const control = await api.post('/api/v1/messages', { from: world.sender.email, to: 'real@dest.example', subject: 'real', text: 'z' });
     await world.mx.waitFor(1, 10_000);
-    await eventually(async () => ((await statuses(control.body.id))[0][1] === 'delivered' ? true : undefined), 10_000, 'control delivered');
+    await waitFor('control delivered', async () => ((await statuses(control.body.id))[0][1] === 'delivered' ? true : undefined), 10_000);
     assert.deepEqual(world.mx.transmitted.map((m) => m.rcptTo), [['real@dest.example']]);
     assert.deepEqual(await statuses(viaApi.body.id), [['a@dest.example', 'sandboxed'], ['b@dest.example', 'sandboxed']]);
 

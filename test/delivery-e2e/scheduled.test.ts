@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/stores.ts';
 import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../support/delivery-world.ts';
-import { apiClient, eventually, type ApiClient } from '../api/client.ts';
+import { apiClient, type ApiClient } from '../api/client.ts';
+import { waitFor } from '../support/wait.ts';
 
 describeEachStore('scheduled sends', (engine) => {
   let world: DeliveryWorld;
@@ -33,7 +34,7 @@ describeEachStore('scheduled sends', (engine) => {
     const [received] = await world.mx.waitFor(1, 15_000);
     assert.deepEqual(received.rcptTo, ['later@dest.example']);
     assert.ok(received.at >= Date.parse(sendAt), `arrived ${received.at - Date.parse(sendAt)} ms before its time`);
-    await eventually(async () => ((await status(response.body.id)) === 'delivered' ? true : undefined), 10_000, 'delivered');
+    await waitFor('delivered', async () => ((await status(response.body.id)) === 'delivered' ? true : undefined), 10_000);
   });
 
   test('cancelled before its time, it is never sent; after, cancelling is a 409', async () => {
@@ -52,7 +53,7 @@ describeEachStore('scheduled sends', (engine) => {
     const before = world.mx.transmitted.length;
     const control = await api.post('/api/v1/messages', { from: world.sender.email, to: 'control@dest.example', subject: 'yes', text: 't', sendAt: inSeconds(2) });
     await world.mx.waitFor(before + 1, 15_000);
-    await eventually(async () => ((await status(control.body.id)) === 'delivered' ? true : undefined), 10_000, 'control delivered');
+    await waitFor('control delivered', async () => ((await status(control.body.id)) === 'delivered' ? true : undefined), 10_000);
     assert.deepEqual(world.mx.transmitted.slice(before).map((m) => m.rcptTo), [['control@dest.example']]);
     assert.equal((await api.del(`/api/v1/messages/${control.body.id}`)).status, 409, 'too late once sent');
 

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { startMailroom, type RunningMailroom } from '../../src/main.ts';
 import { readSites } from '../../src/queue/shaping-store.ts';
 import type { Store } from '../../src/store/database.ts';
-import { waitFor } from './helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 const LIMIT = 8;
 const MESSAGES = 60;

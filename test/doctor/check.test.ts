@@ -10,11 +10,11 @@ import net from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import pino from 'pino';
-import { authenticate, principalOf } from '../../src/api/auth.ts';
+import { authenticate } from '../../src/api/auth.ts';
 import { installErrorHandling } from '../../src/api/errors.ts';
 import { createSecretKey, revokeSecretKey } from '../../src/accounts/keys.ts';
 import { checkSettings, type CheckReport, type ConnectionCheck } from '../../src/doctor/check.ts';
-import { doctorRoutes } from '../../src/doctor/routes.ts';
+import { doctorRoutes } from '../../src/api/routes/doctor.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { createLeaf, createTestCa, storeCertificate, type Pem } from '../support/test-certificates.ts';
@@ -49,7 +49,7 @@ describeEachStore('Send-As doctor: check my settings', (engine) => {
     await typed.register(async (scope) => {
       scope.addHook('onRequest', authenticate(running.store));
       await scope.register(doctorRoutes, {
-        store: running.store, config: mailroom.config, listeners: running.listeners, accountOf: principalOf, recorder: running.smtpSessions, caCerts: ca.cert,
+        store: running.store, config: mailroom.config, listeners: running.listeners, recorder: running.smtpSessions, caCerts: ca.cert,
       });
     }, { prefix: '/api/v1' });
   });

@@ -13,9 +13,8 @@ import { createSecretKey, revokeSecretKey } from '../../src/accounts/keys.ts';
 import { addDomain } from '../../src/domains/domains.ts';
 import { recentSessions, type DoctorSessions } from '../../src/doctor/sessions.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
-import { openDialogue } from '../support/smtp-dialogue.ts';
+import { openDialogue, openStartTls } from '../support/smtp-dialogue.ts';
 import { describeEachStore } from '../support/stores.ts';
-import { openStartTls } from '../tls/tls-clients.ts';
 
 describeEachStore('Send-As doctor: recent sessions and why they failed', (engine) => {
   let mailroom: TestMailroom;

@@ -17,8 +17,9 @@ import { startMxPeer, type MxPeer } from '../support/mx-peer.ts';
 import { openStore } from '../../src/store/database.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain, domainRecords, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
-import { routeDomainTo, waitFor } from '../delivery-e2e/helpers.ts';
-import { startChildMailroom, type ChildMailroom } from '../delivery-e2e/child-mailroom.ts';
+import { routeDomainTo } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
+import { startService, type RunningService } from '../support/cli.ts';
 
 const HOSTNAME = 'mailroom.test';
 const CONNECTIONS = 3;
@@ -31,7 +32,7 @@ describeEachStore('large acknowledged mail survives SIGKILL byte for byte', (eng
   let mx: MxPeer;
   let database: TestDatabase;
   let sender: { email: string; secret: string };
-  const children: ChildMailroom[] = [];
+  const children: RunningService[] = [];
 
   before(async () => {
     dns = await startDnsServer();
@@ -57,9 +58,9 @@ describeEachStore('large acknowledged mail survives SIGKILL byte for byte', (eng
     await dns?.close();
   });
 
-  async function start(roles: string): Promise<ChildMailroom> {
-    const child = await startChildMailroom({
-      MAILROOM_DATABASE_URL: database.url, MAILROOM_DATA_DIR: database.dataDir, MAILROOM_HOSTNAME: HOSTNAME,
+  async function start(roles: string): Promise<RunningService> {
+    const child = await startService({
+      ...process.env, MAILROOM_DATABASE_URL: database.url, MAILROOM_DATA_DIR: database.dataDir, MAILROOM_HOSTNAME: HOSTNAME,
       MAILROOM_ROLES: roles, MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0', MAILROOM_SMTPS_PORT: 'off',
       MAILROOM_DNS_SERVERS: dns.address, MAILROOM_DELIVERY_PORT: String(mx.port), MAILROOM_RETRY_SCHEDULE: '1s',
       MAILROOM_LOG_LEVEL: 'warn',

@@ -11,65 +11,37 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { describeEachStore, createTestDatabase, type TestDatabase } from '../support/stores.ts';
-import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
-import { startMxPeer, type MxPeer } from '../support/mx-peer.ts';
-import { openStore, type Store } from '../../src/store/database.ts';
-import { createAccount } from '../../src/accounts/accounts.ts';
-import { addDomain, domainRecords, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
-import { burstSender, headerOf, routeDomainTo, startExtraPeer, waitFor, type ExtraPeer } from '../delivery-e2e/helpers.ts';
-import { startChildMailroom, type ChildMailroom } from '../delivery-e2e/child-mailroom.ts';
+import { describeEachStore } from '../support/stores.ts';
+import { burstSender, headerOf, routeDomainTo, startExtraPeer, type ExtraPeer } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
+import { startChildWorld, type ChildWorld } from '../support/child-world.ts';
+import type { RunningService } from '../support/cli.ts';
 
 const DELIVERY_CONCURRENCY = 20;
-const HOSTNAME = 'mailroom.test';
 
 describeEachStore('restart right after a crash', (engine) => {
-  let dns: TestDnsServer;
-  let mx: MxPeer;
+  let world: ChildWorld;
   let slow: ExtraPeer;
-  let database: TestDatabase;
-  let store: Store;
-  let sender: { email: string; secret: string };
-  const children: ChildMailroom[] = [];
 
   before(async () => {
-    dns = await startDnsServer();
-    mx = await startMxPeer();
-    slow = await startExtraPeer(mx.port, 'accept', { latencyMs: 100 });
-    database = await createTestDatabase(engine);
-    store = await openStore(database.url);
-    const domain = 'restart-sender.example';
-    const created = await createAccount(store, { email: `owner@${domain}`, dailyLimit: 100_000 });
-    await addDomain(store, created.account.id, domain, HOSTNAME);
-    await forceVerifyDomain(store, await getDomainRow(store, domain, null));
-    dns.publish(domainRecords(await getDomainRow(store, domain, null), HOSTNAME));
-    routeDomainTo(dns, domain, '127.0.0.1');
-    routeDomainTo(dns, 'restart.example', slow.ip);
-    sender = { email: created.account.email, secret: created.key.secret };
+    world = await startChildWorld(engine, 'restart-sender.example');
+    slow = await startExtraPeer(world.mx.port, 'accept', { latencyMs: 100 });
+    routeDomainTo(world.dns, 'restart.example', slow.ip);
   });
   after(async () => {
-    for (const child of children) await child.kill();
+    await world?.close();
     await slow?.close();
-    await store?.close();
-    await database?.drop();
-    await mx?.close();
-    await dns?.close();
   });
 
-  async function start(): Promise<ChildMailroom> {
-    const child = await startChildMailroom({
-      MAILROOM_DATABASE_URL: database.url, MAILROOM_DATA_DIR: database.dataDir, MAILROOM_HOSTNAME: HOSTNAME,
-      MAILROOM_ROLES: 'smtp,delivery', MAILROOM_SMTP_HOST: '127.0.0.1', MAILROOM_SMTP_PORT: '0', MAILROOM_SMTPS_PORT: 'off',
-      MAILROOM_DNS_SERVERS: dns.address, MAILROOM_DELIVERY_PORT: String(mx.port), MAILROOM_RETRY_SCHEDULE: '1s',
-      MAILROOM_LEASE_TIME: '3s', MAILROOM_HEARTBEAT_INTERVAL: '1s', MAILROOM_LOG_LEVEL: 'warn', MAILROOM_DELIVERY_CONCURRENCY: String(DELIVERY_CONCURRENCY),
+  function start(): Promise<RunningService> {
+    return world.start({
+      MAILROOM_HEARTBEAT_INTERVAL: '1s', MAILROOM_DELIVERY_CONCURRENCY: String(DELIVERY_CONCURRENCY),
     }, { launch: 'npx', timeoutMs: 30_000 });
-    children.push(child);
-    return child;
   }
 
   test('SIGKILL of the npx process group under load, restart as soon as the port closes: it starts, and every acknowledged message arrives', async (t) => {
     const first = await start();
-    const burst = burstSender(first.submissionPort, sender);
+    const burst = burstSender(first.submissionPort, world.sender);
     const acknowledged: number[] = [];
     let killed = false;
     // Submission keeps going until the kill: some sends are cut off, only the 250s count.

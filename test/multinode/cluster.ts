@@ -5,12 +5,13 @@
  * (spawn, execFile): the loopback DNS server and MX peers they talk to run on
  * this test's event loop and must keep answering.
  */
-import { spawn, execFile, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { POSTGRES_URL } from '../support/stores.ts';
+import { startService, type RunningService } from '../support/cli.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
@@ -59,76 +60,53 @@ export function baseEnv(databaseUrl: string): Record<string, string> {
   };
 }
 
-export function startNode(options: NodeOptions): Promise<MailroomNode> {
+export async function startNode(options: NodeOptions): Promise<MailroomNode> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `mailroom-${options.name}-`));
   const env: Record<string, string> = {
     ...withoutMailroomVariables(process.env), ...baseEnv(options.databaseUrl),
     MAILROOM_DATA_DIR: dataDir, MAILROOM_ROLES: options.roles, ...options.env,
   };
   if (options.nodeId !== null) env.MAILROOM_NODE_ID = options.nodeId ?? options.name;
-  const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   // MAILROOM_TEST_NODE_LOGS=DIR keeps every node's whole output, for a failure that the last lines do not explain.
   const logDir = process.env.MAILROOM_TEST_NODE_LOGS;
-  const logFile = logDir ? createWriteStream(join(logDir, `${options.name}-${child.pid}.log`)) : null;
+  const logFile = logDir ? createWriteStream(join(logDir, `${options.name}-${Date.now()}.log`)) : null;
   const lines: string[] = [];
+  let id = '';
   const keep = (line: string) => {
     logFile?.write(`${line}\n`);
     lines.push(line);
     if (lines.length > KEPT_LOG_LINES) lines.shift();
+    id ||= /^Mailroom is running \(node (\S+), \w+ store\)/.exec(line)?.[1] ?? '';
   };
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return new Promise((resolve, reject) => {
-    const ports = new Map<string, number>();
-    let id = '';
-    let banner = false;
-    const timer = setTimeout(() => fail(new Error(`node ${options.name} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${error.message}\n--- ${options.name} output ---\n${lines.join('\n')}`));
-    };
-    void exited.then(({ code, signal }) => { if (!banner) fail(new Error(`node ${options.name} exited (${signal ?? code}) before it was ready`)); });
-    onLines(child, (line) => {
-      keep(line);
-      const running = /^Mailroom is running \(node (\S+), (\w+) store\)/.exec(line);
-      if (running) {
-        id = running[1];
-        banner = true;
-        // The banner lists the listeners on the lines that follow, written in the same chunk.
-        setImmediate(() => {
-          clearTimeout(timer);
-          resolve(node);
-        });
-        return;
-      }
-      const listener = banner ? /^\s{2}(\S.*?)\s+[\d.]+:(\d+)$/.exec(line) : null;
-      if (listener) ports.set(listener[1], Number(listener[2]));
-    });
-    const node: MailroomNode = {
-      name: options.name, options, dataDir,
-      get id() { return id; },
-      get pid() { return child.pid!; },
-      port(prefix) {
-        for (const [name, port] of ports) if (name.startsWith(prefix)) return port;
-        throw new Error(`node ${options.name} has no listener named ${prefix}…: ${[...ports.keys()].join(', ')}`);
-      },
-      log: () => lines.join('\n'),
-      exited,
-      async kill(signal) {
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-        await exited;
-      },
-      async stop() {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timeout);
-      },
-    };
-  });
+  let service: RunningService;
+  try {
+    service = await startService(env, { timeoutMs: START_TIMEOUT_MS, onLine: keep });
+  } catch (error) {
+    throw new Error(`node ${options.name}: ${(error as Error).message.split('\n')[0]}\n--- ${options.name} output ---\n${lines.join('\n')}`);
+  }
+  const { child, ports, exited } = service;
+  return {
+    name: options.name, options, dataDir,
+    get id() { return id; },
+    get pid() { return child.pid!; },
+    port(prefix) {
+      for (const [name, port] of ports) if (name.startsWith(prefix)) return port;
+      throw new Error(`node ${options.name} has no listener named ${prefix}…: ${[...ports.keys()].join(', ')}`);
+    },
+    log: () => lines.join('\n'),
+    exited,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timeout);
+    },
+  };
 }
 
 /** Removes a node's data directory (after it stopped). */
@@ -156,18 +134,6 @@ export function postgresSkipReason(): string | false {
     + `s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),2000)`;
   const { status } = spawnSync(process.execPath, ['-e', probe]);
   return status === 0 ? false : `multi-node tests need PostgreSQL, not reachable at ${POSTGRES_URL} (set MAILROOM_TEST_POSTGRES_URL; CI never skips)`;
-}
-
-function onLines(child: ChildProcess, each: (line: string) => void): void {
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) each(line);
-    });
-  }
 }
 
 /** A test's own MAILROOM_* settings must not leak into the nodes it starts. */

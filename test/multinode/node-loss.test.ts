@@ -17,7 +17,9 @@ import { createWebhook } from '../../src/events/webhooks.ts';
 import { listNodes } from '../../src/nodes/registry.ts';
 import { forgetNode, mailroomCli, postgresSkipReason, startNode, type MailroomNode, type NodeOptions } from './cluster.ts';
 import { submitAll, type OutgoingMessage, type SubmitOutcome } from './submitter.ts';
-import { duplicatesIn, ledger, startMultiNodeWorld, startWebhookSink, waitUntil, type MultiNodeWorld, type WebhookSink } from './world.ts';
+import { waitFor } from '../support/wait.ts';
+import { duplicatesIn, ledger, startMultiNodeWorld, type MultiNodeWorld } from './world.ts';
+import { startWebhookSink, type WebhookSink } from '../support/webhook-sink.ts';
 
 const PHASE_ONE = 2000;
 const PHASE_TWO = 200;
@@ -123,18 +125,18 @@ describe('node loss: SIGKILL a node mid-run on PostgreSQL', { skip: postgresSkip
       const arrived = ledger(world.mx.received);
       return [...expectedMail.filter((key) => !arrived.mail.has(key)), ...expectedDsns.filter((tag) => !arrived.dsns.has(tag)).map((tag) => `DSN for ${tag}`)];
     };
-    await waitUntil(`${expectedMail.length} deliveries and ${expectedDsns.length} DSNs at the MX`, () => missing().length === 0, 120_000, 500)
+    await waitFor(`${expectedMail.length} deliveries and ${expectedDsns.length} DSNs at the MX`, () => missing().length === 0, 120_000, 500)
       .catch(async (error: Error) => {
         const open = await world.store.db.selectFrom('deliveries').select(['recipient', 'status', 'attempt_count', 'lease_owner', 'next_attempt_at', 'last_reply'])
           .where('status', 'in', ['queued', 'deferred']).limit(3).execute();
         throw new Error(`${error.message}; ${missing().length} missing, e.g. ${missing().slice(0, 3).join(', ')}; still queued: ${JSON.stringify(open)} (now ${Date.now()})`);
       });
-    await waitUntil('an empty queue', async () => (await openDeliveries(world)) === 0, 30_000);
+    await waitFor('an empty queue', async () => (await openDeliveries(world)) === 0, 30_000, 200);
     const bounced = await world.store.db.selectFrom('message_events').select(['id', 'delivery_id']).where('type', '=', 'bounced').where('account_id', '=', sender.accountId).execute();
     assert.equal(new Set(bounced.map((e) => e.delivery_id)).size, bounced.length, 'each bounce is recorded once, whichever node attempted it');
     assert.ok(bounced.length >= expectedDsns.length);
     // A webhook lease is longer than a mail lease (its own setting): one that B held takes a while to fall due.
-    await waitUntil(`${bounced.length} bounce webhooks`, () => bounced.every((e) => hooks.received.some((h) => h.id === `evt_${e.id}`)), 60_000, 500);
+    await waitFor(`${bounced.length} bounce webhooks`, () => bounced.every((e) => hooks.received.some((h) => h.id === `evt_${e.id}`)), 60_000, 500);
 
     // What the operator sees: the three nodes alive, with their roles.
     const listed = await mailroomCli(['nodes', 'list', '--json'], world.database.url);

@@ -7,7 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forgetNode, postgresSkipReason, startNode, type MailroomNode } from './cluster.ts';
-import { startMultiNodeWorld, waitUntil, type MultiNodeWorld, type Sender } from './world.ts';
+import { waitFor } from '../support/wait.ts';
+import { startMultiNodeWorld, type MultiNodeWorld, type Sender } from './world.ts';
 
 describe('scheduled sends on several nodes (PostgreSQL)', { skip: postgresSkipReason() }, () => {
   let world: MultiNodeWorld;
@@ -37,7 +38,7 @@ describe('scheduled sends on several nodes (PostgreSQL)', { skip: postgresSkipRe
       body: JSON.stringify({ from: sender.email, subject: 'later', text: 't', sendAt, recipients: to.map((address) => ({ to: address })) }),
     });
     assert.equal(response.status, 202, await response.clone().text());
-    await waitUntil('all 20 delivered', () => world.mx.received.length >= 20, 30_000);
+    await waitFor('all 20 delivered', () => world.mx.received.length >= 20, 30_000, 200);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const received = world.mx.received.flatMap((m) => m.rcptTo);
     assert.deepEqual([...received].sort(), [...to].sort(), 'each once');

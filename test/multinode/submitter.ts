@@ -6,7 +6,7 @@
  * connection died: those are neither acknowledged nor refused.
  */
 // The benchmark's load generator uses the same thin client: one SMTP client for both.
-import { SmtpWire, type Reply } from '../../bench/load/smtp-wire.ts';
+import { SmtpWire, type Reply } from '../support/smtp-wire.ts';
 
 export interface OutgoingMessage {
   /** Unique per message; carried in the X-Test-Tag header and the subject. */

@@ -4,8 +4,6 @@
  * that receives what they deliver, and a sending account with a verified
  * domain, created through the store as an operator would.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
@@ -81,35 +79,3 @@ export function duplicatesIn(counts: ReadonlyMap<string, number>): string[] {
   return [...counts].filter(([, n]) => n > 1).flatMap(([key, n]) => Array<string>(n - 1).fill(key));
 }
 
-/** An HTTP endpoint on loopback that takes webhook POSTs and keeps their JSON bodies. */
-export interface WebhookSink {
-  url: string;
-  received: Array<{ id: string; type: string; messageId: string | null; recipient: string | null }>;
-  close(): Promise<void>;
-}
-
-export async function startWebhookSink(): Promise<WebhookSink> {
-  const received: WebhookSink['received'] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hooks`, received,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-}
-
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}

@@ -21,7 +21,8 @@ import { startDnsServer } from '../support/dns-server.ts';
 import { startMxPeer } from '../support/mx-peer.ts';
 import { routeDomainToPeer } from '../support/delivery-world.ts';
 import { cliEnv, runCli } from '../support/cli.ts';
-import { burstSender, waitFor } from '../delivery-e2e/helpers.ts';
+import { burstSender } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { startMailroom } from '../../src/main.ts';
 

@@ -13,7 +13,8 @@ import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../su
 import { findMessage } from '../../src/events/message-log.ts';
 import { insertQueuedMessages } from '../../src/queue/enqueue.ts';
 import { newId } from '../../src/store/ids.ts';
-import { waitFor, waitForMessage } from '../delivery-e2e/helpers.ts';
+import { waitForMessage } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
 
 describeEachStore('retention in a running Mailroom', (engine) => {
   let world: DeliveryWorld;

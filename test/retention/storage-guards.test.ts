@@ -15,7 +15,8 @@ import { describeEachStore } from '../support/stores.ts';
 import { routeDomainToPeer, startDeliveryWorld, type DeliveryWorld } from '../support/delivery-world.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { apiClient } from '../api/client.ts';
-import { waitFor, waitForMessage } from '../delivery-e2e/helpers.ts';
+import { waitForMessage } from '../support/delivery.ts';
+import { waitFor } from '../support/wait.ts';
 
 interface SendOutcome { ok: boolean; reply: string }
 

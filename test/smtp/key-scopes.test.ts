@@ -14,7 +14,7 @@ import { apiClient } from '../api/client.ts';
 import { Replies, formatReply } from '../../src/smtp/replies.ts';
 import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
 import { createSecretKey } from '../../src/accounts/keys.ts';
-import { waitFor } from '../delivery-e2e/helpers.ts';
+import { waitFor } from '../support/wait.ts';
 import type { KeyScopeInput } from '../../src/accounts/key-scope-input.ts';
 
 const QUEUED = /^250 2\.0\.0 queued as \S+$/;

@@ -15,7 +15,8 @@ import { describeEachStore } from '../support/stores.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { expectClosed, openDialogue, type SmtpDialogue } from '../support/smtp-dialogue.ts';
 import { Replies, formatReply } from '../../src/smtp/replies.ts';
-import { apiClient, eventually } from '../api/client.ts';
+import { apiClient } from '../api/client.ts';
+import { waitFor } from '../support/wait.ts';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const plain = (user: string, pass: string) => `AUTH PLAIN ${b64(`\0${user}\0${pass}`)}`;
@@ -90,7 +91,7 @@ describeEachStore('failed logins from many addresses', (engine) => {
     const failedTwice = await connect('127.0.0.10');
     assert.equal(await failedTwice.say(plain(victim.email, victim.secret)), AUTH_OK);
 
-    const alert = await eventually(() => received.find((event) => event.type === 'auth.failures'));
+    const alert = await waitFor('the auth.failures webhook', () => received.find((event) => event.type === 'auth.failures'));
     assert.equal(alert.messageId, null);
     assert.match(alert.reply, /10 or more failed SMTP logins for owner@victim\.example within 10 minutes/);
     const account = await apiClient(mailroom.port('http'), victim.secret).get('/api/v1/account');

@@ -2,9 +2,9 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { hasBareLineEnding, readMessage } from '../../src/smtp/message-reader.ts';
+import { hasBareLineEnding, readDataStream } from '../../src/smtp/message-reader.ts';
 
-const read = (chunks: string[], max = 1024) => readMessage(Readable.from(chunks.map((c) => Buffer.from(c, 'latin1'))), max);
+const read = (chunks: string[], max = 1024) => readDataStream(Readable.from(chunks.map((c) => Buffer.from(c, 'latin1'))), max);
 
 it('accepts CRLF split across chunks anywhere', async () => {
   for (const chunks of [['a\r', '\nb\r\n'], ['a', '\r', '\n', 'b\r\n'], ['a\r\n', '\r\n'], ['a\r\n\r', '\n']]) {

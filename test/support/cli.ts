@@ -9,7 +9,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestDatabase } from './stores.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -87,50 +87,101 @@ export interface RunningService {
   child: ChildProcess;
   /** Listener name (as printed at start-up) → port. */
   ports: Map<string, number>;
-  /** The submission (plain, STARTTLS) port. */
+  /** The submission (plain, STARTTLS) port; 0 when the node has none. */
   submissionPort: number;
+  /** Everything it printed so far; empty when `onLine` takes the output instead. */
   output(): string;
   /** Each stream on its own: stdout carries the log lines, stderr the banner. */
   stdout(): string;
   stderr(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL if still running (the whole process group when launched through npx), and wait for the exit. */
+  kill(): Promise<void>;
 }
 
+export interface StartOptions {
+  timeoutMs?: number;
+  /**
+   * `npx`: `npx mailroom start` in a process group of its own, as an operator's
+   * shell or a supervisor starts it; `kill()` then kills the whole group (npx,
+   * the shell it may spawn, and node). Default: node directly.
+   */
+  launch?: 'node' | 'npx';
+  /** Each line the process writes, on either stream; the output is then not kept here. */
+  onLine?(line: string): void;
+  /** Node options for the child (launch `node` only), e.g. the bench probe's --import. */
+  execArgv?: readonly string[];
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
 /**
- * `mailroom start`, resolved once it prints where each listener is (ports 0
- * in the environment become real ports in that output).
+ * `mailroom start` as a child process — the one launcher of the suites and
+ * the bench — resolved once it prints where each listener is (ports 0 in the
+ * environment become real ports in that output).
  */
-export function startService(env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<RunningService> {
-  const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startService(env: NodeJS.ProcessEnv, options: StartOptions = {}): Promise<RunningService> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const group = options.launch === 'npx';
+  const child = group
+    ? spawn('npx', ['--no-install', 'mailroom', 'start'], {
+      cwd: ROOT, env: { ...env, PATH: `${dirname(process.execPath)}:${env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    })
+    : spawn(process.execPath, [...(options.execArgv ?? []), CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  const kill = async () => {
+    if (group) {
+      // The group outlives its leader's exit (node may still run under a dead npx).
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    } else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
   return new Promise((resolve, reject) => {
+    let ready = false;
+    let banner = '';
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      void kill();
       reject(new Error(`mailroom start did not come up within ${timeoutMs}ms:\n${stdout}\n${stderr}`));
     }, timeoutMs);
+    // The banner is one write on stderr (stdout carries only log lines): the header, then a line per
+    // listener (none on a delivery-only node). Short enough for one pipe write, it arrives whole.
     const tryParse = () => {
-      // The banner is on stderr (stdout carries only log lines).
-      const banner = stderr.indexOf('Mailroom is running');
-      if (banner === -1) return;
+      const at = banner.indexOf('Mailroom is running');
+      if (ready || at === -1 || !banner.slice(at).endsWith('\n')) return;
       const ports = new Map<string, number>();
-      const complete = stderr.slice(banner).split('\n').slice(1, -1); // the last piece may be half a line
-      for (const line of complete) {
+      for (const line of banner.slice(at).split('\n').slice(1)) {
         const match = /^ {2}(.+?)\s+[\d.:a-f]+:(\d+)$/.exec(line);
         if (!match) break;
         ports.set(match[1], Number(match[2]));
       }
-      const submission = [...ports].find(([name]) => name.startsWith('submission (plain'));
-      if (!submission) return;
+      ready = true;
       clearTimeout(timer);
-      resolve({ child, ports, submissionPort: submission[1], output: () => stdout + stderr, stdout: () => stdout, stderr: () => stderr, exited });
+      const submission = [...ports].find(([name]) => name.startsWith('submission (plain'));
+      resolve({ child, ports, submissionPort: submission?.[1] ?? 0, output: () => stdout + stderr, stdout: () => stdout, stderr: () => stderr, exited, kill });
     };
-    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); tryParse(); });
+    const lines = (each: (line: string) => void) => {
+      let partial = '';
+      return (chunk: string) => {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop() ?? '';
+        for (const line of parts) each(line);
+      };
+    };
+    const onLine = options.onLine;
+    child.stdout!.setEncoding('utf8').on('data', onLine ? lines(onLine) : (chunk: string) => { stdout += chunk; });
+    const stderrLines = onLine ? lines(onLine) : null;
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stderrLines) stderrLines(chunk);
+      else stderr += chunk;
+      if (!ready) banner += chunk;
+      tryParse();
+    });
     exited.then(({ code, signal }) => {
+      if (ready) return;
       clearTimeout(timer);
       reject(new Error(`mailroom start exited (code ${code}, signal ${signal}) before it was ready:\n${stdout}\n${stderr}`));
     });

@@ -14,6 +14,12 @@ export interface DialogueOptions {
   localAddress?: string;
   /** How long one reply may take before the test fails; default 5s. */
   timeoutMs?: number;
+  /** The name TLS asks for (SNI), and with `ca` verifies. */
+  servername?: string;
+  /** Trust only this root and verify the name, as a strict mail client does; omit to accept any certificate. */
+  ca?: string;
+  /** Signature algorithms the client offers (e.g. RSA ones only, as a client that cannot verify ECDSA). */
+  sigalgs?: string;
 }
 
 export interface SmtpDialogue {
@@ -37,6 +43,8 @@ export interface SmtpDialogue {
   authPlain(username: string, password: string): Promise<string>;
   readonly greeting: string;
   readonly secure: boolean;
+  /** The connection as it is now: a TLSSocket once TLS is up. */
+  readonly socket: net.Socket;
   /** Resolves when the server has closed the connection. */
   readonly closed: Promise<void>;
   isClosed(): boolean;
@@ -46,7 +54,11 @@ export interface SmtpDialogue {
 export async function openDialogue(port: number, options: DialogueOptions = {}): Promise<SmtpDialogue> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const raw = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
-  let socket: net.Socket = options.tls ? tls.connect({ socket: raw, rejectUnauthorized: false }) : raw;
+  const tlsOptions = {
+    servername: options.servername, ...(options.sigalgs ? { sigalgs: options.sigalgs } : {}),
+    ...(options.ca ? { ca: options.ca, rejectUnauthorized: true } : { rejectUnauthorized: false }),
+  };
+  let socket: net.Socket = options.tls ? tls.connect({ socket: raw, ...tlsOptions }) : raw;
   let secure = options.tls === true;
   let buffer = '';
   let ended = false;
@@ -127,7 +139,7 @@ export async function openDialogue(port: number, options: DialogueOptions = {}):
       if (!answer[0].startsWith('220')) throw new Error(`STARTTLS refused: ${answer.join(' | ')}`);
       socket.off('data', onData);
       const plain = socket;
-      const secured = tls.connect({ socket: plain, rejectUnauthorized: false, servername: undefined });
+      const secured = tls.connect({ socket: plain, ...tlsOptions });
       await new Promise<void>((resolve, reject) => {
         secured.once('secureConnect', () => resolve());
         secured.once('error', reject);
@@ -143,6 +155,7 @@ export async function openDialogue(port: number, options: DialogueOptions = {}):
     },
     greeting,
     get secure() { return secure; },
+    get socket() { return socket; },
     closed,
     isClosed: () => ended,
     close() { socket.destroy(); },
@@ -206,4 +219,32 @@ export async function playTranscript(dialogue: SmtpDialogue, steps: Step[]): Pro
     expected.push(`c: ${command}`, `s: ${typeof want === 'string' ? want : want.test(got) ? got : `/${want.source}/`}`);
   }
   return { actual: actual.join('\n'), expected: expected.join('\n') };
+}
+
+/** A dialogue over TLS, for the certificate suites. */
+export type TlsDialogue = SmtpDialogue & { readonly socket: tls.TLSSocket; serial(): string };
+
+export interface TlsDialogueOptions {
+  port: number;
+  servername: string;
+  /** Trust only this root and verify the name; omit to accept any certificate. */
+  ca?: string;
+  sigalgs?: string;
+}
+
+/** Implicit TLS (the submissions port): TLS first, then the greeting. */
+export async function openImplicitTls(options: TlsDialogueOptions): Promise<TlsDialogue> {
+  return withSerial(await openDialogue(options.port, { tls: true, servername: options.servername, ca: options.ca, sigalgs: options.sigalgs }));
+}
+
+/** The STARTTLS port: greeting, EHLO, STARTTLS, then TLS on the same connection. */
+export async function openStartTls(options: TlsDialogueOptions): Promise<TlsDialogue> {
+  const dialogue = await openDialogue(options.port, { servername: options.servername, ca: options.ca, sigalgs: options.sigalgs });
+  await dialogue.ehlo();
+  await dialogue.startTls();
+  return withSerial(dialogue);
+}
+
+function withSerial(dialogue: SmtpDialogue): TlsDialogue {
+  return Object.assign(dialogue as TlsDialogue, { serial: () => (dialogue.socket as tls.TLSSocket).getPeerCertificate().serialNumber });
 }

@@ -24,7 +24,7 @@ import { certificateStatus } from '../../src/tls/certificate-status.ts';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
 import { createTestDatabase, describeEachStore, type TestDatabase } from '../support/stores.ts';
 import { freePort, pebbleMissing, startPebble, type Pebble } from '../support/pebble.ts';
-import { openImplicitTls, openStartTls } from './tls-clients.ts';
+import { openImplicitTls, openStartTls } from '../support/smtp-dialogue.ts';
 
 const HOST = 'mail.mailroom.test';
 const DAY = 24 * 60 * 60 * 1000;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { createLeaf, createTestCa, storeCertificate, type Pem } from '../support/test-certificates.ts';
-import { openImplicitTls, openStartTls } from './tls-clients.ts';
+import { openImplicitTls, openStartTls } from '../support/smtp-dialogue.ts';
 
 describeEachStore('TLS listeners swap certificates without dropping sessions', (engine) => {
   let mailroom: TestMailroom;

@@ -68,3 +68,17 @@ export function watchErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/** A fresh page for a Mailroom's dashboard, watched for errors (see watchErrors). */
+export async function openDashboard(browser: TestBrowser, httpPort: number): Promise<{ page: Page; base: string; errors: string[] }> {
+  const page = await browser.newPage(1280);
+  return { page, base: `http://127.0.0.1:${httpPort}`, errors: watchErrors(page) };
+}
+
+/** Fills the login form and presses "Sign in", as a person does; with `base`, opens /login first. */
+export async function signIn(page: Page, who: { email: string; password: string }, base?: string): Promise<void> {
+  if (base) await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}

@@ -22,7 +22,7 @@ import { startMxPeer, type MxPeer } from '../support/mx-peer.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { recheckDueDomains } from '../../src/domains/recheck.ts';
 import { createResolver } from '../../src/dns/resolver.ts';
-import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
+import { browserSkipReason, launchBrowser, screenshot, watchErrors, openDashboard, signIn, type TestBrowser } from './browser.ts';
 
 const ADMIN = { email: 'ops@mailroom.example', password: 'admin-password-1' };
 const OWNER = { email: 'owner@shop.example', password: 'owner-password-1' };
@@ -64,9 +64,7 @@ describe('dashboard in a browser', { skip }, () => {
       });
       await createAccount(mailroom.running.store, { ...ADMIN, dailyLimit: 1000, isAdmin: true });
       hooks = await startHookReceiver();
-      base = `http://127.0.0.1:${mailroom.port('http')}`;
-      page = await browser.newPage(1280);
-      errors = watchErrors(page);
+      ({ page, base, errors } = await openDashboard(browser, mailroom.port('http')));
     });
     after(async () => {
       await page?.close();
@@ -78,9 +76,7 @@ describe('dashboard in a browser', { skip }, () => {
       await page.goto(`${base}/app/profile`);
       await page.waitForURL(/\/login\?next=/);
       if (shots) await shotBothWidths(page, 'login');
-      await page.getByLabel('Email').fill(ADMIN.email);
-      await page.getByLabel('Password').fill('not-the-password');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, { email: ADMIN.email, password: 'not-the-password' });
       await page.getByRole('alert').filter({ hasText: 'do not match' }).waitFor();
     });
 
@@ -110,9 +106,7 @@ describe('dashboard in a browser', { skip }, () => {
     let records: DnsRecordToPublish[] = [];
 
     it('lets the user add a domain and shows the DNS records to publish', async () => {
-      await page.getByLabel('Email').fill(OWNER.email);
-      await page.getByLabel('Password').fill(OWNER.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, OWNER);
       // Without a page to return to, the first page is the overview.
       await page.waitForURL(/\/app\/overview$/);
       assert.equal(await page.getByTestId('signed-in-email').textContent(), OWNER.email);
@@ -417,9 +411,7 @@ describe('dashboard in a browser', { skip }, () => {
     it('shows the admin every account\'s messages, with an account filter', async () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForURL(/\/login$/);
-      await page.getByLabel('Email').fill(ADMIN.email);
-      await page.getByLabel('Password').fill(ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, ADMIN);
       await page.waitForURL(/\/app\/overview$/);
       await page.getByTestId('all-accounts').waitFor();
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Messages' }).click();
@@ -435,9 +427,7 @@ describe('dashboard in a browser', { skip }, () => {
       if (shots) await shotBothWidths(page, 'messages-admin');
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForURL(/\/login$/);
-      await page.getByLabel('Email').fill(OWNER.email);
-      await page.getByLabel('Password').fill(OWNER.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, OWNER);
       await page.waitForURL(/\/app\/overview$/);
     });
 

@@ -11,21 +11,13 @@ import { addSiteStats, applySignal, readSites } from '../../src/queue/shaping-st
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { GMAIL_RATE_LIMITED } from '../support/throttling-mx.ts';
-import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
+import { browserSkipReason, launchBrowser, screenshot, openDashboard, signIn, type TestBrowser } from './browser.ts';
 
 const ADMIN = { email: 'ops@mailroom.example', password: 'admin-password-1' };
 const USER = { email: 'user@shop.example', password: 'user-password-1' };
 
 const skip = browserSkipReason();
 let browser: TestBrowser;
-
-async function signIn(page: Page, base: string, who: { email: string; password: string }): Promise<void> {
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/app\//);
-}
 
 describe('Destinations page in a browser', { skip }, () => {
   before(async () => { browser = await launchBrowser(); });
@@ -49,9 +41,7 @@ describe('Destinations page in a browser', { skip }, () => {
           { site: 'mx1.quiet.example,mx2.quiet.example', delivered: 12, deferred: 0, bounced: 0, throttled: 0, held: 0, domains: ['quiet.example'] },
         ] });
       });
-      base = `http://127.0.0.1:${mailroom.port('http')}`;
-      page = await browser.newPage(1280);
-      errors = watchErrors(page);
+      ({ page, base, errors } = await openDashboard(browser, mailroom.port('http')));
     });
     after(async () => {
       await page?.close();
@@ -59,7 +49,8 @@ describe('Destinations page in a browser', { skip }, () => {
     });
 
     it('shows each site, its limits and the reply that slowed it down', async () => {
-      await signIn(page, base, ADMIN);
+      await signIn(page, ADMIN, base);
+      await page.waitForURL(/\/app\//);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Destinations' }).click();
       await page.waitForURL(/\/app\/admin\/destinations$/);
       const google = page.locator('tr[data-site="google"]');
@@ -106,7 +97,8 @@ describe('Destinations page in a browser', { skip }, () => {
     it('is not offered to an account that is not an administrator', async () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForURL(/\/login$/);
-      await signIn(page, base, USER);
+      await signIn(page, USER, base);
+      await page.waitForURL(/\/app\//);
       assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Destinations' }).count(), 0);
     });
   });

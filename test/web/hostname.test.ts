@@ -10,7 +10,7 @@ import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain } from '../../src/domains/domains.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
-import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
+import { browserSkipReason, launchBrowser, screenshot, watchErrors, signIn, type TestBrowser } from './browser.ts';
 
 const USER = { email: 'owner@bare.example', password: 'owner-password-1' };
 
@@ -30,10 +30,7 @@ describe('dashboard with a host name that is not fully qualified', { skip: brows
       await addDomain(mailroom.running.store, account.id, 'bare.example', 'vm');
       page = await browser.newPage(1280);
       errors = watchErrors(page);
-      await page.goto(`http://127.0.0.1:${mailroom.port('http')}/login`);
-      await page.getByLabel('Email').fill(USER.email);
-      await page.getByLabel('Password').fill(USER.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, USER, `http://127.0.0.1:${mailroom.port('http')}`);
       await page.waitForURL(/\/app\/overview$/);
     });
     after(async () => {

@@ -13,7 +13,7 @@ import { createAccount } from '../../src/accounts/accounts.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { openDialogue } from '../support/smtp-dialogue.ts';
-import { browserSkipReason, launchBrowser, watchErrors, type TestBrowser } from './browser.ts';
+import { browserSkipReason, launchBrowser, openDashboard, signIn, type TestBrowser } from './browser.ts';
 
 const ADMIN = { email: 'root@mailroom.example', password: 'admin-password-1' };
 const USER = { email: 'forgetful@shop.example', password: 'forgotten-password-1' };
@@ -34,24 +34,15 @@ describe('password reset by an administrator, in a browser', { skip: browserSkip
       mailroom = await startTestMailroom(engine, { MAILROOM_ROLES: 'smtp,http' });
       await createAccount(mailroom.running.store, { ...ADMIN, dailyLimit: 100, isAdmin: true });
       await createAccount(mailroom.running.store, { ...USER, dailyLimit: 100 });
-      base = `http://127.0.0.1:${mailroom.port('http')}`;
-      page = await browser.newPage(1280);
-      errors = watchErrors(page);
+      ({ page, base, errors } = await openDashboard(browser, mailroom.port('http')));
     });
     after(async () => {
       await page?.close();
       await mailroom?.stop();
     });
 
-    const signIn = async (email: string, password: string) => {
-      await page.goto(`${base}/login`);
-      await page.getByLabel('Email').fill(email);
-      await page.getByLabel('Password').fill(password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-    };
-
     it('the admin resets a password from the Accounts page; the user signs in with the new one only', async () => {
-      await signIn(ADMIN.email, ADMIN.password);
+      await signIn(page, ADMIN, base);
       await page.waitForURL(/\/app\//);
       await page.getByRole('link', { name: 'Accounts' }).click();
       const row = page.locator(`tr[data-account="${USER.email}"]`);
@@ -64,9 +55,9 @@ describe('password reset by an administrator, in a browser', { skip: browserSkip
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForURL(/\/login$/);
 
-      await signIn(USER.email, USER.password);
+      await signIn(page, USER, base);
       await page.getByRole('alert').filter({ hasText: 'do not match' }).waitFor();
-      await signIn(USER.email, password);
+      await signIn(page, { email: USER.email, password }, base);
       await page.waitForURL(/\/app\/overview$/); // what a user sees first
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile & SMTP' }).click();
       await page.waitForURL(/\/app\/profile$/);

@@ -12,7 +12,7 @@ import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
-import { smtpTransaction } from '../delivery-e2e/helpers.ts';
+import { smtpTransaction } from '../support/delivery.ts';
 import { GMAIL_CODE, GMAIL_LINK, gmailConfirmation } from '../support/gmail-confirmation.ts';
 import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
 

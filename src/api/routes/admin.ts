@@ -1,7 +1,7 @@
 /** Account management for administrators (the dashboard's Accounts page). */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { createAccount, findAccountById, setDailyLimit, setPassword } from '../../accounts/accounts.ts';
+import { createAccount, findAccountById, listAccounts, setDailyLimit, setPassword } from '../../accounts/accounts.ts';
 import { readUsage } from '../../queue/usage.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf, requireAdmin } from '../auth.ts';
@@ -39,14 +39,14 @@ export function adminRoutes(app: ApiApp, deps: HttpDeps): void {
   }, async (request) => {
     const limit = request.query.limit ?? 50;
     const after = decodeCursor(request.query.cursor);
-    let query = store.db.selectFrom('accounts').select(['id', 'email', 'daily_limit', 'is_admin', 'created_at', 'stored_bytes']).orderBy('email').limit(limit + 1);
-    if (after) query = query.where('email', '>', after);
-    const rows = await query.execute();
+    const accounts = await listAccounts(store, { limit: limit + 1, after });
+    const shown = accounts.slice(0, limit);
     const now = Date.now();
-    const used = new Map(await Promise.all(rows.slice(0, limit).map(async (row) => [row.id, (await readUsage(store.db, row.id, now)).used] as const)));
-    return page(rows, limit, (row) => row.email, (row) => ({
-      id: row.id, email: row.email, dailyLimit: row.daily_limit, isAdmin: row.is_admin === 1, createdAt: iso(row.created_at), sentLast24h: used.get(row.id) ?? 0,
-      storage: { usedBytes: Number(row.stored_bytes), budgetBytes: config.storageBudget },
+    const used = new Map(await Promise.all(shown.map(async (account) => [account.id, (await readUsage(store.db, account.id, now)).used] as const)));
+    const stored = await readStoredBytes(store.db, shown.map((account) => account.id));
+    return page(accounts, limit, (account) => account.email, (account) => ({
+      id: account.id, email: account.email, dailyLimit: account.dailyLimit, isAdmin: account.isAdmin, createdAt: iso(account.createdAt), sentLast24h: used.get(account.id) ?? 0,
+      storage: { usedBytes: stored.get(account.id) ?? 0, budgetBytes: config.storageBudget },
     }));
   });
 

@@ -1,13 +1,13 @@
 /**
  * Dashboard sign-in and sign-out. A correct email and password set the
  * session cookie; repeated failures from one address or against one account
- * are throttled by the policy of SMTP logins (smtp/auth-throttle.ts).
+ * are throttled by the policy of SMTP logins (accounts/auth-throttle.ts).
  */
 import { Type } from 'typebox';
 import { findAccountByEmail } from '../../accounts/accounts.ts';
 import { verifyPassword } from '../../accounts/secrets.ts';
 import { createSession, deleteSession } from '../../accounts/sessions.ts';
-import { AuthThrottle } from '../../smtp/auth-throttle.ts';
+import { AuthThrottle } from '../../accounts/auth-throttle.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { clearedSessionCookie, sessionCookie, sessionToken } from '../cookies.ts';
@@ -33,7 +33,7 @@ export function sessionRoutes(app: ApiApp, deps: HttpDeps): void {
     },
   }, async (request, reply) => {
     const email = request.body.email.trim().toLowerCase();
-    // The policy of SMTP logins (smtp/auth-throttle.ts), counted apart from them.
+    // The policy of SMTP logins (accounts/auth-throttle.ts), counted apart from them.
     const lockedUntil = await throttle.lockedUntil('dashboard', request.ip, email);
     if (lockedUntil) throw tooManyFailures(lockedUntil);
     const account = await findAccountByEmail(store, request.body.email);

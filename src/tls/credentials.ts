@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import selfsigned from 'selfsigned';
 import { ConfigError } from '../config/load.ts';
-import { ecdsaSelfSigned } from '../tls/ecdsa-self-signed.ts';
+import { ecdsaSelfSigned } from './ecdsa-self-signed.ts';
 
 export interface CertificateAndKey {
   key: string;

@@ -1,7 +1,8 @@
 /**
- * What the delivery end-to-end files share on top of test/support: waiting
- * for the store to say something, reading a message back through the message
- * log, and extra MX peers.
+ * What the delivery end-to-end suites (and the retention, durability and
+ * SMTP ones that deliver) share: reading a message back through the message
+ * log once it settles, extra MX peers, DSNs, a burst sender and a remote
+ * MTA's transaction.
  *
  * Every peer must listen on MAILROOM_DELIVERY_PORT, which is one port for the
  * whole Mailroom, while startMxPeer takes any free port on 127.0.0.1. So an
@@ -12,20 +13,11 @@
 import net from 'node:net';
 import nodemailer from 'nodemailer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import type { TestDnsServer } from '../support/dns-server.ts';
-import { startMxPeer, type MxBehaviour, type MxPeer, type ReceivedMessage } from '../support/mx-peer.ts';
+import type { TestDnsServer } from './dns-server.ts';
+import { startMxPeer, type MxBehaviour, type MxPeer, type ReceivedMessage } from './mx-peer.ts';
 import type { Store } from '../../src/store/database.ts';
 import { getMessage, type MessageView } from '../../src/events/message-log.ts';
-
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from './wait.ts';
 
 /** The message as the API and CLI show it, once every recipient's status satisfies `done`. */
 export function waitForMessage(store: Store, id: string, done: (m: MessageView) => boolean, timeoutMs = 10_000): Promise<MessageView> {

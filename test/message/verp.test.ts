@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeReturnPath, encodeReturnPath } from '../../src/delivery/verp.ts';
+import { decodeReturnPath, encodeReturnPath } from '../../src/message/verp.ts';
 
 const SECRET = 'test-secret';
 

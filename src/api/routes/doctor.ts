@@ -2,26 +2,26 @@
  * The Send-As doctor over HTTP, for the signed-in account:
  *   GET  /doctor/sessions — recent SMTP sessions and why the failed ones failed
  *   POST /doctor/check    — connect to our listeners as Gmail does, with a pasted key
- * Registered inside the API's authenticated /api/v1 scope; `accountOf` is how
- * that scope says who is calling.
+ * Registered inside the API's authenticated /api/v1 scope, which says who is
+ * calling (the same Principal as every other route).
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Config } from '../config/options.ts';
-import type { Store } from '../store/database.ts';
-import type { Listener } from '../smtp/listeners.ts';
-import { ERRORS } from '../api/schemas.ts';
-import { recentSessions } from './sessions.ts';
-import { checkSettings, type CheckReport, type Connection } from './check.ts';
-import { diagnoseKey, keyDiagnosisWords } from './key-diagnosis.ts';
+import type { Config } from '../../config/options.ts';
+import type { Store } from '../../store/database.ts';
+import type { Listener } from '../../nodes/listener.ts';
+import { ERRORS } from '../schemas.ts';
+import { principalOf } from '../auth.ts';
+import { recentSessions } from '../../doctor/sessions.ts';
+import { checkSettings, type CheckReport, type Connection } from '../../doctor/check.ts';
+import { diagnoseKey, keyDiagnosisWords } from '../../doctor/key-diagnosis.ts';
 
 export interface DoctorRouteOptions {
   store: Store;
   config: Config;
   /** This node's listeners: the ports to check (port 0 in tests is read from them). */
   listeners: readonly Listener[];
-  accountOf(request: FastifyRequest): { accountId: string; email: string; isAdmin: boolean };
   /** Flushed before reading, so sessions this node just had are included. */
   recorder?: { flush(): Promise<void> };
   /** Extra roots the check trusts (a test CA). */
@@ -75,7 +75,7 @@ export const doctorRoutes: FastifyPluginAsync<DoctorRouteOptions> = async (scope
   app.get('/doctor/sessions', {
     schema: { tags: ['doctor'], summary: 'Recent SMTP sessions of the account, and why the failed ones failed', response: { 200: SessionsResponse, ...ERRORS } },
   }, async (request) => {
-    const account = options.accountOf(request);
+    const account = principalOf(request);
     await options.recorder?.flush();
     return recentSessions(store, account.accountId, { isAdmin: account.isAdmin });
   });
@@ -83,7 +83,7 @@ export const doctorRoutes: FastifyPluginAsync<DoctorRouteOptions> = async (scope
   app.post('/doctor/check', {
     schema: { tags: ['doctor'], summary: 'Connect to the SMTP listeners as Gmail does (SSL, STARTTLS with a verified certificate, and unsecured; AUTH PLAIN) and report each step', body: CheckBody, response: { 200: CheckResponse, ...ERRORS } },
   }, async (request) => {
-    const account = options.accountOf(request);
+    const account = principalOf(request);
     const { key, from } = request.body;
     const local = options.listeners.some((listener) => listener.name.startsWith('submission'));
     const report = await checkSettings({

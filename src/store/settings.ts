@@ -1,6 +1,6 @@
 /** Installation-wide secrets kept in the store, so every node shares them. */
 import { randomBytes } from 'node:crypto';
-import type { Store } from '../store/database.ts';
+import type { Store } from './database.ts';
 
 /** Returns the stored value, creating it on first use; concurrent first uses agree on one value. */
 export async function sharedSecret(store: Store, key: string): Promise<string> {

@@ -1,0 +1,68 @@
+/**
+ * The folder rules `npm run lint:deps` checks (CI runs it): the layers of
+ * docs/flow.md ("Layers"), top to bottom. A folder may import the folders of
+ * the layers below its own, never one above or beside it; so no two folders
+ * can import each other, directly or round a cycle. Change the list here and
+ * in docs/flow.md together.
+ *
+ * Imports that still go upwards are listed in
+ * .dependency-cruiser-known-violations.json and reported as known; any other
+ * one fails. Delete an entry when its import is gone.
+ */
+const layers = [
+  ['cli'],                          // the command line
+  ['main.ts'],                      // the composition root: builds and wires every piece
+  ['api'],                          // the HTTP door (API and the dashboard's routes)
+  ['web'],                          // the dashboard's pages, served by the API
+  ['doctor'],                       // the Send-As doctor: watches the SMTP door, answers through the API
+  ['smtp'],                         // the SMTP doors: submission and the MX
+  ['delivery', 'retention'],        // the workers: delivery to MX hosts, deleting old data
+  ['signing'],                      // DKIM
+  ['accounts', 'domains'],          // what users manage
+  ['queue'],                        // durable acceptance, leases, outcomes, the queue writer
+  ['events', 'templates'],          // the event stream and its read models; stored templates
+  ['suppressions'],
+  ['policy', 'message', 'nodes', 'dns'], // pure decisions; header preparation; this node; DNS
+  ['tls'],                          // certificates
+  ['store'],                        // the only place that knows SQL dialects
+  ['logger.ts'],
+  ['config', 'errors.ts'],
+];
+
+const alternation = (names) => names.map((name) => name.replace('.', '\\.')).join('|');
+
+const layerRules = layers.map((layer, index) => ({
+  name: `layer-${layer.join('-').replace('.ts', '')}`,
+  comment: `src/{${layer.join(',')}} may import only the layers below it (docs/flow.md, "Layers")`,
+  severity: 'error',
+  from: { path: `^src/(${alternation(layer)})(/|$)` },
+  to: { path: `^src/(${alternation(layers.slice(0, index + 1).flat())})(/|$)`, pathNot: '^src/$1(/|$)' },
+}));
+
+/** An import from paths matching `from` to paths matching `to` fails the check. */
+const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    forbid('doors-apart', 'the HTTP door and the SMTP door share what lies below them, never each other', '^src/(api|web)/', '^src/smtp/'),
+    forbid('smtp-through-the-queue', 'the SMTP doors hand messages to the queue; the workers that take them from there are not theirs to call',
+      '^src/smtp/', '^src/(delivery|retention)/'),
+    {
+      // With every folder in one layer, the layer rules leave no way round a cycle.
+      name: 'every-folder-in-a-layer',
+      comment: 'a new folder of src/ gets its place in the layers above (and in docs/flow.md)',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `^src/(${alternation(layers.flat())})(/|$)` },
+      to: {},
+    },
+    forbid('src-not-to-tests', 'the service does not import the suites or the bench', '^src/', '^(test|bench)/'),
+    forbid('tests-not-to-bench', 'what the suites and the bench share lives in test/support/ (the bench may import it)', '^test/', '^bench/'),
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^src/web/public/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+  },
+};
