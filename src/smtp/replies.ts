@@ -77,6 +77,8 @@ export const Replies = {
   // Inbound (mx role): only our bounce addresses receive mail
   mxUnknownRecipient: (address: string) => reply(550, '5.1.1', `No such recipient here: ${address}`),
   mxReportReceived: (id: string) => reply(250, '2.0.0', `report received as ${id}`),
+  // 5.6.0: resending the same mail will not help; the reporter's postmaster reads why.
+  dmarcReportRefused: (reason: string) => reply(550, '5.6.0', `DMARC report not accepted: ${reason.replace(/[\r\n]+/g, ' ').slice(0, 300)}`),
 } as const;
 
 /** The single line as sent on the wire, without CRLF. */

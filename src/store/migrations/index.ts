@@ -26,6 +26,7 @@ import { scheduled } from './0017_scheduled.ts';
 import { tracking } from './0017_tracking.ts';
 import { keyScopes } from './0018_key_scopes.ts';
 import { devices } from './0019_devices.ts';
+import { dmarcReports } from './0021_dmarc_reports.ts';
 
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -50,5 +51,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0017_tracking': tracking(),
     '0018_key_scopes': keyScopes(),
     '0019_devices': devices(),
+    '0021_dmarc_reports': dmarcReports(),
   };
 }
