@@ -26,6 +26,7 @@ import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { MtaStsPolicies } from './delivery/mta-sts.ts';
 import { storedPolicies } from './delivery/mta-sts-store.ts';
 import { startDomainRechecks } from './domains/recheck.ts';
+import { startDmarcSummaries } from './domains/dmarc-summary.ts';
 import { trustedRoots, type OutboundTlsOptions } from './delivery/trust.ts';
 import { startSigningPool } from './signing/signing-pool.ts';
 import type { SessionTimeouts } from './delivery/smtp-client.ts';
@@ -168,6 +169,8 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, logger, nodeId, options: options.webhooks }) : null;
   // Verified domains' records, looked up again daily; any node may run it, each domain is taken by one.
   const rechecks = roles.has('http') || roles.has('delivery') ? startDomainRechecks({ store, resolver, serverHostname: config.hostname, logger }) : null;
+  // The week's DMARC reports of each domain, summed up as an event; scheduled the same way.
+  const dmarcSummaries = roles.has('http') || roles.has('delivery') ? startDmarcSummaries({ store, logger }) : null;
 
   await registration.announce(listeners.map((l) => ({ name: l.name, port: l.port })));
   for (const listener of listeners) logger.info({ event: 'listener.ready', name: listener.name, host: listener.host, port: listener.port }, `listening: ${listener.name} on ${listener.host}:${listener.port}`);
@@ -194,6 +197,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await writer.close();
         await webhooks?.stop();
         await rechecks?.stop();
+        await dmarcSummaries?.stop();
         await registration.stop();
         await store.close();
       })();

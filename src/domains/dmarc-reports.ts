@@ -95,17 +95,20 @@ export interface DmarcOverview {
   sources: DmarcSource[];
 }
 
-/** Per source IP, what the reports that ended since `since` say, most mail first (flagged sources first). */
-export async function dmarcOverview(store: Store, domainId: string, since: number): Promise<DmarcOverview> {
+/**
+ * Per source IP, what the reports that ended since `since` say (or, for `by: 'received_at'`,
+ * that arrived since), flagged sources first, then most mail first.
+ */
+export async function dmarcOverview(store: Store, domainId: string, since: number, by: 'end_at' | 'received_at' = 'end_at'): Promise<DmarcOverview> {
   const groups = await store.db.selectFrom('dmarc_report_rows as r')
     .innerJoin('dmarc_reports as p', 'p.id', 'r.report_id')
-    .where('p.domain_id', '=', domainId).where('p.end_at', '>=', since)
+    .where('p.domain_id', '=', domainId).where(`p.${by}`, '>=', since)
     .select(['r.source_ip', 'r.dkim_aligned', 'r.spf_aligned', 'r.disposition', 'r.header_from', 'p.org_name'])
     .select((eb) => [eb.fn.sum<number>('r.count').as('messages'), eb.fn.max<number>('p.end_at').as('last_seen')])
     .groupBy(['r.source_ip', 'r.dkim_aligned', 'r.spf_aligned', 'r.disposition', 'r.header_from', 'p.org_name'])
     .execute();
   const reports = await store.db.selectFrom('dmarc_reports').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('domain_id', '=', domainId).where('end_at', '>=', since).executeTakeFirstOrThrow();
+    .where('domain_id', '=', domainId).where(by, '>=', since).executeTakeFirstOrThrow();
   const bySource = new Map<string, DmarcSource>();
   for (const g of groups) {
     const source = bySource.get(g.source_ip) ?? {

@@ -7,7 +7,7 @@ import type { Store } from '../store/database.ts';
 import type { WebhookDeliveriesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockFeedCursor, readFeed, saveFeedCursor, type FeedEvent } from '../store/event-feed.ts';
-import { parseEventDetails, type EventType, type WebhookEventType } from './message-events.ts';
+import { parseEventDetails, type DmarcWeeklySummary, type EventType, type WebhookEventType } from './message-events.ts';
 import { explain, type Explanation } from '../delivery/explanations.ts';
 
 export interface WebhookPayload {
@@ -25,7 +25,10 @@ export interface WebhookPayload {
   nextAttemptAt: string | null;
   expiresAt: string | null;
   /** Domain events: the domain and what changed (records now wrong, or the new DKIM selector and when the old record may go). */
-  domain: { name: string; records?: Array<{ purpose: string; type: string; name: string; error: string }>; selector?: string; removableAfter?: string } | null;
+  domain: {
+    name: string; records?: Array<{ purpose: string; type: string; name: string; error: string }>; selector?: string; removableAfter?: string;
+    dmarc?: Omit<DmarcWeeklySummary, 'from' | 'to'> & { from: string; to: string };
+  } | null;
 }
 
 /** The recipient's status after each event, in the words of GET /api/v1/messages. */
@@ -55,6 +58,7 @@ export function eventPayload(event: FeedEvent): WebhookPayload {
       ...(details.records ? { records: details.records } : {}),
       ...(details.selector ? { selector: details.selector } : {}),
       ...(details.removableAfter !== undefined ? { removableAfter: iso(details.removableAfter)! } : {}),
+      ...(details.dmarc ? { dmarc: { ...details.dmarc, from: iso(details.dmarc.from)!, to: iso(details.dmarc.to)! } } : {}),
     } : null,
   };
 }
