@@ -13,6 +13,12 @@ export function reportXml(provider: 'google' | 'microsoft', domain: string): str
   return readFileSync(new URL(`./dmarc/${provider}.xml`, import.meta.url), 'utf8').replaceAll('DOMAIN', domain);
 }
 
+/** The report moved to the day before `now`, as if it had just been sent. */
+export function recentReportXml(provider: 'google' | 'microsoft', domain: string, now = Date.now()): string {
+  const end = Math.floor(now / 1000) - 3600;
+  return reportXml(provider, domain).replace(/<begin>\d+<\/begin>/, `<begin>${end - 86_400}</begin>`).replace(/<end>\d+<\/end>/, `<end>${end}</end>`);
+}
+
 export function gzipped(xml: string): Buffer {
   return gzipSync(xml);
 }
