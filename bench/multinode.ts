@@ -65,12 +65,12 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
 }
 
 /** The end-to-end run on a database made by the caller (the flat-cost case runs it on a pre-filled store). */
-export async function endToEndOn(database: BenchDatabase, nodeCount: number, size: number, options: BenchOptions, env: Record<string, string> = {}): Promise<LoadResult> {
+export async function endToEndOn(database: BenchDatabase, nodeCount: number, size: number, options: BenchOptions, env: Record<string, string> = {}, entry: string[] = [CLI, 'start']): Promise<LoadResult> {
   const sink = await startSink();
   const nodes: Node[] = [];
   try {
     const secret = await createSender(database.url);
-    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i, database.url, join(database.dataDir, `node-${i}`), sink.port, env));
+    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i, database.url, join(database.dataDir, `node-${i}`), sink.port, env, entry));
     const client = await Client.connect(nodes.map((n) => n.port), options.connections, secret, size, sink);
     try {
       await client.send(Math.round(300 * options.warmupSeconds));
@@ -125,8 +125,8 @@ interface Node {
   stop(): Promise<void>;
 }
 
-function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>): Promise<Node> {
-  const child = spawn(process.execPath, [CLI, 'start'], {
+function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>, entry: string[]): Promise<Node> {
+  const child = spawn(process.execPath, entry, {
     // The banner (with the listeners' ports) is on stderr; stdout carries only log lines.
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {

@@ -32,7 +32,7 @@ export const USAGE = `npm run bench -- [options]
   --warmup S           warm-up seconds per case, not measured (default 2; --quick: 1)
   --sizes LIST         message sizes, e.g. 1k,50k (default 1k,50k)
   --stores LIST        sqlite,postgres (default both; postgres is skipped if unreachable)
-  --cases LIST         case kinds to run: ceiling,acceptance,multinode,throttled,flat-cost (default all)
+  --cases LIST         case kinds to run: ceiling,acceptance,multinode,throttled,api-batch,shaping-cost,flat-cost (default all)
   --flat-scale F       flat-cost pre-fill as a share of 1M deferred + 10M history rows (default 1; 0.01 for a quick run)
   --no-starttls        skip the STARTTLS runs
   --sessions LIST      reused,per-message (default both): per-message opens a new session

@@ -79,6 +79,8 @@ export interface StartOptions {
   retention?: RetentionTuning;
   /** How often the free disk space is checked; tests shorten it. */
   diskCheckMs?: number;
+  /** false: delivery without adaptive shaping; for the benchmark's `shaping-cost` case only. */
+  shaping?: boolean;
 }
 
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
@@ -146,7 +148,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     const tlsCa = trustedRoots(options.outboundTls);
     worker = startDeliveryWorker({
       sign: signing?.sign,
-      config, store, writer, resolver: deliveryResolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
+      config, store, writer, resolver: deliveryResolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs, shaping: options.shaping,
       mtaSts: new MtaStsPolicies({ resolver: deliveryResolver, policyPort: options.outboundTls?.mtaStsPort, ca: tlsCa, store: storedPolicies(store), answerCacheMs: options.dnsCacheMs }), tlsCa,
     });
   }

@@ -8,6 +8,7 @@ import { acceptance } from './acceptance.ts';
 import { multinode } from '../multinode.ts';
 import { throttled } from './throttled.ts';
 import { apiBatch } from './api-batch.ts';
+import { shapingCost } from './shaping-cost.ts';
 import type { CaseKind } from './types.ts';
 
-export const CASE_KINDS: readonly CaseKind[] = [ceiling, acceptance, multinode, throttled, apiBatch];
+export const CASE_KINDS: readonly CaseKind[] = [ceiling, acceptance, multinode, throttled, apiBatch, shapingCost];

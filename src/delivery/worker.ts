@@ -50,6 +50,11 @@ export interface WorkerDeps {
   tlsCa?: string[];
   /** How often to look for due work when nothing wakes the worker. */
   pollMs?: number;
+  /**
+   * false: no site gate and nothing learnt from replies. Only the benchmark sets it (`shaping-cost`),
+   * to measure what adaptive shaping costs against the same pipeline without it.
+   */
+  shaping?: boolean;
 }
 
 export interface DeliveryWorker {
@@ -107,7 +112,7 @@ export function startDeliveryWorker(deps: WorkerDeps): DeliveryWorker {
     // The attempt's duration counts its DNS lookups (a slow or failing resolver shows there), not the wait for a signature.
     const routeMs = performance.now() - routeStarted;
     // Every destination that has hosts is a site, shaped as one (sites.ts); a domain without a route has nothing to shape.
-    const site = route.kind === 'hosts' ? siteOf(route.hosts.map((h) => h.name)) : null;
+    const site = route.kind === 'hosts' && deps.shaping !== false ? siteOf(route.hosts.map((h) => h.name)) : null;
     const admission = site ? await shaper.admit(site, ids) : null;
     if (site && admission?.kind === 'hold') {
       await holdBack(group, admission.until, null);
