@@ -28,7 +28,7 @@ import type { BenchOptions } from './options.ts';
 import type { LoadResult } from './load/job.ts';
 import { dataPayload } from './load/message.ts';
 import { SmtpWire } from '../test/support/smtp-wire.ts';
-import { startService } from '../test/support/cli.ts';
+import { CLI, startService } from '../test/support/cli.ts';
 import { onCleanup } from './cleanup.ts';
 import { StoreUnavailable, createBenchDatabase, type BenchDatabase } from './stores.ts';
 import { startWireMx } from './servers/wire-mx.ts';
@@ -65,13 +65,13 @@ async function endToEnd(engine: 'sqlite' | 'postgres', nodeCount: number, size: 
 }
 
 /** The end-to-end run on a database made by the caller (the flat-cost case runs it on a pre-filled store). */
-export async function endToEndOn(database: BenchDatabase, nodeCount: number, size: number, options: BenchOptions, env: Record<string, string> = {}): Promise<LoadResult> {
+export async function endToEndOn(database: BenchDatabase, nodeCount: number, size: number, options: BenchOptions, env: Record<string, string> = {}, entry: string[] = [CLI, 'start']): Promise<LoadResult> {
   const sink = await startSink();
   const nodes: Node[] = [];
   const probe = serverProbe(database.dataDir, database.url);
   try {
     const secret = await createSender(database.url);
-    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i, database.url, join(database.dataDir, `node-${i}`), sink.port, env, probe));
+    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(i, database.url, join(database.dataDir, `node-${i}`), sink.port, env, probe, entry));
     const client = await Client.connect(nodes.map((n) => n.port), options.connections, secret, size, sink);
     try {
       await client.send(Math.round(300 * options.warmupSeconds));
@@ -131,7 +131,7 @@ interface Node {
   stop(): Promise<void>;
 }
 
-async function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>, probe: ServerProbe): Promise<Node> {
+async function startNode(index: number, databaseUrl: string, dataDir: string, sinkPort: number, env: Record<string, string>, probe: ServerProbe, entry: string[]): Promise<Node> {
   let ready = false;
   const service = await startService({
     ...process.env, MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_DATA_DIR: dataDir, MAILROOM_NODE_ID: `bench-node-${index}`,
@@ -140,6 +140,7 @@ async function startNode(index: number, databaseUrl: string, dataDir: string, si
     MAILROOM_SHUTDOWN_TIMEOUT: '2s', ...probe.env, ...env,
   }, {
     execArgv: probe.execArgv,
+    entry,
     // Whatever it says once running (warnings, errors) still reaches the person running the bench.
     onLine: (line) => { if (ready) process.stderr.write(`${line}\n`); },
   }).catch((error: Error) => { throw new Error(`node ${index}: ${error.message}`); });

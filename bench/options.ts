@@ -40,7 +40,7 @@ export const USAGE = `npm run bench -- [options]
   --warmup S           warm-up seconds per case, not measured (default 2; --quick: 1)
   --sizes LIST         message sizes, e.g. 1k,50k (default 1k,50k)
   --stores LIST        sqlite,postgres (default both; postgres is skipped if unreachable)
-  --cases LIST         case kinds to run: ceiling,acceptance,mixed,multinode,throttled,api-batch,flat-cost,memory
+  --cases LIST         case kinds to run: ceiling,acceptance,mixed,multinode,throttled,api-batch,shaping-cost,flat-cost,memory
                        (default all but memory, which takes about 15 min per store)
   --flat-scale F       flat-cost pre-fill as a share of 1M deferred + 10M history rows (default 1; 0.01 for a quick run)
   --memory-minutes M   memory case: minutes of steady acceptance + delivery, RSS per minute (default 10)

@@ -27,6 +27,7 @@ import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { MtaStsPolicies } from './delivery/mta-sts.ts';
 import { storedPolicies } from './delivery/mta-sts-store.ts';
 import { startDomainRechecks } from './domains/recheck.ts';
+import { startDmarcSummaries } from './domains/dmarc-summary.ts';
 import { trustedRoots, type OutboundTlsOptions } from './delivery/trust.ts';
 import { startSigningPool } from './signing/signing-pool.ts';
 import type { SessionTimeouts } from './delivery/smtp-client.ts';
@@ -79,6 +80,8 @@ export interface StartOptions {
   retention?: RetentionTuning;
   /** How often the free disk space is checked; tests shorten it. */
   diskCheckMs?: number;
+  /** false: delivery without adaptive shaping; for the benchmark's `shaping-cost` case only. */
+  shaping?: boolean;
 }
 
 export async function startMailroom(config: Config, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningMailroom> {
@@ -146,7 +149,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
     const tlsCa = trustedRoots(options.outboundTls);
     worker = startDeliveryWorker({
       sign: signing?.sign,
-      config, store, writer, resolver: deliveryResolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs,
+      config, store, writer, resolver: deliveryResolver, logger, metrics, nodeId, verpSecret, timeouts: options.deliveryTimeouts, pollMs: options.deliveryPollMs, shaping: options.shaping,
       mtaSts: new MtaStsPolicies({ resolver: deliveryResolver, policyPort: options.outboundTls?.mtaStsPort, ca: tlsCa, store: storedPolicies(store), answerCacheMs: options.dnsCacheMs }), tlsCa,
     });
   }
@@ -169,6 +172,8 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
   const webhooks = roles.has('http') || roles.has('delivery') ? startWebhookDispatcher({ store, writer, logger, nodeId, options: options.webhooks }) : null;
   // Verified domains' records, looked up again daily; any node may run it, each domain is taken by one.
   const rechecks = roles.has('http') || roles.has('delivery') ? startDomainRechecks({ store, resolver, serverHostname: config.hostname, logger }) : null;
+  // The week's DMARC reports of each domain, summed up as an event; scheduled the same way.
+  const dmarcSummaries = roles.has('http') || roles.has('delivery') ? startDmarcSummaries({ store, logger }) : null;
 
   await registration.announce(listeners.map((l) => ({ name: l.name, port: l.port })));
   for (const listener of listeners) logger.info({ event: 'listener.ready', name: listener.name, host: listener.host, port: listener.port }, `listening: ${listener.name} on ${listener.host}:${listener.port}`);
@@ -195,6 +200,7 @@ export async function startMailroom(config: Config, logger: Logger = createLogge
         await webhooks?.stop();
         await writer.close();
         await rechecks?.stop();
+        await dmarcSummaries?.stop();
         await registration.stop();
         await store.close();
       })();

@@ -9,6 +9,7 @@ import { multinode } from '../multinode.ts';
 import { throttled } from './throttled.ts';
 import { apiBatch } from './api-batch.ts';
 import { mixed } from './mixed.ts';
+import { shapingCost } from './shaping-cost.ts';
 import type { CaseKind } from './types.ts';
 
-export const CASE_KINDS: readonly CaseKind[] = [ceiling, acceptance, mixed, multinode, throttled, apiBatch];
+export const CASE_KINDS: readonly CaseKind[] = [ceiling, acceptance, mixed, multinode, throttled, apiBatch, shapingCost];

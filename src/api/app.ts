@@ -18,6 +18,7 @@ import { keyRoutes } from './routes/keys.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { domainRoutes } from './routes/domains.ts';
+import { dmarcRoutes } from './routes/dmarc.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { suppressionRoutes } from './routes/suppressions.ts';
 import { statsRoutes } from './routes/stats.ts';
@@ -94,7 +95,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<ApiApp> {
       const routes = authenticated.withTypeProvider<TypeBoxTypeProvider>();
       // onRequest, before the body is read: an unauthenticated upload is refused without being received.
       routes.addHook('onRequest', authenticate(deps.store));
-      for (const register of [accountRoutes, overviewRoutes, keyRoutes, deviceRoutes, adminRoutes, domainRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, destinationRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes, trackingSettingsRoutes, reportRoutes, receiveHereRoutes]) {
+      for (const register of [accountRoutes, overviewRoutes, keyRoutes, deviceRoutes, adminRoutes, domainRoutes, dmarcRoutes, messageRoutes, suppressionRoutes, statsRoutes, webhookRoutes, destinationRoutes, templateRoutes, sandboxRoutes, batchRoutes, cancelRoutes, trackingSettingsRoutes, reportRoutes, receiveHereRoutes]) {
         register(routes, deps);
       }
       await routes.register(doctorRoutes, { store: deps.store, config: deps.config, listeners: deps.listeners, recorder: deps.smtpSessions });

@@ -145,7 +145,7 @@ async function claim(store: Store, row: DomainsTable, now: number): Promise<bool
 }
 
 /** A fixed offset in [0, window) for the domain, so its checks fall at its own time of day. */
-function offsetOf(id: string, window: number): number {
+export function offsetOf(id: string, window: number): number {
   if (window <= 0) return 0;
   return createHash('sha256').update(id).digest().readUInt32BE(0) % window;
 }

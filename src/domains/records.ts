@@ -46,8 +46,17 @@ export function recordsToPublish(domain: SendingDomainDns, serverHostname: strin
     // A CNAME rather than an MX: bounces to the return-path reach our MX listener, and SPF
     // checks of the envelope domain follow the CNAME to our host's own SPF record.
     { purpose: 'return-path', type: 'CNAME', name: normaliseName(domain.returnPathDomain), value: host, ...hostWarning },
-    { purpose: 'dmarc', type: 'TXT', name: `_dmarc.${name}`, value: `v=DMARC1; p=none; rua=mailto:dmarc@${name}` },
+    // Aggregate reports come to our mx role, at an address on the return-path domain: a subdomain
+    // of the domain, so receivers need no authorisation record for an outside report address (RFC 7489 7.1).
+    { purpose: 'dmarc', type: 'TXT', name: `_dmarc.${name}`, value: `v=DMARC1; p=none; rua=mailto:${dmarcReportAddress(domain.returnPathDomain)}` },
   ];
+}
+
+/** The local part of the address DMARC aggregate reports are sent to, on the return-path domain. */
+export const DMARC_REPORT_LOCAL_PART = 'dmarc';
+
+export function dmarcReportAddress(returnPathDomain: string): string {
+  return `${DMARC_REPORT_LOCAL_PART}@${normaliseName(returnPathDomain)}`;
 }
 
 /** The DKIM key's TXT record: `<selector>._domainkey.<domain>`. */

@@ -9,7 +9,7 @@ import type { Database } from '../store/schema.ts';
 import type { WebhookDeliveriesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { lockFeedCursor, readFeed, saveFeedCursor, type FeedEvent } from '../store/event-feed.ts';
-import { parseEventDetails, type EventType, type WebhookEventType } from '../queue/message-events.ts';
+import { parseEventDetails, type DmarcWeeklySummary, type EventType, type WebhookEventType } from '../queue/message-events.ts';
 import { explain, type Explanation } from '../remote-replies/explanations.ts';
 
 export interface WebhookPayload {
@@ -27,7 +27,10 @@ export interface WebhookPayload {
   nextAttemptAt: string | null;
   expiresAt: string | null;
   /** Domain events: the domain and what changed (records now wrong, or the new DKIM selector and when the old record may go). */
-  domain: { name: string; records?: Array<{ purpose: string; type: string; name: string; error: string }>; selector?: string; removableAfter?: string } | null;
+  domain: {
+    name: string; records?: Array<{ purpose: string; type: string; name: string; error: string }>; selector?: string; removableAfter?: string;
+    dmarc?: Omit<DmarcWeeklySummary, 'from' | 'to'> & { from: string; to: string };
+  } | null;
   /** mail_caught only: the caught message (GET /api/v1/caught-messages/:id) and its confirmation code and link. */
   caught?: { id: string; from: string; subject: string; code: string | null; link: string | null };
 }
@@ -59,6 +62,7 @@ export function eventPayload(event: FeedEvent): WebhookPayload {
       ...(details.records ? { records: details.records } : {}),
       ...(details.selector ? { selector: details.selector } : {}),
       ...(details.removableAfter !== undefined ? { removableAfter: iso(details.removableAfter)! } : {}),
+      ...(details.dmarc ? { dmarc: { ...details.dmarc, from: iso(details.dmarc.from)!, to: iso(details.dmarc.to)! } } : {}),
     } : null,
     ...(details?.caught ? { caught: details.caught } : {}),
   };

@@ -20,7 +20,7 @@ export const ACCOUNT_EVENT_TYPES = ['auth.failures'] as const;
  * What happens to a sending domain, told to its owner through the same stream (and so the same
  * crash-safe webhook feed); such events have no message (message_id '').
  */
-export const DOMAIN_EVENT_TYPES = ['domain_records_changed', 'domain_records_restored', 'dkim_key_rotated'] as const;
+export const DOMAIN_EVENT_TYPES = ['domain_records_changed', 'domain_records_restored', 'dkim_key_rotated', 'dmarc_weekly_summary'] as const;
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 
 /**
@@ -60,6 +60,21 @@ export interface EventDetails {
   removableAfter?: number;
   /** mail_caught: the caught message and what was found in it. */
   caught?: { id: string; from: string; subject: string; code: string | null; link: string | null };
+  /** dmarc_weekly_summary: what the week's DMARC aggregate reports said. */
+  dmarc?: DmarcWeeklySummary;
+}
+
+export interface DmarcWeeklySummary {
+  /** The reports that arrived in [from, to] (epoch ms). */
+  from: number;
+  to: number;
+  reports: number;
+  messages: number;
+  passed: number;
+  failed: number;
+  /** Sources that sent as the domain without passing SPF or DKIM alignment, most failures first (at most 10). */
+  flaggedSources: Array<{ sourceIp: string; messages: number; failed: number }>;
+  flaggedCount: number;
 }
 
 export function parseEventDetails(raw: string | null): EventDetails | null {

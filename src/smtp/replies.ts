@@ -79,6 +79,8 @@ export const Replies = {
   mxReportReceived: (id: string) => reply(250, '2.0.0', `report received as ${id}`),
   // A "receive here" address (domains/receive-here.ts): kept for its account to read
   mxMessageCaught: (id: string) => reply(250, '2.0.0', `received as ${id}`),
+  // 5.6.0: resending the same mail will not help; the reporter's postmaster reads why.
+  dmarcReportRefused: (reason: string) => reply(550, '5.6.0', `DMARC report not accepted: ${reason.replace(/[\r\n]+/g, ' ').slice(0, 300)}`),
 } as const;
 
 /** The single line as sent on the wire, without CRLF. */

@@ -498,3 +498,52 @@ export interface DomainTrackingTable {
 export interface Database {
   domain_tracking: DomainTrackingTable;
 }
+
+// DMARC aggregate reports (migration 0021_dmarc_reports).
+
+export interface DmarcReportsTable {
+  id: string;
+  domain_id: string;
+  org_name: string;
+  org_email: string | null;
+  /** The reporter's id for the report: with org_name, what makes a report the same report. */
+  report_id: string;
+  begin_at: number;
+  end_at: number;
+  policy_domain: string;
+  policy_p: string;
+  policy_sp: string | null;
+  policy_pct: number | null;
+  policy_adkim: string | null;
+  policy_aspf: string | null;
+  /** The sum of the rows' counts. */
+  messages: number;
+  received_at: number;
+}
+
+export interface DmarcReportRowsTable {
+  report_id: string;
+  position: number;
+  source_ip: string;
+  count: number;
+  disposition: string;
+  /** 'pass' | 'fail': DKIM and SPF as DMARC evaluated them (aligned with the From domain). */
+  dkim_aligned: string;
+  spf_aligned: string;
+  header_from: string;
+  envelope_from: string | null;
+  /** JSON `{dkim: [{domain, selector, result}], spf: [{domain, scope, result}]}`. */
+  auth_results: string;
+}
+
+export interface DmarcSummariesTable {
+  domain_id: string;
+  /** When the last weekly summary event went out (epoch ms). */
+  sent_at: number;
+}
+
+export interface Database {
+  dmarc_reports: DmarcReportsTable;
+  dmarc_report_rows: DmarcReportRowsTable;
+  dmarc_summaries: DmarcSummariesTable;
+}

@@ -49,7 +49,7 @@ describe('recordsToPublish', () => {
       { purpose: 'dkim', type: 'TXT', name: 'mr202611._domainkey.example.com', value: `v=DKIM1; k=rsa; p=${p}` },
       { purpose: 'spf', type: 'TXT', name: 'example.com', value: `v=spf1 a:${HOST} ~all` },
       { purpose: 'return-path', type: 'CNAME', name: 'bounces.example.com', value: HOST },
-      { purpose: 'dmarc', type: 'TXT', name: '_dmarc.example.com', value: 'v=DMARC1; p=none; rua=mailto:dmarc@example.com' },
+      { purpose: 'dmarc', type: 'TXT', name: '_dmarc.example.com', value: 'v=DMARC1; p=none; rua=mailto:dmarc@bounces.example.com' },
     ]);
   });
 });

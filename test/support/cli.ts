@@ -111,6 +111,8 @@ export interface StartOptions {
   onLine?(line: string): void;
   /** Node options for the child (launch `node` only), e.g. the bench probe's --import. */
   execArgv?: readonly string[];
+  /** What node runs (launch `node` only); default the CLI's `start`. */
+  entry?: readonly string[];
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -127,7 +129,7 @@ export function startService(env: NodeJS.ProcessEnv, options: StartOptions = {})
     ? spawn('npx', ['--no-install', 'mailroom', 'start'], {
       cwd: ROOT, env: { ...env, PATH: `${dirname(process.execPath)}:${env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     })
-    : spawn(process.execPath, [...(options.execArgv ?? []), CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(process.execPath, [...(options.execArgv ?? []), ...(options.entry ?? [CLI, 'start'])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

@@ -27,6 +27,7 @@ import { tracking } from './0017_tracking.ts';
 import { keyScopes } from './0018_key_scopes.ts';
 import { devices } from './0019_devices.ts';
 import { receiveHere } from './0020_receive_here.ts';
+import { dmarcReports } from './0021_dmarc_reports.ts';
 import { bodyCompression } from './0024_body_compression.ts';
 import { certificateEcdsa } from './0026_certificate_ecdsa.ts';
 
@@ -54,6 +55,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0018_key_scopes': keyScopes(),
     '0019_devices': devices(),
     '0020_receive_here': receiveHere(engine),
+    '0021_dmarc_reports': dmarcReports(),
     '0024_body_compression': bodyCompression(engine),
     '0026_certificate_ecdsa': certificateEcdsa(),
   };

@@ -13,6 +13,7 @@ import { OverviewPage } from './pages/overview.js';
 import { DoctorPage } from './pages/doctor.js';
 import { DomainsPage } from './pages/domains.js';
 import { DomainPage } from './pages/domain.js';
+import { DmarcPage } from './pages/dmarc.js';
 import { MessagesPage } from './pages/messages.js';
 import { MessagePage } from './pages/message.js';
 import { SuppressionsPage } from './pages/suppressions.js';
@@ -31,6 +32,7 @@ const ROUTES = [
   { pattern: '/app/doctor', page: DoctorPage, title: 'Send-As doctor' },
   { pattern: '/app/domains', page: DomainsPage, title: 'Domains' },
   { pattern: '/app/domains/:name', page: DomainPage, title: 'Domain' },
+  { pattern: '/app/domains/:name/dmarc', page: DmarcPage, title: 'DMARC reports' },
   { pattern: '/app/messages', page: MessagesPage, title: 'Messages' },
   { pattern: '/app/messages/:id', page: MessagePage, title: 'Message' },
   { pattern: '/app/suppressions', page: SuppressionsPage, title: 'Suppressions' },

@@ -89,6 +89,9 @@ export function DomainPage({ name }) {
       description=${html`Add these at your DNS provider. ${checkedAt ? html`Last checked ${formatRelative(checkedAt)}.` : 'Not checked yet.'}`}>
       <ul class="records" aria-label="DNS records">${rows.map((r) => html`<${RecordItem} key=${r.purpose + r.name} record=${r} />`)}</ul>
     <//>
+    <${Card} title="DMARC reports" description="What mailbox providers report about mail sent as this domain: which servers pass SPF and DKIM for it, and which send as it without passing.">
+      <${Link} href=${`/app/domains/${enc(name)}/dmarc`} class="btn btn-sm">See DMARC reports<//>
+    <//>
     ${info.verified ? html`<${DkimRotationCard} name=${name} rotation=${domain.data?.dkimRotation} currentSelector=${info.dkimSelector} onChange=${domain.reload} />` : null}
     <${Card} title="Remove this domain" description="Mail from this domain will be refused until you add and verify it again.">
       <${ConfirmButton} label="Remove domain" question=${`Remove ${name}?`} confirmLabel="Remove" onConfirm=${remove} />

@@ -16,6 +16,7 @@ const EVENTS = [
   { type: 'suppressed', help: 'skipped: on the suppression list' },
   { type: 'expired', help: 'retries ran out' },
   { type: 'domain_records_changed', help: "a domain's DNS records disappeared or changed" },
+  { type: 'dmarc_weekly_summary', help: "the week's DMARC reports of a domain: what passed, what failed, who sent as it without passing" },
   { type: 'domain_records_restored', help: "a domain's DNS records check out again" },
   { type: 'dkim_key_rotated', help: 'signing moved to a new DKIM key' },
 ];
