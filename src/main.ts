@@ -21,7 +21,7 @@ import type { Listener } from './nodes/listener.ts';
 import { startSessionThreads } from './smtp/session-threads.ts';
 import { createMetrics } from './events/metrics.ts';
 import { domainClass } from './events/metrics.ts';
-import { domainOf } from './accounts/email.ts';
+import { domainOf } from './message/address.ts';
 import { sharedSecret } from './store/settings.ts';
 import { startDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { MtaStsPolicies } from './delivery/mta-sts.ts';
