@@ -13,7 +13,7 @@ import { openStore, type Store } from './store/database.ts';
 import { createResolver } from './dns/resolver.ts';
 import { withAnswerCache } from './dns/cache.ts';
 import { Enqueuer } from './queue/enqueue.ts';
-import { startQueueWriter } from './queue/writer.ts';
+import { startQueueWriter } from './write-operations.ts';
 import { AuthThrottle, authThrottlePolicy } from './accounts/auth-throttle.ts';
 import { loadTlsCredentials } from './tls/credentials.ts';
 import { startMxListener, startSubmissionListeners } from './smtp/listeners.ts';

@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { EventWrites } from '../events/event-writes.ts';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import { decodeReturnPath } from '../message/verp.ts';
@@ -20,7 +21,7 @@ import { Replies, SmtpReplyError, replyText } from './replies.ts';
 export interface InboundDeps {
   config: Config;
   /** The report's changes and caught mail are written through the queue writer, off the main thread on SQLite. */
-  writer: QueueWriter;
+  writer: QueueWriter<EventWrites>;
   /** Reads only: which addresses receive here. */
   store: Store;
   logger: Logger;
