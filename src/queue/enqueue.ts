@@ -142,7 +142,7 @@ export class Enqueuer {
 }
 
 /**
- * One group commit's submissions (write-operations.ts runs every commitSubmissions
+ * One group commit's submissions (QUEUE_WRITES in write-operations.ts runs every commitSubmissions
  * request of a batch as one call): the limit checks (under row locks on PostgreSQL) and the
  * inserts of every accepted submission, in the caller's transaction.
  */
