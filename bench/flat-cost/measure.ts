@@ -13,7 +13,7 @@ import { PENDING_SQL_LIST } from '../../src/queue/delivery-status.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { startMailroom } from '../../src/main.ts';
 import { encodeCursor } from '../../src/api/pagination.ts';
-import { inThreadWriter, startWriterThread } from '../../src/queue/writer.ts';
+import { inThreadWriter, startWriterThread } from '../../src/write-operations.ts';
 import { startRetentionJob, type RetentionReport } from '../../src/retention/job.ts';
 import { chunk } from './prefill.ts';
 

@@ -3,7 +3,7 @@ import type { Store } from '../store/database.ts';
 import { newId } from '../store/ids.ts';
 import { isUniqueViolation } from '../store/errors.ts';
 import { UserError } from '../errors.ts';
-import { isEmailAddress, normalizeEmail } from './email.ts';
+import { isEmailAddress, normalizeEmail } from '../message/address.ts';
 import { generatePassword, hashPassword } from './secrets.ts';
 import { createSecretKey, type CreatedKey } from './keys.ts';
 

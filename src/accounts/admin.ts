@@ -2,7 +2,7 @@
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import { createAccount } from './accounts.ts';
-import { isEmailAddress } from './email.ts';
+import { isEmailAddress } from '../message/address.ts';
 import { UserError } from '../errors.ts';
 
 export async function ensureAdminAccount(store: Store, config: Config): Promise<{ created: boolean; email: string; password?: string }> {

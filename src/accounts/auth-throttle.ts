@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/options.ts';
 import type { Store } from '../store/database.ts';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { AccountWrites } from './account-writes.ts';
 
 export interface AuthThrottlePolicy {
   maxFailuresPerIp: number;
@@ -55,11 +56,11 @@ export function authThrottlePolicy(config: Config): AuthThrottlePolicy {
 
 export class AuthThrottle {
   readonly #store: Store;
-  readonly #writer: QueueWriter;
+  readonly #writer: QueueWriter<AccountWrites>;
   readonly policy: AuthThrottlePolicy;
   readonly #now: () => number;
 
-  constructor(store: Store, writer: QueueWriter, policy: AuthThrottlePolicy, now: () => number = Date.now) {
+  constructor(store: Store, writer: QueueWriter<AccountWrites>, policy: AuthThrottlePolicy, now: () => number = Date.now) {
     this.#store = store;
     this.#writer = writer;
     this.policy = policy;

@@ -14,7 +14,7 @@ import { ACCEPT, type ScopeHolder, type Verdict } from '../policy/refusal.ts';
 import type { SenderIdentity } from '../queue/enqueue.ts';
 import { findDeviceForIp } from './devices.ts';
 import { isSandboxed } from './sandbox.ts';
-import { domainOf } from './email.ts';
+import { domainOf } from '../message/address.ts';
 
 /** Who is acting, and within which scope. */
 export interface Principal {

@@ -6,7 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { UserError } from '../errors.ts';
 import { KEY_CHANNELS, formatRange, parseRange, type KeyChannel, type KeyScope } from '../policy/key-scope.ts';
-import { isEmailAddress } from './email.ts';
+import { isEmailAddress } from '../message/address.ts';
 
 export interface KeyScopeInput {
   from?: readonly string[];

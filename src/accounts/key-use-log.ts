@@ -7,6 +7,7 @@
  */
 import { DeferredFlush } from '../queue/deferred-flush.ts';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { AccountWrites } from './account-writes.ts';
 import type { KeyUse } from './keys.ts';
 import type { Logger } from 'pino';
 
@@ -15,12 +16,12 @@ export interface KeyUseLogOptions {
 }
 
 export class KeyUseLog {
-  readonly #writer: Pick<QueueWriter, 'run'>;
+  readonly #writer: Pick<QueueWriter<AccountWrites>, 'run'>;
   readonly #logger: Logger;
   #pending = new Map<string, KeyUse>();
   readonly #flusher: DeferredFlush;
 
-  constructor(writer: Pick<QueueWriter, 'run'>, logger: Logger, options: KeyUseLogOptions = {}) {
+  constructor(writer: Pick<QueueWriter<AccountWrites>, 'run'>, logger: Logger, options: KeyUseLogOptions = {}) {
     this.#writer = writer;
     this.#logger = logger;
     this.#flusher = new DeferredFlush(() => this.#write(), options.flushMs ?? 1000);

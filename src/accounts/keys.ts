@@ -11,7 +11,7 @@ import { scopeFromInput, type KeyScopeInput } from './key-scope-input.ts';
 import { newId } from '../store/ids.ts';
 import { UserError } from '../errors.ts';
 import { generateSecretKey, hashSecretKey, keyHint } from './secrets.ts';
-import { normalizeEmail } from './email.ts';
+import { normalizeEmail } from '../message/address.ts';
 
 export interface CreatedKey {
   id: string;

@@ -7,7 +7,7 @@
  */
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { addressParser } from 'postal-mime';
-import { isEmailAddress } from '../accounts/email.ts';
+import { isEmailAddress } from '../message/address.ts';
 import { ApiError } from './errors.ts';
 
 export interface MessageInput {

@@ -12,7 +12,7 @@ import type { Config } from '../config/options.ts';
 import type { Enqueuer, SuppressedRecipient } from '../queue/enqueue.ts';
 import { newId } from '../store/ids.ts';
 import { addressParser } from 'postal-mime';
-import { isEmailAddress } from '../accounts/email.ts';
+import { isEmailAddress } from '../message/address.ts';
 import { authoriseEnvelopeSender, authoriseHeaderAuthors, identityOf } from '../accounts/authorise.ts';
 import { refuse, type Verdict } from '../policy/refusal.ts';
 import { checkMessageLines } from '../policy/message-lines.ts';

@@ -7,7 +7,7 @@
  */
 import type { Config } from '../config/options.ts';
 import type { Store } from '../store/database.ts';
-import { domainOf } from '../accounts/email.ts';
+import { domainOf } from '../message/address.ts';
 import { trackingSettings } from '../domains/tracking-settings.ts';
 import { trackHtml, trackingSecret } from '../events/tracking-links.ts';
 import { parseAddresses, parseSender, type MessageInput } from './compose-message.ts';

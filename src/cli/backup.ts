@@ -1,6 +1,6 @@
-/** `mailroom backup FILE` and `mailroom restore FILE`: SQLite stores (src/store/backup.ts). */
+/** `mailroom backup FILE` and `mailroom restore FILE`: SQLite stores (src/retention/backup.ts). */
 import type { Command } from 'commander';
-import { backupSqlite, restoreSqlite, sqlitePathOf } from '../store/backup.ts';
+import { backupSqlite, restoreSqlite, sqlitePathOf } from '../retention/backup.ts';
 import { configFrom, reportError, withConfigFlags } from './context.ts';
 
 export function registerBackupCommands(program: Command): void {

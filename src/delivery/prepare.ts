@@ -5,7 +5,7 @@
  * bounce domain, so a bounce names the delivery it is about.
  */
 import type { Store } from '../store/database.ts';
-import { domainOf } from '../accounts/email.ts';
+import { domainOf } from '../message/address.ts';
 import { signMessage } from '../signing/dkim.ts';
 import type { Signer } from '../signing/signing-pool.ts';
 import { encodeReturnPath } from '../message/verp.ts';

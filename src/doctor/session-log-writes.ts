@@ -1,10 +1,11 @@
 /**
  * The Send-As doctor's writes: a batch of finished SMTP sessions goes in,
  * each account keeps only its last sessions. Runs on the queue writer (see
- * write-operations.ts), so the SMTP path never waits for its commit.
+ * queue/write-set.ts), so the SMTP path never waits for its commit.
  */
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, SmtpSessionsTable } from '../store/schema.ts';
+import { operation, writeSet } from '../queue/write-set.ts';
 
 export type SessionLogRow = Omit<Insertable<SmtpSessionsTable>, 'id'>;
 
@@ -30,3 +31,12 @@ async function tieToAccounts(tx: Kysely<Database>, rows: readonly SessionLogRow[
   const idOf = new Map(accounts.map((account) => [account.email, account.id]));
   return rows.map((row) => (!row.account_id && row.username ? { ...row, account_id: idOf.get(row.username) ?? null } : row));
 }
+
+const OPERATIONS = {
+  /** The session log, buffered for about a second (session-recorder.ts). */
+  recordSmtpSessions: operation((tx, _engine, { rows, keep }: { rows: readonly SessionLogRow[]; keep: number }) => recordSmtpSessions(tx, rows, keep)),
+};
+
+/** The doctor's writes for the queue writer (queue/write-set.ts). */
+export const DOCTOR_WRITES = writeSet({ operations: OPERATIONS });
+export type DoctorWrites = typeof OPERATIONS;

@@ -15,6 +15,7 @@
 import { DeferredFlush } from '../queue/deferred-flush.ts';
 import type { Logger } from 'pino';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { DoctorWrites } from './session-log-writes.ts';
 import type { ErrorSource, ObservedSession, SessionEvent, SessionObserver } from '../smtp/session-observer.ts';
 import { outcomeColumns, type SessionOutcome } from './session-outcome.ts';
 
@@ -56,7 +57,7 @@ interface HandshakeError extends Error {
 }
 
 export class SessionRecorder implements SessionObserver {
-  readonly #writer: Pick<QueueWriter, 'run'>;
+  readonly #writer: Pick<QueueWriter<DoctorWrites>, 'run'>;
   readonly #logger: Logger;
   readonly #keep: number;
   readonly #maxPending: number;
@@ -64,7 +65,7 @@ export class SessionRecorder implements SessionObserver {
   #pending: Row[] = [];
   readonly #flusher: DeferredFlush;
 
-  constructor(writer: Pick<QueueWriter, 'run'>, logger: Logger, options: SessionRecorderOptions = {}) {
+  constructor(writer: Pick<QueueWriter<DoctorWrites>, 'run'>, logger: Logger, options: SessionRecorderOptions = {}) {
     this.#writer = writer;
     this.#logger = logger;
     this.#flusher = new DeferredFlush(() => this.#write(), options.flushMs ?? 1000);

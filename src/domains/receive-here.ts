@@ -10,7 +10,7 @@ import type { ReceiveAddressesTable } from '../store/schema.ts';
 import { newId } from '../store/ids.ts';
 import { isUniqueViolation } from '../store/errors.ts';
 import { UserError } from '../errors.ts';
-import { domainOf, isEmailAddress, normalizeEmail } from '../accounts/email.ts';
+import { domainOf, isEmailAddress, normalizeEmail } from '../message/address.ts';
 import { HOSTNAME_FIX, hostnameProblem } from './server-host.ts';
 
 export interface ReceiveAddress {

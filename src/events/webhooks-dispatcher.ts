@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.ts';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { EventWrites } from './event-writes.ts';
 import type { ClaimedWebhookDelivery } from './webhooks-outbox.ts';
 import type { Backoff } from '../queue/retry.ts';
 import { DEFAULT_RETRY, postWebhook } from './webhooks-send.ts';
@@ -33,7 +34,7 @@ export interface WebhookDispatcherOptions {
 export interface WebhookDispatcherDeps {
   store: Store;
   /** Every outbox write (fan-out, claims, outcomes) goes through the queue writer, off the main thread on SQLite. */
-  writer: QueueWriter;
+  writer: QueueWriter<EventWrites>;
   logger: Logger;
   nodeId: string;
   options?: WebhookDispatcherOptions;

@@ -19,7 +19,7 @@ import { newId } from '../store/ids.ts';
 import { lockAccounts } from '../store/locks.ts';
 import { checkDailyLimit, checkKeyDailyLimit } from '../policy/limits.ts';
 import type { Refusal, ScopeHolder } from '../policy/refusal.ts';
-import { domainOf } from '../accounts/email.ts';
+import { domainOf } from '../message/address.ts';
 import { addKeyUsage, addUsage, readKeyUsage, readUsage } from './usage.ts';
 import { recordEvents } from './message-events.ts';
 import type { QueueWriter } from './writer.ts';
@@ -142,7 +142,7 @@ export class Enqueuer {
 }
 
 /**
- * One group commit's submissions (write-operations.ts runs every commitSubmissions
+ * One group commit's submissions (QUEUE_WRITES in write-operations.ts runs every commitSubmissions
  * request of a batch as one call): the limit checks (under row locks on PostgreSQL) and the
  * inserts of every accepted submission, in the caller's transaction.
  */

@@ -9,9 +9,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/database.ts';
 import { batchWriter, type WriterReply, type WriterRequest } from './writer.ts';
+import type { OperationTable, WriteSet } from './write-set.ts';
 
+// The node's whole set of operations, from the module the starter named (writer.ts: WritesModule).
+const { WRITES } = await import(workerData.writesModule as string) as { WRITES: WriteSet<OperationTable> };
 const store = await openStore(workerData.databaseUrl as string);
-const group = batchWriter(store.db, store.engine);
+const group = batchWriter(WRITES, store.db, store.engine);
 const port = parentPort!;
 let replies: WriterReply[] = [];
 

@@ -1,5 +1,5 @@
 /**
- * Where the queue's writes (write-operations.ts) run, and how: on both
+ * Where the queue writer's operations (write-set.ts) run, and how: on both
  * engines through one group commit (store/group-commit.ts, batchWriter
  * below): whatever arrives while a transaction runs goes into the next one
  * together, requests of one operation as one statement where they can
@@ -26,13 +26,22 @@ import type { Kysely } from 'kysely';
 import type { Engine, Store } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
 import { GroupCommit, isolateFailures, type Settled } from '../store/group-commit.ts';
-import { forTransfer, runRequests, type OperationArgs, type OperationName, type OperationResult, type WriteRequest } from './write-operations.ts';
+import { requestRunner, type OperationArgs, type OperationName, type OperationResult, type OperationTable, type WriteRequest, type WriteSet } from './write-set.ts';
+import type { QueueWrites } from './write-operations.ts';
 
-export interface QueueWriter {
-  run<N extends OperationName>(name: N, args: OperationArgs<N>): Promise<OperationResult<N>>;
+/** A writer for the operations of T; a caller names only the set it uses (by default the queue's own). */
+export interface QueueWriter<T extends OperationTable = QueueWrites> {
+  run<N extends OperationName<T>>(name: N, args: OperationArgs<T, N>): Promise<OperationResult<T, N>>;
   /** Waits for the writes already asked for, then lets go of the writer thread. */
   close(): Promise<void>;
 }
+
+/**
+ * Where the writer thread finds the node's whole set of operations: a module that exports
+ * it as `WRITES` (src/write-operations.ts). By URL, so this folder never imports the
+ * folders above it whose writes it runs.
+ */
+export type WritesModule = URL;
 
 /** Bounds one transaction's size, so no caller waits behind an unbounded batch. */
 const MAX_BATCH = 512;
@@ -41,7 +50,8 @@ const MAX_BATCH = 512;
  * The one batching loop, for the store's own connection: requests group-committed in
  * transactions of `store.db`, each answered alone (a failing one fails alone).
  */
-export function batchWriter(db: Kysely<Database>, engine: Engine): GroupCommit<WriteRequest, unknown> {
+export function batchWriter(set: WriteSet<OperationTable>, db: Kysely<Database>, engine: Engine): GroupCommit<WriteRequest, unknown> {
+  const runRequests = requestRunner(set);
   return new GroupCommit<WriteRequest, unknown>(
     (batch): Promise<Array<Settled<unknown>>> => isolateFailures(batch, (requests) => db.transaction().execute((tx) => runRequests(tx, engine, requests))),
     MAX_BATCH,
@@ -49,27 +59,27 @@ export function batchWriter(db: Kysely<Database>, engine: Engine): GroupCommit<W
 }
 
 /** The writer for this store: the writer thread on SQLite, this thread on PostgreSQL. */
-export function startQueueWriter(store: Store, databaseUrl: string): Promise<QueueWriter> {
-  return store.engine === 'sqlite' ? startWriterThread(databaseUrl) : Promise.resolve(inThreadWriter(store));
+export function startQueueWriter<T extends OperationTable>(store: Store, databaseUrl: string, set: WriteSet<T>, module: WritesModule): Promise<QueueWriter<T>> {
+  return store.engine === 'sqlite' ? startWriterThread(databaseUrl, set, module) : Promise.resolve(inThreadWriter(store, set));
 }
 
-/** PostgreSQL: one write each (a webhook claim reads its endpoints after), atomic by itself: no BEGIN and COMMIT around it, no wait behind a batch. */
-const SINGLE_STATEMENT_ON_POSTGRES: ReadonlySet<OperationName> = new Set([
-  'claimDeliveries', 'rememberSignature', 'extendLeases', 'releaseLeases', 'holdBack', 'releaseScheduled', 'claimWebhookDeliveries', 'releaseWebhookClaim',
-]);
-/** PostgreSQL: a transaction of its own, beside the batch, for locks on rows every node shares. */
-const OWN_TRANSACTION_ON_POSTGRES: ReadonlySet<OperationName> = new Set([
-  'fanOutEvents', 'siteSignal', 'siteIncrease', 'siteStats', 'takeJobLease', 'releaseJobLease', 'expireBodies', 'deleteHistory', 'pruneUsage',
-]);
-
-export function inThreadWriter(store: Store): QueueWriter {
-  const group = batchWriter(store.db, store.engine);
+/**
+ * PostgreSQL (the set's `onPostgres`): 'single-statement': one write each (a webhook claim
+ * reads its endpoints after), atomic by itself: no BEGIN and COMMIT around it, no wait behind
+ * a batch. 'own-transaction': a transaction of its own, beside the batch, for locks on rows
+ * every node shares.
+ */
+export function inThreadWriter<T extends OperationTable>(store: Store, set: WriteSet<T>): QueueWriter<T> {
+  const whole = set as unknown as WriteSet<OperationTable>;
+  const group = batchWriter(whole, store.db, store.engine);
+  const runRequests = requestRunner(whole);
   const postgres = store.engine === 'postgres';
   return {
     run(name, args) {
       const work = (db: Kysely<Database>) => runRequests(db, store.engine, [{ name, args }]).then(([result]) => result as never);
-      if (postgres && SINGLE_STATEMENT_ON_POSTGRES.has(name)) return work(store.db);
-      if (postgres && OWN_TRANSACTION_ON_POSTGRES.has(name)) return store.db.transaction().execute(work);
+      const own = postgres ? whole.onPostgres?.[name] : undefined;
+      if (own === 'single-statement') return work(store.db);
+      if (own === 'own-transaction') return store.db.transaction().execute(work);
       return group.submit({ name, args }) as Promise<never>;
     },
     close: () => group.drain(),
@@ -78,14 +88,16 @@ export function inThreadWriter(store: Store): QueueWriter {
 
 export interface WriterRequest {
   seq: number;
-  name: OperationName;
+  name: string;
   args: unknown;
 }
 
 export type WriterReply = { seq: number; result: unknown } | { seq: number; error: string };
 
-export async function startWriterThread(databaseUrl: string): Promise<QueueWriter> {
-  const worker = new Worker(new URL('./writer-thread.ts', import.meta.url), { workerData: { databaseUrl }, name: 'mailroom-writer' });
+/** SQLite: `set` must be the one `module` exports as WRITES (the thread runs that one; this side prepares arguments with it). */
+export async function startWriterThread<T extends OperationTable>(databaseUrl: string, set: WriteSet<T>, module: WritesModule): Promise<QueueWriter<T>> {
+  const forTransfer = (set.forTransfer ?? {}) as Record<string, ((args: unknown) => unknown) | undefined>;
+  const worker = new Worker(new URL('./writer-thread.ts', import.meta.url), { workerData: { databaseUrl, writesModule: module.href }, name: 'mailroom-writer' });
   const waiting = new Map<number, { resolve: (result: never) => void; reject: (error: Error) => void }>();
   let seq = 0;
   let failure: Error | null = null;
@@ -124,7 +136,7 @@ export async function startWriterThread(databaseUrl: string): Promise<QueueWrite
       return new Promise((resolve, reject) => {
         seq += 1;
         waiting.set(seq, { resolve, reject });
-        if (outbox.push({ seq, name, args: forTransfer(name, args) }) === 1) setImmediate(send);
+        if (outbox.push({ seq, name, args: forTransfer[name]?.(args) ?? args }) === 1) setImmediate(send);
       });
     },
     async close() {

@@ -15,6 +15,7 @@
 import type { Logger } from 'pino';
 import type { Engine } from '../store/database.ts';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { RetentionWrites } from './retention-writes.ts';
 import type { SweepOutcome } from './sweeps.ts';
 
 export interface RetentionSettings {
@@ -60,7 +61,7 @@ export interface RetentionJob {
 }
 
 export interface RetentionDeps {
-  writer: QueueWriter;
+  writer: QueueWriter<RetentionWrites>;
   engine: Engine;
   nodeId: string;
   settings: RetentionSettings;

@@ -1,6 +1,6 @@
 /**
  * One batch of each retention sweep, run in a transaction it is given (on
- * SQLite, the queue writer thread's: see queue/write-operations.ts). Each
+ * SQLite, the queue writer thread's: see retention-writes.ts). Each
  * batch walks at most `limit` messages in id order (ids are time-ordered)
  * from `after`, so a batch costs the same however large the tables are, and
  * the caller carries the cursor from batch to batch.

@@ -6,7 +6,7 @@
  * traffic, and the signing threads run only on delivery nodes.
  */
 import type { Store } from '../store/database.ts';
-import { domainOf } from '../accounts/email.ts';
+import { domainOf } from '../message/address.ts';
 import { signMessage } from './dkim.ts';
 
 /** The DKIM-Signature header for `raw` with the key of its From domain; null when that domain has none. */

@@ -11,13 +11,14 @@ import { receivingAccount } from '../domains/receive-here.ts';
 import { readCaughtMail } from '../events/caught-mail.ts';
 import { newId } from '../store/ids.ts';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { EventWrites } from '../events/event-writes.ts';
 
 export interface CaughtDeps {
   config: Config;
   /** Reads: which addresses receive here. */
   store: Store;
   /** The caught message is written through the queue writer, like every other write. */
-  writer: QueueWriter;
+  writer: QueueWriter<EventWrites>;
   logger: Logger;
 }
 

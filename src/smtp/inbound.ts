@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { EventWrites } from '../events/event-writes.ts';
 import type { Store } from '../store/database.ts';
 import type { Config } from '../config/options.ts';
 import { decodeReturnPath } from '../message/verp.ts';
@@ -24,7 +25,7 @@ import { Replies, SmtpReplyError, replyText } from './replies.ts';
 export interface InboundDeps {
   config: Config;
   /** Bounce and feedback reports' changes and caught mail are written through the queue writer, off the main thread on SQLite. */
-  writer: QueueWriter;
+  writer: QueueWriter<EventWrites>;
   /** Reads: which addresses receive here, which domain a report address is for. */
   store: Store;
   logger: Logger;

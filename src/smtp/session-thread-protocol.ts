@@ -6,7 +6,8 @@ import type { Config } from '../config/options.ts';
 import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
 import type { ObservedSession, SessionEvent } from './session-observer.ts';
 import type { TlsCredentials } from '../tls/credentials.ts';
-import type { OperationName } from '../queue/write-operations.ts';
+import type { OperationName } from '../queue/write-set.ts';
+import type { AccountWrites } from '../accounts/account-writes.ts';
 
 export interface Ports {
   submission: number | null;
@@ -36,7 +37,7 @@ export type ToMain =
   | { type: 'failed'; error: string }
   | { type: 'enqueue'; seq: number; submission: Submission }
   /** A queue write (the login throttle's counters) for the main thread's one queue writer. */
-  | { type: 'write'; seq: number; name: OperationName; args: unknown }
+  | { type: 'write'; seq: number; name: OperationName<AccountWrites>; args: unknown }
   | { type: 'note'; session: SessionFacts; event: SessionEvent }
   | { type: 'closed'; session: SessionFacts; listener: string }
   | { type: 'tls-error'; listener: string; error: TlsErrorFacts }

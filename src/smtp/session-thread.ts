@@ -15,6 +15,7 @@ import type { EnqueueResult, Submission } from '../queue/enqueue.ts';
 import type { ObservedSession, SessionObserver } from './session-observer.ts';
 import { AuthThrottle, authThrottlePolicy } from '../accounts/auth-throttle.ts';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { AccountWrites } from '../accounts/account-writes.ts';
 import { startSubmissionListeners } from './listeners.ts';
 import type { Listener } from '../nodes/listener.ts';
 import type { Ports, SessionFacts, SessionThreadData, TlsErrorFacts, ToMain, ToThread } from './session-thread-protocol.ts';
@@ -54,7 +55,7 @@ const enqueuer = {
 };
 
 /** The main thread's queue writer, asked over the port (no commit on this thread, no wait for SQLite's write lock). */
-const writer: QueueWriter = {
+const writer: QueueWriter<AccountWrites> = {
   run(name, args) {
     return new Promise((resolve, reject) => {
       seq += 1;

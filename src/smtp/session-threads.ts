@@ -16,6 +16,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.ts';
 import type { QueueWriter } from '../queue/writer.ts';
+import type { AccountWrites } from '../accounts/account-writes.ts';
 import type { Enqueuer } from '../queue/enqueue.ts';
 import type { SessionObserver } from './session-observer.ts';
 import type { KeyUses } from '../accounts/keys.ts';
@@ -26,7 +27,7 @@ import type { Ports, SessionThreadData, ToMain, ToThread } from './session-threa
 export interface SessionThreadDeps {
   enqueuer: Pick<Enqueuer, 'enqueue'>;
   /** The node's one queue writer: the threads' writes (the login throttle's counters) go through it too. */
-  writer: QueueWriter;
+  writer: QueueWriter<AccountWrites>;
   recorder: SessionObserver;
   keyUses: KeyUses;
   logger: Logger;

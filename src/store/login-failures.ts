@@ -1,7 +1,7 @@
 /**
  * The login throttle's one write: record a failed login against its three
  * counters and say what the counts now mean. It is a queue-writer operation
- * (queue/write-operations.ts), so on SQLite its commit runs on the writer
+ * (accounts/account-writes.ts), so on SQLite its commit runs on the writer
  * thread with the other writes instead of fsyncing on the main thread.
  *
  * Counters: the client IP, the (IP, account) pair and the account. The first

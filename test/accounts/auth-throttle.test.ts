@@ -8,7 +8,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthThrottle, type AuthThrottlePolicy } from '../../src/accounts/auth-throttle.ts';
-import { inThreadWriter, startWriterThread, type QueueWriter } from '../../src/queue/writer.ts';
+import { inThreadWriter, startWriterThread, type QueueWriter } from '../../src/write-operations.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { createTestStore, describeEachStore, type TestStore } from '../support/stores.ts';
 

@@ -10,7 +10,7 @@ import { createAccount } from '../../src/accounts/accounts.ts';
 import { listSecretKeys } from '../../src/accounts/keys.ts';
 import { authenticateKey } from '../../src/accounts/authorise.ts';
 import { KeyUseLog } from '../../src/accounts/key-use-log.ts';
-import { startQueueWriter, type QueueWriter } from '../../src/queue/writer.ts';
+import { startQueueWriter, type QueueWriter } from '../../src/write-operations.ts';
 
 describeEachStore('key use log', (engine) => {
   let t: TestStore;

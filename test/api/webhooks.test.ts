@@ -8,7 +8,7 @@ import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { recordEvents } from '../../src/queue/message-events.ts';
 import { verifySignature } from '../../src/events/webhooks-signature.ts';
 import { startWebhookDispatcher } from '../../src/events/webhooks-dispatcher.ts';
-import { startQueueWriter } from '../../src/queue/writer.ts';
+import { startQueueWriter } from '../../src/write-operations.ts';
 import { apiClient, type ApiClient } from './client.ts';
 import { waitFor } from '../support/wait.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { SessionRecorder } from '../../src/doctor/session-recorder.ts';
-import { startQueueWriter, type QueueWriter } from '../../src/queue/writer.ts';
+import { startQueueWriter, type QueueWriter } from '../../src/write-operations.ts';
 import type { SMTPServerSession } from '../../src/smtp/library.ts';
 import { createTestStore, describeEachStore, type TestStore } from '../support/stores.ts';
 

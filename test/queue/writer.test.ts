@@ -6,7 +6,7 @@
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startQueueWriter, type QueueWriter } from '../../src/queue/writer.ts';
+import { startQueueWriter, type QueueWriter } from '../../src/write-operations.ts';
 import { Enqueuer, type Submission } from '../../src/queue/enqueue.ts';
 import { createAccount } from '../../src/accounts/accounts.ts';
 import { newId } from '../../src/store/ids.ts';

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { describeEachStore, createTestStore, type TestStore } from '../support/stores.ts';
 import { insertQueuedMessages } from '../../src/queue/enqueue.ts';
-import { inThreadWriter, startWriterThread, type QueueWriter } from '../../src/queue/writer.ts';
+import { inThreadWriter, startWriterThread, type QueueWriter } from '../../src/write-operations.ts';
 import { startRetentionJob, type RetentionJob } from '../../src/retention/job.ts';
 import { firstIdAt } from '../../src/store/ids.ts';
 import { findMessage, getMessage } from '../../src/events/message-log.ts';

@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { disableReceiveHere, enableReceiveHere, listReceiveAddresses, mxRecordFor, type ReceiveAddress } from '../../domains/receive-here.ts';
 import { deleteCaught, getCaught, listCaught, markForwarded, type CaughtSummary } from '../../events/caught-mail.ts';
 import { logAccepted } from '../../events/accepted-log.ts';
-import { isEmailAddress } from '../../accounts/email.ts';
+import { isEmailAddress } from '../../message/address.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';

@@ -1,6 +1,6 @@
 /** The account's suppression list: addresses it will not send to (hard bounces, complaints, added by hand). */
 import { Type } from 'typebox';
-import { isEmailAddress } from '../../accounts/email.ts';
+import { isEmailAddress } from '../../message/address.ts';
 import { findSuppression, listSuppressions, removeSuppression, suppress, type Suppression } from '../../suppressions/suppressions.ts';
 import type { ApiApp, HttpDeps } from '../deps.ts';
 import { principalOf } from '../auth.ts';

@@ -15,7 +15,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, backup } from 'node:sqlite';
 import { UserError } from '../errors.ts';
 import { PENDING_SQL_LIST } from '../queue/delivery-status.ts';
-import { heartbeatAlive } from './node-heartbeat.ts';
+import { heartbeatAlive } from '../store/node-heartbeat.ts';
 
 /** All pages in one step (see above). */
 const ALL_PAGES = 2_147_483_647;
