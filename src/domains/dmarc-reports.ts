@@ -144,14 +144,9 @@ export async function dmarcOverview(store: Store, domainId: string, since: numbe
   };
 }
 
-export interface DmarcReportSummary {
+/** A stored report as listed: what it said about itself, without its rows. */
+export interface DmarcReportSummary extends Omit<DmarcReport, 'rows'> {
   id: string;
-  orgName: string;
-  orgEmail: string | null;
-  reportId: string;
-  begin: number;
-  end: number;
-  policy: { domain: string; p: string; sp: string | null; pct: number | null; adkim: string | null; aspf: string | null };
   messages: number;
   receivedAt: number;
 }

@@ -13,6 +13,7 @@ import type { Store } from '../store/database.ts';
 import { recordEvents, type DmarcWeeklySummary } from '../queue/message-events.ts';
 import { dmarcOverview } from './dmarc-reports.ts';
 import { offsetOf } from './recheck.ts';
+import { startPeriodicPass } from './periodic-pass.ts';
 
 export interface DmarcSummaryOptions {
   store: Store;
@@ -69,24 +70,9 @@ export async function sendDueDmarcSummaries(opts: DmarcSummaryOptions): Promise<
 
 /** Runs sendDueDmarcSummaries now and then every `tickMs`; errors are logged, never thrown. */
 export function startDmarcSummaries(opts: DmarcSummaryOptions & { tickMs?: number }): { stop(): Promise<void> } {
-  const tick = opts.tickMs ?? 10 * 60_000;
-  let running: Promise<void> | null = null;
-  const pass = () => {
-    running ??= sendDueDmarcSummaries(opts).then(() => undefined, (error) => {
-      opts.logger?.warn({ err: error, event: 'domains.dmarc_summary_failed' }, 'could not send the weekly DMARC summaries');
-    }).finally(() => { running = null; });
-  };
-  const first = setTimeout(pass, Math.floor(Math.random() * Math.min(tick, 60_000)));
-  const timer = setInterval(pass, tick);
-  first.unref();
-  timer.unref();
-  return {
-    async stop() {
-      clearTimeout(first);
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodicPass(() => sendDueDmarcSummaries(opts), opts.tickMs ?? 10 * 60_000, (error) => {
+    opts.logger?.warn({ err: error, event: 'domains.dmarc_summary_failed' }, 'could not send the weekly DMARC summaries');
+  });
 }
 
 export function summaryText(domain: string, s: DmarcWeeklySummary): string {

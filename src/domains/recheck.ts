@@ -24,6 +24,7 @@ import { checkDomainRecords, type RecordCheck } from './verify.ts';
 import { healthAlertOf, type HealthAlert } from './health.ts';
 import { completeDkimRotation } from './dkim-rotation.ts';
 import { recordEvents } from '../queue/message-events.ts';
+import { startPeriodicPass } from './periodic-pass.ts';
 
 export interface RecheckOptions {
   store: Store;
@@ -69,25 +70,9 @@ export async function recheckDueDomains(opts: RecheckOptions): Promise<RecheckRe
 
 /** Runs recheckDueDomains now and then every `tickMs`; errors are logged, never thrown. */
 export function startDomainRechecks(opts: RecheckOptions & { tickMs?: number }): { stop(): Promise<void> } {
-  const tick = opts.tickMs ?? 10 * 60_000;
-  let running: Promise<void> | null = null;
-  const pass = () => {
-    running ??= recheckDueDomains(opts).then(() => undefined, (error) => {
-      opts.logger?.warn({ err: error, event: 'domains.recheck_failed' }, 'could not re-check domains');
-    }).finally(() => { running = null; });
-  };
-  // Not at start-up on the dot: nodes started together would all look at once.
-  const first = setTimeout(pass, Math.floor(Math.random() * Math.min(tick, 60_000)));
-  const timer = setInterval(pass, tick);
-  first.unref();
-  timer.unref();
-  return {
-    async stop() {
-      clearTimeout(first);
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodicPass(() => recheckDueDomains(opts), opts.tickMs ?? 10 * 60_000, (error) => {
+    opts.logger?.warn({ err: error, event: 'domains.recheck_failed' }, 'could not re-check domains');
+  });
 }
 
 async function recheck(opts: RecheckOptions, row: DomainsTable, now: number): Promise<RecheckResult> {

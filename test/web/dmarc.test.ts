@@ -13,7 +13,7 @@ import { storeDmarcReport } from '../../src/domains/dmarc-reports.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { recentReportXml } from '../support/dmarc-reports.ts';
-import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
+import { browserSkipReason, launchBrowser, openDashboard, screenshot, signIn, type TestBrowser } from './browser.ts';
 
 const USER = { email: 'owner@reports.example', password: 'owner-password-1' };
 const DOMAIN = 'reports.example';
@@ -40,9 +40,7 @@ describe('DMARC reports page in a browser', { skip }, () => {
       for (const provider of ['google', 'microsoft'] as const) {
         await storeDmarcReport(store, row, parseDmarcReport(recentReportXml(provider, DOMAIN)), Date.now());
       }
-      base = `http://127.0.0.1:${mailroom.port('http')}`;
-      page = await browser.newPage(1280);
-      errors = watchErrors(page);
+      ({ page, base, errors } = await openDashboard(browser, mailroom.port('http')));
     });
     after(async () => {
       await page?.close();
@@ -50,10 +48,7 @@ describe('DMARC reports page in a browser', { skip }, () => {
     });
 
     it('shows each source with what passed, and flags the ones sending as the domain without passing', async () => {
-      await page.goto(`${base}/login`);
-      await page.getByLabel('Email').fill(USER.email);
-      await page.getByLabel('Password').fill(USER.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, USER, base);
       await page.waitForURL(/\/app\//);
       await page.goto(`${base}/app/domains/${DOMAIN}`);
       await page.getByRole('link', { name: 'See DMARC reports' }).click();

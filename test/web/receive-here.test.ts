@@ -14,7 +14,7 @@ import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
 import { smtpTransaction } from '../support/delivery.ts';
 import { GMAIL_CODE, GMAIL_LINK, gmailConfirmation } from '../support/gmail-confirmation.ts';
-import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
+import { browserSkipReason, launchBrowser, openDashboard, screenshot, signIn, type TestBrowser } from './browser.ts';
 
 const OWNER = { email: 'owner@alias.example', password: 'owner-password-1' };
 const ALIAS = 'hello@alias.example';
@@ -37,12 +37,8 @@ describe('receive here in a browser', { skip: browserSkipReason() }, () => {
       await forceVerifyDomain(mailroom.running.store, await getDomainRow(mailroom.running.store, 'alias.example', null));
       base = `http://127.0.0.1:${mailroom.port('http')}`;
       await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
-      page = await browser.newPage();
-      errors = watchErrors(page);
-      await page.goto(`${base}/login`);
-      await page.getByLabel('Email').fill(OWNER.email);
-      await page.getByLabel('Password').fill(OWNER.password);
-      await page.getByRole('button', { name: /sign in/i }).click();
+      ({ page, errors } = await openDashboard(browser, mailroom.port('http')));
+      await signIn(page, OWNER, base);
       await page.waitForURL(/\/app\//);
     });
     after(async () => {
