@@ -15,7 +15,7 @@ const ENDPOINTS = [
   'GET /api/v1/admin/accounts', 'POST /api/v1/admin/accounts', 'PATCH /api/v1/admin/accounts/{id}', 'POST /api/v1/admin/accounts/{id}/password',
   'GET /api/v1/doctor/sessions', 'POST /api/v1/doctor/check',
   'GET /api/v1/domains', 'POST /api/v1/domains', 'GET /api/v1/domains/{name}', 'DELETE /api/v1/domains/{name}', 'POST /api/v1/domains/{name}/verify',
-  'POST /api/v1/domains/{name}/dkim-rotation',
+  'POST /api/v1/domains/{name}/dkim-rotation', 'GET /api/v1/domains/{name}/dmarc', 'GET /api/v1/domains/{name}/dmarc/reports',
   'POST /api/v1/messages', 'GET /api/v1/messages', 'GET /api/v1/messages/{id}',
   'GET /api/v1/suppressions', 'POST /api/v1/suppressions', 'GET /api/v1/suppressions/{email}', 'DELETE /api/v1/suppressions/{email}',
   'GET /api/v1/stats',
