@@ -27,8 +27,9 @@ export interface DeliverySettlement {
 
 export async function settleDeliveries(tx: Kysely<Database>, engine: Engine, rows: readonly DeliverySettlement[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  for (const row of rows) checkTransition(PENDING_STATUSES, row.status);
   if (engine === 'postgres') {
+    // One statement for all: each new status is checked here, as MAIL_OUTBOX.settle checks it on SQLite.
+    for (const row of rows) checkTransition(PENDING_STATUSES, row.status);
     // Sorted: two nodes' recorders then lock rows in the same order.
     const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const column = <T>(pick: (row: DeliverySettlement) => T) => sorted.map(pick);

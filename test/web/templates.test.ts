@@ -13,7 +13,7 @@ import { createAccount } from '../../src/accounts/accounts.ts';
 import { addDomain, forceVerifyDomain, getDomainRow } from '../../src/domains/domains.ts';
 import { startTestMailroom, type TestMailroom } from '../support/mailroom.ts';
 import { describeEachStore } from '../support/stores.ts';
-import { browserSkipReason, launchBrowser, screenshot, watchErrors, type TestBrowser } from './browser.ts';
+import { browserSkipReason, launchBrowser, screenshot, signIn, watchErrors, type TestBrowser } from './browser.ts';
 
 const OWNER = { email: 'writer@shop.example', password: 'writer-password-1' };
 let browser: TestBrowser;
@@ -33,10 +33,7 @@ describe('template editor in a browser', { skip: browserSkipReason() }, () => {
       accountId = (await createAccount(mailroom.running.store, { email: OWNER.email, password: OWNER.password, dailyLimit: 100 })).account.id;
       page = await browser.newPage();
       errors = watchErrors(page);
-      await page.goto(`http://127.0.0.1:${mailroom.port('http')}/login`);
-      await page.getByLabel('Email').fill(OWNER.email);
-      await page.getByLabel('Password').fill(OWNER.password);
-      await page.getByRole('button', { name: /sign in/i }).click();
+      await signIn(page, OWNER, `http://127.0.0.1:${mailroom.port('http')}`);
       await page.waitForURL(/\/app\//);
     });
     after(async () => {
@@ -96,10 +93,7 @@ describe('reports page in a browser', { skip: browserSkipReason() }, () => {
         assert.equal(response.status, 202);
       }
       page = await reportsBrowser.newPage();
-      await page.goto(`http://127.0.0.1:${mailroom.port('http')}/login`);
-      await page.getByLabel('Email').fill(OWNER.email);
-      await page.getByLabel('Password').fill(OWNER.password);
-      await page.getByRole('button', { name: /sign in/i }).click();
+      await signIn(page, OWNER, `http://127.0.0.1:${mailroom.port('http')}`);
       await page.waitForURL(/\/app\//);
     });
     after(async () => {
