@@ -13,10 +13,19 @@ export function reportXml(provider: 'google' | 'microsoft', domain: string): str
   return readFileSync(new URL(`./dmarc/${provider}.xml`, import.meta.url), 'utf8').replaceAll('DOMAIN', domain);
 }
 
-/** The report moved to the day before `now`, as if it had just been sent. */
-export function recentReportXml(provider: 'google' | 'microsoft', domain: string, now = Date.now()): string {
+/** The day a report sent at `now` covers (epoch seconds): the 24 hours ending an hour ago. */
+export function recentPeriod(now = Date.now()): { begin: number; end: number } {
   const end = Math.floor(now / 1000) - 3600;
-  return reportXml(provider, domain).replace(/<begin>\d+<\/begin>/, `<begin>${end - 86_400}</begin>`).replace(/<end>\d+<\/end>/, `<end>${end}</end>`);
+  return { begin: end - 86_400, end };
+}
+
+/**
+ * The report moved to the day before `now`, as if it had just been sent: fixed dates would
+ * fall out of every "last N days" window as the calendar moves on.
+ */
+export function recentReportXml(provider: 'google' | 'microsoft', domain: string, now = Date.now()): string {
+  const { begin, end } = recentPeriod(now);
+  return reportXml(provider, domain).replace(/<begin>\d+<\/begin>/, `<begin>${begin}</begin>`).replace(/<end>\d+<\/end>/, `<end>${end}</end>`);
 }
 
 export function gzipped(xml: string): Buffer {
@@ -40,17 +49,21 @@ export function reportMail(options: { from: string; to: string; subject: string;
   ].join(CRLF);
 }
 
-export function googleReportMail(domain: string, to: string): string {
+/** Google's report of the day before `now`, gzipped, as Google mails it. */
+export function googleReportMail(domain: string, to: string, now = Date.now()): string {
+  const { begin, end } = recentPeriod(now);
   return reportMail({
     from: 'noreply-dmarc-support@google.com', to, subject: `Report domain: ${domain} Submitter: google.com Report-ID: 4820391847729123456`,
-    filename: `google.com!${domain}!1764979200!1765065599.xml.gz`, contentType: 'application/gzip', content: gzipped(reportXml('google', domain)),
+    filename: `google.com!${domain}!${begin}!${end}.xml.gz`, contentType: 'application/gzip', content: gzipped(recentReportXml('google', domain, now)),
   });
 }
 
-export function microsoftReportMail(domain: string, to: string): string {
+/** Microsoft's report of the day before `now`, zipped, as Outlook.com mails it. */
+export function microsoftReportMail(domain: string, to: string, now = Date.now()): string {
+  const { begin, end } = recentPeriod(now);
   return reportMail({
     from: 'dmarcreport@microsoft.com', to, subject: `Report Domain: ${domain} Submitter: protection.outlook.com Report-ID: <7c3d2b0e9a5f4e1d8b6a0c4f2e7d9a13>`,
-    filename: `protection.outlook.com!${domain}!1764979200!1765065600.zip`, contentType: 'application/zip',
-    content: zipped(`protection.outlook.com!${domain}!1764979200!1765065600.xml`, reportXml('microsoft', domain)),
+    filename: `protection.outlook.com!${domain}!${begin}!${end}.zip`, contentType: 'application/zip',
+    content: zipped(`protection.outlook.com!${domain}!${begin}!${end}.xml`, recentReportXml('microsoft', domain, now)),
   });
 }
