@@ -136,7 +136,15 @@ describe('node loss: SIGKILL a node mid-run on PostgreSQL', { skip: postgresSkip
     assert.equal(new Set(bounced.map((e) => e.delivery_id)).size, bounced.length, 'each bounce is recorded once, whichever node attempted it');
     assert.ok(bounced.length >= expectedDsns.length);
     // A webhook lease is longer than a mail lease (its own setting): one that B held takes a while to fall due.
-    await waitFor(`${bounced.length} bounce webhooks`, () => bounced.every((e) => hooks.received.some((h) => h.id === `evt_${e.id}`)), 60_000, 500);
+    await waitFor(`${bounced.length} bounce webhooks`, () => bounced.every((e) => hooks.received.some((h) => h.id === `evt_${e.id}`)), 60_000, 500)
+      .catch(async (error: Error) => {
+        // Say which events never reached the endpoint, and where their outbox rows stand.
+        const lacking = bounced.filter((e) => !hooks.received.some((h) => h.id === `evt_${e.id}`)).map((e) => Number(e.id));
+        const rows = await world.store.db.selectFrom('webhook_deliveries')
+          .select(['event_id', 'status', 'attempt_count', 'lease_owner', 'next_attempt_at', 'last_status_code', 'last_error'])
+          .where('event_id', 'in', lacking.length > 0 ? lacking : [-1]).limit(5).execute();
+        throw new Error(`${error.message}; ${lacking.length} missing, e.g. events ${lacking.slice(0, 5).join(', ')}; their outbox rows: ${JSON.stringify(rows)} (now ${Date.now()})`);
+      });
 
     // What the operator sees: the three nodes alive, with their roles.
     const listed = await mailroomCli(['nodes', 'list', '--json'], world.database.url);
